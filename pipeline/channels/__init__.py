@@ -1,0 +1,31 @@
+"""Channels: pure renderers of a MonthPlan (plus the content model) into files in a staging folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from pipeline.config import Config
+from pipeline.content.model import Content
+from pipeline.plan import MonthPlan
+
+
+@dataclass
+class ChannelContext:
+    config: Config
+    content: Content
+    plan: MonthPlan
+    out: Path  # the batch's staging folder, output/<YYYY-MM>/ once swapped in
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str  # Chinese, shown to the user
+    render: Callable[[ChannelContext], None]
+
+
+def registered_channels() -> tuple[Channel, ...]:
+    """The channels a batch runs, in order. Each channel issue adds itself here."""
+    return ()

@@ -1,0 +1,1 @@
+"""Content stage: files under routes/ and content/ -> validated, typed model."""
