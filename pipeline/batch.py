@@ -65,7 +65,7 @@ def run_batch(root: Path, month: Month, progress: Callable[[str], None] = lambda
     try:
         output.write_bytes(staging / "plan.json", output.json_bytes(plan.to_json()))
         _hold_for_tests("plan")
-        context = ChannelContext(config, content, plan, staging)
+        context = ChannelContext(config, content, plan, staging, out_root)
         for channel in registered_channels():
             progress(channel.name)
             channel.render(context)
@@ -73,6 +73,8 @@ def run_batch(root: Path, month: Month, progress: Callable[[str], None] = lambda
         write_manifest(config, content, plan, staging)
         _hold_for_tests("manifest")
         output.swap_into_place(staging, out_root, str(month))
+        for finish in context.after_swap:
+            finish()
     except BaseException:
         output.discard(staging)
         raise

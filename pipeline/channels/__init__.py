@@ -17,7 +17,11 @@ class ChannelContext:
     content: Content
     plan: MonthPlan
     out: Path  # the batch's staging folder, output/<YYYY-MM>/ once swapped in
+    output_root: Path  # output/, for channels that keep something across months (the site)
     warnings: list[str] = field(default_factory=list)
+    # Called after the month folder was swapped in: a channel that builds outside it (the site, in its
+    # own staging folder) swaps its result into place here, so a failed batch changes nothing at all.
+    after_swap: list[Callable[[], None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -27,5 +31,6 @@ class Channel:
 
 
 def registered_channels() -> tuple[Channel, ...]:
-    """The channels a batch runs, in order. Each channel issue adds itself here."""
-    return ()
+    """The channels a batch runs, in order (posters first: WeChat and the site use the covers)."""
+    channels: list[Channel] = []
+    return tuple(channels)
