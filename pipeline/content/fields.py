@@ -31,8 +31,7 @@ class Fields:
         allowed = tuple(allowed)
         for key in self.data:
             if key not in allowed:
-                self.bad(str(key), MISSING if key is None else self.data[key],
-                         f"未知字段“{key}”；可用字段：{'、'.join(allowed)}")
+                self.bad(str(key), self.data[key], f"未知字段“{key}”；可用字段：{'、'.join(allowed)}")
 
     def raw(self, key: str, required: bool) -> Any:
         value = self.data.get(key, MISSING)

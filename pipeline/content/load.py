@@ -89,10 +89,10 @@ class _Loader:
             return {}
         found: dict[str, Any] = {}
         for index, item in enumerate(data):
-            fields = Fields(rel, {}, self.problems).nested("", None, item)
-            if fields is None:
+            if not isinstance(item, dict):
+                self.problems.add(rel, f"[{index}]", item, "应为键值对（id、name、description、color）")
                 continue
-            fields.prefix = f"[{index}]"
+            fields = Fields(rel, item, self.problems, f"[{index}]")
             fields.check_known(TAXONOMY_FIELDS)
             item_id = fields.choice("id", ids, what)
             name_ = fields.text("name", max_len=16)
