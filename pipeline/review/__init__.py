@@ -1,0 +1,1 @@
+"""Review stage: checks, editors' decisions, the review page and the year planner."""

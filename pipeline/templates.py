@@ -1,0 +1,35 @@
+"""The Jinja environment shared by every stage, autoescape on for HTML.
+
+Templates are looked up in the content root's templates/ first, so an office can restyle its own
+channels, then in the project's templates/ beside this package (content trees without their own).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+PROJECT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+def template_dirs(root: Path) -> list[Path]:
+    dirs = [root / "templates", PROJECT_TEMPLATES]
+    unique: list[Path] = []
+    for folder in dirs:
+        if folder.is_dir() and folder.resolve() not in [u.resolve() for u in unique]:
+            unique.append(folder)
+    return unique
+
+
+@lru_cache(maxsize=8)
+def environment(root: Path) -> Environment:
+    return Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in template_dirs(root)]),
+        autoescape=select_autoescape(("html", "htm", "xml", "svg")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
