@@ -109,7 +109,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
     folder = out_root / str(month)
 
     reporter.start(STAGE_VALIDATE)
-    content, problems = validated_content(config.root)
+    content, content_warnings = validated_content(config.root)
     inputs = input_hashes(config, content)
     previous = read_manifest(folder)
     reporter.finish(STAGE_VALIDATE)
@@ -119,7 +119,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
         for stage in stages[1:]:
             reporter.skip(stage, "输入未变化")
         files = sum(1 for p in folder.rglob("*") if p.is_file())
-        return BatchResult(month, folder, files, [w.render() for w in problems], repairs, up_to_date=True,
+        return BatchResult(month, folder, files, [w.render() for w in content_warnings], repairs, up_to_date=True,
                            unchanged=files)
 
     reporter.start(STAGE_PLAN)
@@ -152,7 +152,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
         output.discard(staging)
         raise
     files = sum(1 for p in folder.rglob("*") if p.is_file())
-    notes = [w.render() for w in problems] + list(plan.warnings) + context.warnings
+    notes = [w.render() for w in content_warnings] + list(plan.warnings) + context.warnings
     result = BatchResult(month, folder, files, notes, repairs)
     _compare(result, previous, manifest)
     return result

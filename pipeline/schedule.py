@@ -331,14 +331,23 @@ def show_lines(root: Path, count: int = 3) -> list[str]:
         job_trigger, first = job.trigger, job.next_run_time
         if str(job.trigger) != str(trigger):
             lines.append("注意：xnwl.toml 中的时间已修改，重启调度进程后生效；下面按调度进程现有的任务显示。")
+    moment, missed = first, []
+    while moment is not None and moment <= current:  # only while no scheduler runs: it would have run them
+        missed.append(moment)
+        moment = job_trigger.get_next_fire_time(moment, moment)
+    if missed:
+        latest = missed[-1]
+        head = f"错过了 {len(missed)} 次运行（最近一次原定 {stamp(latest)[:16]}）"
+        if current - latest <= MISFIRE_GRACE:
+            lines.append(f"{head}：调度进程启动时补跑一次，生成 {config_month(config, latest)} 批次。")
+        else:
+            lines.append(f"{head}：已超过 {MISFIRE_GRACE.days} 天的宽限期，不再补跑；需要时运行 xnwl schedule --run-now。")
     lines.append(f"接下来 {count} 次运行：")
-    moment = first
     for _ in range(count):
         if moment is None:
             lines.append("  （任务已暂停，没有下次运行）")
             break
-        late = "（已错过，调度进程启动时补跑）" if moment <= current else ""
-        lines.append(f"  {stamp(moment)[:16]}  生成 {config_month(config, moment)} 批次{late}")
+        lines.append(f"  {stamp(moment)[:16]}  生成 {config_month(config, moment)} 批次")
         moment = job_trigger.get_next_fire_time(moment, moment)
     lines += last_result_lines(root)
     return lines

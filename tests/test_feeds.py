@@ -189,3 +189,13 @@ def test_mislabeled_encoding_is_repaired() -> None:
     body = '<?xml version="1.0" encoding="utf-8"?><rss><channel><title>簰洲湾</title></channel></rss>'.encode("gb18030")
     fixed, headers, note = repair_encoding(body, {"content-type": "text/xml; charset=utf-8"})
     assert "簰洲湾" in fixed.decode("utf-8") and "charset=utf-8" in headers["content-type"] and "GB18030" in note
+
+
+def test_text_that_looks_like_markdown_links_stays_text() -> None:
+    from pipeline.markdown import render_markdown
+
+    text = to_markdown("<p>[点我](javascript:alert(1)) ![图](https://evil.example/x.png) &lt;b onclick=x&gt;</p>"
+                       '<p><a href="https://ok.example/">好链接</a></p>')
+    html = render_markdown(text)
+    assert "<a " in html and html.count("<a ") == 1 and 'href="https://ok.example/"' in html
+    assert "<img" not in html and "onclick" not in html.replace("&lt;b onclick=x&gt;", "")

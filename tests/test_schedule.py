@@ -21,7 +21,7 @@ from conftest import REPO, xnwl
 from feed_server import FeedServer
 from pipeline.lock import exclusive
 from pipeline.runs import ERROR, OK, RUNNING, RunHistory
-from pipeline.schedule import TZ, MonthlyScheduler, run_monthly_job, stored_job
+from pipeline.schedule import TZ, MonthlyScheduler, run_monthly_job, show_lines, stored_job
 
 DRIVER = Path(__file__).parent / "schedule_driver.py"
 
@@ -144,6 +144,16 @@ def test_downtime_across_the_scheduled_time_gives_one_catch_up_at_start(tree: Pa
     assert [(r.month, r.attempts) for r in history(tree).all()] == [("2027-05", 1)]
 
 
+def test_show_tells_of_a_pending_catch_up(tree: Path, clock: FakeClock, running) -> None:
+    clock.set(at("2027-03-10 10:00"))
+    running(tree).stop()
+    clock.set(at("2027-04-25 10:00"))
+    lines = show_lines(tree)
+    assert "错过了 2 次运行（最近一次原定 2027-04-20 09:00）：调度进程启动时补跑一次，生成 2027-05 批次。" in lines
+    upcoming = lines[lines.index("接下来 3 次运行：") + 1:][:3]
+    assert [line.split("  ")[1] for line in upcoming] == ["2027-05-20 09:00", "2027-06-20 09:00", "2027-07-20 09:00"]
+
+
 def test_a_miss_beyond_the_grace_is_logged_with_the_reason(tree: Path, clock: FakeClock, running) -> None:
     clock.set(at("2027-03-10 10:00"))
     running(tree).stop()
@@ -196,8 +206,15 @@ def _driver(root: Path, moment: str, real_at: float, extra_env: dict[str, str] |
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_two_scheduler_processes_on_the_same_state_build_once(tree: Path) -> None:
-    # Both start on fresh state before 09:00 and reach 09:00 at the same real instant.
+def registered(tree: Path, clock: FakeClock, running) -> None:
+    """State with the job in the store, next run 2027-03-20 09:00 (so a late-starting process still finds it due)."""
+    clock.set(at("2027-03-10 10:00"))
+    running(tree).stop()
+
+
+def test_two_scheduler_processes_on_the_same_state_build_once(tree: Path, clock: FakeClock, running) -> None:
+    registered(tree, clock, running)
+    # both processes reach 09:00 at the same real instant
     go = time.time() + 4.0
     drivers = [_driver(tree, "2027-03-20T08:59:58", go - 2.0) for _ in range(2)]
     outputs = [d.communicate(timeout=90) for d in drivers]
@@ -211,7 +228,8 @@ def test_two_scheduler_processes_on_the_same_state_build_once(tree: Path) -> Non
 
 
 def test_a_scheduler_killed_mid_batch_finishes_the_month_when_restarted(tree: Path, clock: FakeClock, running) -> None:
-    driver = _driver(tree, "2027-03-20T08:59:59", time.time() + 1.0, {"XNWL_TEST_HOLD_AT": "plan"})
+    registered(tree, clock, running)
+    driver = _driver(tree, "2027-03-20T09:00:01", time.time(), {"XNWL_TEST_HOLD_AT": "plan"})
     try:
         line = ""
         while "XNWL_TEST_HELD" not in line:

@@ -96,10 +96,8 @@ class _MarkdownWriter(HTMLParser):
             self._break()
 
     def handle_data(self, data: str) -> None:
-        text = escape_text(data.replace("\n", " "))
-        if self.links and self.links[-1]:
-            text = text.replace("[", "\\[").replace("]", "\\]")
-        self.line.append(text)
+        # brackets escaped so that text can never form a Markdown link or image of its own
+        self.line.append(escape_text(data.replace("\n", " ")).replace("[", "\\[").replace("]", "\\]"))
 
     def text(self) -> str:
         self._break()
