@@ -89,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断；output/ 中原有内容保持不变。", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early (xnwl ... | head); not an error of the command
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _root(args: argparse.Namespace) -> Path:

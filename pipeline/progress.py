@@ -113,4 +113,11 @@ def for_stream(stream: TextIO = sys.stdout) -> Reporter:
     """Bars when the stream is a terminal, plain lines when it is a pipe or a file."""
     if stream.isatty():
         return RichReporter(stream)
-    return LineReporter(lambda line: print(line, file=stream, flush=True))
+
+    def write(line: str) -> None:
+        try:
+            print(line, file=stream, flush=True)
+        except BrokenPipeError:  # the reader went away (xnwl batch | head): the batch itself goes on
+            pass
+
+    return LineReporter(write)
