@@ -1,12 +1,19 @@
-"""One month's batch: validate -> plan -> channels -> manifest, built in staging and swapped in at the end."""
+"""One month's batch: validate -> plan -> channels -> manifest, built in staging and swapped in at the end.
+
+Only one batch runs at a time on an output folder (a lock file in it). A batch whose inputs, tool
+version and channels match the month's existing manifest, and whose files are intact, does nothing
+unless forced.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from pipeline import __version__, output
 from pipeline.channels import ChannelContext, registered_channels
@@ -14,7 +21,15 @@ from pipeline.config import CONFIG_NAME, Config, load_config
 from pipeline.content.load import load_content
 from pipeline.content.model import Content
 from pipeline.content.problems import Problem, UserError
+from pipeline.lock import exclusive
 from pipeline.plan import Month, MonthPlan, make_plan
+from pipeline.progress import LineReporter, Reporter
+
+STAGE_VALIDATE = "校验内容"
+STAGE_PLAN = "生成月度计划"
+STAGE_MANIFEST = "写入清单"
+STAGE_SWAP = "替换输出"
+LOCK_NAME = ".batch.lock"
 
 
 @dataclass
@@ -24,6 +39,11 @@ class BatchResult:
     files: int
     warnings: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
+    up_to_date: bool = False  # nothing was done: inputs unchanged
+    added: list[str] = field(default_factory=list)  # paths inside the month folder, against the last batch
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
 
 
 def validated_content(root: Path) -> tuple[Content, list[Problem]]:
@@ -35,9 +55,16 @@ def validated_content(root: Path) -> tuple[Content, list[Problem]]:
     return content, problems.warnings
 
 
-def _hold_for_tests(stage: str) -> None:
-    # Fault injection for the crash-safety tests: park the batch at a stage so a test can SIGKILL it there.
-    if os.environ.get("XNWL_TEST_HOLD_AT") == stage:
+def hold_points() -> list[str]:
+    """Every stage boundary a test can park the batch at (XNWL_TEST_HOLD_AT) to SIGKILL it there."""
+    channels = [f"channel-{index}" for index, _ in enumerate(registered_channels(), start=1)]
+    return ["validate", "plan", *channels, "manifest", "swap", "after-swap"]
+
+
+def _hold_for_tests(point: str) -> None:
+    # Fault injection for the crash-safety tests: announce on stderr, then park so the test can SIGKILL here.
+    if os.environ.get("XNWL_TEST_HOLD_AT") == point:
+        print(f"XNWL_TEST_HELD {point}", file=sys.stderr, flush=True)
         time.sleep(60)
 
 
@@ -51,45 +78,129 @@ def input_hashes(config: Config, content: Content) -> dict[str, str]:
     return dict(sorted(hashes.items()))
 
 
-def run_batch(root: Path, month: Month, progress: Callable[[str], None] = lambda _: None) -> BatchResult:
+def stage_names() -> list[str]:
+    return [STAGE_VALIDATE, STAGE_PLAN, *(c.name for c in registered_channels()), STAGE_MANIFEST, STAGE_SWAP]
+
+
+def run_batch(root: Path, month: Month, progress: Reporter | Callable[[str], None] | None = None, *,
+              force: bool = False, lock_wait: float = 0.0) -> BatchResult:
+    """Build output/<month>/. Raises UserError (nothing changed) for bad input, a failing channel or a busy lock."""
+    reporter = _as_reporter(progress)
     config = load_config(root)
     out_root = config.output_dir
     out_root.mkdir(parents=True, exist_ok=True)
-    repairs = output.recover(out_root)
+    with exclusive(out_root / LOCK_NAME, f"输出目录（{out_root}）", wait=lock_wait):
+        return _locked_batch(config, out_root, month, reporter, force)
 
-    progress("校验内容")
-    content, warnings = validated_content(root)
-    progress("生成月度计划")
+
+def _as_reporter(progress: Reporter | Callable[[str], None] | None) -> Reporter:
+    if progress is None:
+        return Reporter()
+    if isinstance(progress, Reporter):
+        return progress
+    return LineReporter(progress)
+
+
+def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Reporter, force: bool) -> BatchResult:
+    repairs = output.recover(out_root)
+    channels = registered_channels()
+    stages = stage_names()
+    reporter.begin(stages)
+    folder = out_root / str(month)
+
+    reporter.start(STAGE_VALIDATE)
+    content, content_warnings = validated_content(config.root)
+    inputs = input_hashes(config, content)
+    previous = read_manifest(folder)
+    reporter.finish(STAGE_VALIDATE)
+    _hold_for_tests("validate")
+    finished = not _unfinished_marker(out_root, month).exists()
+    if not force and finished and is_up_to_date(previous, folder, inputs, [c.name for c in channels]):
+        for stage in stages[1:]:
+            reporter.skip(stage, "输入未变化")
+        files = sum(1 for p in folder.rglob("*") if p.is_file())
+        return BatchResult(month, folder, files, [w.render() for w in content_warnings], repairs, up_to_date=True,
+                           unchanged=files)
+
+    reporter.start(STAGE_PLAN)
     plan = make_plan(content, month, config.featured_per_month)
     staging = output.new_staging(out_root, str(month))
     try:
         output.write_bytes(staging / "plan.json", output.json_bytes(plan.to_json()))
+        reporter.finish(STAGE_PLAN)
         _hold_for_tests("plan")
-        context = ChannelContext(config, content, plan, staging, out_root)
-        for channel in registered_channels():
-            progress(channel.name)
+        context = ChannelContext(config, content, plan, staging, out_root, progress=reporter.advance)
+        for index, channel in enumerate(channels, start=1):
+            reporter.start(channel.name)
             channel.render(context)
-        progress("写入清单")
-        write_manifest(config, content, plan, staging)
+            reporter.finish(channel.name)
+            _hold_for_tests(f"channel-{index}")
+        reporter.start(STAGE_MANIFEST)
+        manifest = write_manifest(config, plan, staging, inputs, [c.name for c in channels])
+        reporter.finish(STAGE_MANIFEST)
         _hold_for_tests("manifest")
-        output.swap_into_place(staging, out_root, str(month))
+        reporter.start(STAGE_SWAP)
+        unfinished = _unfinished_marker(out_root, month)
+        unfinished.touch()
+        output.swap_into_place(staging, out_root, str(month), midway=lambda: _hold_for_tests("swap"))
+        _hold_for_tests("after-swap")
         for finish in context.after_swap:
             finish()
+        unfinished.unlink()
+        reporter.finish(STAGE_SWAP)
     except BaseException:
         output.discard(staging)
         raise
-    folder = out_root / str(month)
     files = sum(1 for p in folder.rglob("*") if p.is_file())
-    notes = [w.render() for w in warnings] + list(plan.warnings) + context.warnings
-    return BatchResult(month, folder, files, notes, repairs)
+    notes = [w.render() for w in content_warnings] + list(plan.warnings) + context.warnings
+    result = BatchResult(month, folder, files, notes, repairs)
+    _compare(result, previous, manifest)
+    return result
 
 
-def write_manifest(config: Config, content: Content, plan: MonthPlan, staging: Path) -> None:
+def _unfinished_marker(out_root: Path, month: Month) -> Path:
+    # Present from just before the swap until the channels' after-swap steps (the site) are done: a batch
+    # killed in between is not "up to date" even though its month folder is already in place.
+    return out_root / f".unfinished-{month}"
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / "manifest.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_up_to_date(manifest: dict[str, Any] | None, folder: Path, inputs: dict[str, str], channels: list[str]) -> bool:
+    """Same inputs, tool version and channels as the existing batch, and its files are as it wrote them."""
+    if manifest is None:
+        return False
+    if (manifest.get("version") != __version__ or manifest.get("inputs") != inputs
+            or manifest.get("channels") != channels):
+        return False
+    present = {rel: digest for rel, digest in output.tree_hashes(folder).items() if rel != "manifest.json"}
+    return present == manifest.get("outputs")
+
+
+def _compare(result: BatchResult, previous: dict[str, Any] | None, manifest: dict[str, Any]) -> None:
+    old: dict[str, str] = (previous or {}).get("outputs") or {}
+    new: dict[str, str] = manifest["outputs"]
+    result.added = sorted(set(new) - set(old))
+    result.removed = sorted(set(old) - set(new))
+    result.changed = sorted(rel for rel in set(new) & set(old) if new[rel] != old[rel])
+    result.unchanged = sum(1 for rel in set(new) & set(old) if new[rel] == old[rel])
+
+
+def write_manifest(config: Config, plan: MonthPlan, staging: Path, inputs: dict[str, str],
+                   channels: list[str]) -> dict[str, Any]:
     manifest = {
         "tool": "xnwl",
         "version": __version__,
         "month": str(plan.month),
-        "inputs": input_hashes(config, content),
+        "channels": channels,
+        "inputs": inputs,
         "outputs": {rel: digest for rel, digest in output.tree_hashes(staging).items() if rel != "manifest.json"},
     }
     output.write_bytes(staging / "manifest.json", output.json_bytes(manifest))
+    return manifest

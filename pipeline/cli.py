@@ -16,6 +16,9 @@ DESCRIPTION = """咸宁文旅月度内容流水线：线路、周末好去处与
 常用：
   xnwl validate                校验 routes/ 与 content/ 下的全部内容
   xnwl batch --month 2027-04   生成 2027 年 4 月的批次到 output/2027-04/
+  xnwl schedule                每月按 xnwl.toml 的时间自动拉取订阅源并生成下个月的批次
+  xnwl feeds pull              拉取订阅源，新条目放进 content/inbox/ 待编辑处理
+  xnwl inbox list              查看收件箱中的候选
 """
 
 
@@ -36,6 +39,39 @@ def build_parser() -> argparse.ArgumentParser:
     batch = commands.add_parser("batch", help="生成某月的批次到 output/<YYYY-MM>/",
                                 description="校验 → 计划 → 各渠道 → 清单；全部成功后才替换 output/<YYYY-MM>/。")
     batch.add_argument("--month", metavar="YYYY-MM", help="月份，默认为下个月（北京时间）")
+    batch.add_argument("--force", action="store_true",
+                       help="即使内容、配置、模板都没有变化也重新生成（默认输入未变时什么也不做）")
+
+    schedule = commands.add_parser(
+        "schedule", help="定时任务：每月按 xnwl.toml 的时间拉取订阅源并生成下个月的批次",
+        description="在前台长期运行（用 systemd 等托管，见 docs/schedule.md）：每月 [schedule] 指定的日期和时间"
+                    "（北京时间）先拉取订阅源，再生成下个月的批次。关机错过的运行在开机后补跑一次；每个月只生成一次。"
+                    "任务、运行记录和日志都在 state/ 下。")
+    mode = schedule.add_mutually_exclusive_group()
+    mode.add_argument("--show", action="store_true", help="显示接下来三次运行时间和上次结果，然后退出")
+    mode.add_argument("--run-now", action="store_true", help="立即执行一次定时任务（拉取订阅源并生成下个月的批次），然后退出")
+    schedule.add_argument("--force", action="store_true", help="与 --run-now 一起用：即使该月已生成过也重新生成")
+
+    feeds = commands.add_parser("feeds", help="订阅源（RSS/Atom）", description="订阅源（RSS/Atom）相关命令。")
+    feed_commands = feeds.add_subparsers(dest="feeds_command", title="命令", metavar="<命令>",
+                                         parser_class=ChineseArgumentParser, required=True)
+    pull = feed_commands.add_parser(
+        "pull", help="拉取订阅源，把新条目放进 content/inbox/",
+        description="拉取 xnwl.toml [feeds] urls 中的订阅源（或 --feed 指定的），把新条目清理后写成 content/inbox/ 中的候选。"
+                    "已见过的条目不会重复添加；一个订阅源出错不影响其他订阅源。")
+    pull.add_argument("--feed", action="append", metavar="网址", help="只拉取这个订阅源（可多次使用）")
+    pull.add_argument("--timeout", type=float, default=None, metavar="秒", help="每个订阅源的超时时间，默认 20 秒")
+
+    inbox = commands.add_parser("inbox", help="收件箱：从订阅源拉来的候选", description="收件箱 content/inbox/ 相关命令。")
+    inbox_commands = inbox.add_subparsers(dest="inbox_command", title="命令", metavar="<命令>",
+                                          parser_class=ChineseArgumentParser, required=True)
+    inbox_commands.add_parser("list", help="列出收件箱中的候选", description="列出 content/inbox/ 中的候选。")
+    accept = inbox_commands.add_parser(
+        "accept", help="把一个候选转成活动草稿",
+        description="把候选转成 content/events/<编号>.md 活动草稿，并从收件箱移除。需要编辑补全的字段标为“待填写”，"
+                    "补全之前 xnwl validate 和批处理都会报错。")
+    accept.add_argument("id", metavar="编号", help="候选编号（见 xnwl inbox list）")
+    accept.add_argument("--as", dest="kind", required=True, choices=["event"], help="转成什么：event（活动）")
     return parser
 
 
@@ -53,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断；output/ 中原有内容保持不变。", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early (xnwl ... | head); not an error of the command
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -87,7 +128,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "plan":
         return _plan(root, _month(args.month))
     if args.command == "batch":
-        return _batch(root, _month(args.month))
+        return _batch(root, _month(args.month), args.force)
+    if args.command == "schedule":
+        return _schedule(root, args)
+    if args.command == "feeds":
+        return _feeds_pull(root, args.feed, args.timeout)
+    if args.command == "inbox":
+        return _inbox_list(root) if args.inbox_command == "list" else _inbox_accept(root, args.id)
     raise AssertionError(args.command)
 
 
@@ -150,13 +197,124 @@ def _plan(root: Path, month) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-def _batch(root: Path, month) -> int:  # type: ignore[no-untyped-def]
+def _batch(root: Path, month, force: bool) -> int:  # type: ignore[no-untyped-def]
     from pipeline.batch import run_batch
+    from pipeline.batch_summary import summary_lines
+    from pipeline.progress import for_stream
 
-    result = run_batch(root, month, progress=lambda stage: print(f"· {stage}", flush=True))
-    for note in result.repairs:
-        print(f"[修复] {note}")
-    for warning in result.warnings:
-        print(f"[提醒] {warning}")
-    print(f"完成：{month.label}批次已写入 {result.folder}（{result.files} 个文件）。")
+    reporter = for_stream(sys.stdout)
+    try:
+        result = run_batch(root, month, reporter, force=force)
+    finally:
+        reporter.close()
+    for line in summary_lines(result, root):
+        print(line)
+    return 0
+
+
+def _schedule(root: Path, args: argparse.Namespace) -> int:
+    if args.force and not args.run_now:
+        raise UserError("--force 只能和 --run-now 一起使用。")
+    if args.show:
+        from pipeline.schedule import show_lines
+
+        for line in show_lines(root):
+            print(line)
+        return 0
+    from pipeline.schedule import LOGGER, job_logger, run_monthly_job
+    from pipeline.state import state_dir
+
+    _echo_logs(LOGGER)
+    if args.run_now:
+        outcome = run_monthly_job(str(root), force=args.force)
+        print({"built": "定时任务已执行完毕。", "skipped": "该月已生成过，未重复生成（需要时加 --force）。",
+               "busy": "另一个调度进程正在执行定时任务，本次未执行。"}[outcome])
+        return 0
+    return _serve(root, job_logger(root), state_dir(root))
+
+
+def _echo_logs(name: str) -> None:
+    import logging
+
+    from pipeline.schedule import FORMATTER
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(FORMATTER)
+    logging.getLogger(name).addHandler(handler)
+
+
+def _serve(root: Path, log, state: Path) -> int:  # type: ignore[no-untyped-def]
+    import signal
+
+    from pipeline.schedule import MonthlyScheduler
+
+    def stop_on_signal(signum, frame):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    app = MonthlyScheduler(root)
+    log.info(f"日志写入 {state / 'schedule.log'}；按 Ctrl+C 退出。")
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        log.info("收到停止信号：调度进程退出（正在进行的批次会先完成；若被强行终止，下次启动时重新执行）。")
+        app.stop(wait=False)
+    return 0
+
+
+def _feeds_pull(root: Path, urls: list[str] | None, timeout: float | None) -> int:
+    import re
+
+    from pipeline.config import load_config
+    from pipeline.feeds.fetch import DEFAULT_TIMEOUT
+    from pipeline.feeds.pull import pull_feeds
+    from pipeline.state import state_dir
+
+    config = load_config(root)
+    feeds = urls or list(config.feeds)
+    for url in feeds:
+        if not re.match(r"^https?://\S+$", url):
+            raise UserError(f"订阅源网址“{url}”无效：应以 http:// 或 https:// 开头。")
+    if timeout is not None and not 0 < timeout <= 300:
+        raise UserError(f"--timeout {timeout:g} 无效：应在 0 到 300 秒之间。")
+    if not feeds:
+        print("没有要拉取的订阅源：请在 xnwl.toml 的 [feeds] urls 中添加，或用 --feed 指定。")
+        return 0
+    reports, notes = pull_feeds(root, feeds, state_dir(root), timeout=timeout or DEFAULT_TIMEOUT)
+    for note in notes:
+        print(f"[提醒] {note}")
+    for report in reports:
+        for line in report.lines():
+            print(line)
+    added = sum(len(r.added) for r in reports)
+    failed = [r for r in reports if not r.ok]
+    print(f"共 {len(reports)} 个订阅源：{len(reports) - len(failed)} 个成功，{len(failed)} 个失败；"
+          f"新增候选 {added} 条（content/inbox/，用 xnwl inbox list 查看）。")
+    return 1 if failed else 0
+
+
+def _inbox_list(root: Path) -> int:
+    from pipeline.inbox import list_candidates
+
+    candidates, unreadable = list_candidates(root)
+    for line in unreadable:
+        print(line, file=sys.stderr)
+    if not candidates:
+        print("收件箱是空的（content/inbox/ 中没有候选）。")
+        return 0
+    for c in candidates:
+        source = c.feed_title or c.feed
+        print(f"{c.id}  {c.published or '发布时间不详'}  {c.title}  〔{source}〕")
+    print(f"共 {len(candidates)} 条候选。转为活动草稿：xnwl inbox accept <编号> --as event；不要的候选直接删除文件即可。")
+    return 0
+
+
+def _inbox_accept(root: Path, candidate_id: str) -> int:
+    from pipeline.inbox import EDITOR_FIELDS, accept_as_event
+
+    target = accept_as_event(root, candidate_id)
+    rel = target.relative_to(root).as_posix()
+    print(f"已把候选 {candidate_id} 转为活动草稿 {rel}，并从收件箱移除。")
+    print(f"请编辑补全其中标为“待填写”的字段：{'、'.join(EDITOR_FIELDS)}；核实日期后把 status 改为 confirmed、填写 verified。")
+    print("注意：补全之前 xnwl validate 会报错，批处理（包括定时任务）也会在校验这一步停下——这是为了不让未核实的活动被发布。")
     return 0

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 STAGING = ".staging"
 RETIRED = ".retired"
@@ -70,8 +70,11 @@ def new_staging(output_root: Path, name: str) -> Path:
     return path
 
 
-def swap_into_place(staging: Path, output_root: Path, name: str) -> None:
-    """Replace output_root/name with staging. Each rename is atomic; recover() mends a cut between them."""
+def swap_into_place(staging: Path, output_root: Path, name: str,
+                    midway: Callable[[], None] = lambda: None) -> None:
+    """Replace output_root/name with staging. Each rename is atomic; recover() mends a cut between them.
+
+    `midway` runs between the two renames (the crash tests park a batch there)."""
     target = output_root / name
     if target.exists():
         retired = output_root / RETIRED / f"{name}.{os.getpid()}"
@@ -79,6 +82,7 @@ def swap_into_place(staging: Path, output_root: Path, name: str) -> None:
         if retired.exists():
             shutil.rmtree(retired)
         target.rename(retired)
+        midway()
         staging.rename(target)
         shutil.rmtree(retired)
     else:

@@ -53,44 +53,6 @@ def test_shipped_content_batch(tmp_path: Path) -> None:
     assert (tmp_path / "output/2027-04/manifest.json").is_file()
 
 
-def _start_held_batch(tree: Path, stage: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "XNWL_TEST_HOLD_AT": stage}
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(tree), "batch", "--month", "2027-04"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def _wait_for_staging(tree: Path, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        staging = tree / "output" / ".staging"
-        if staging.is_dir() and any(staging.iterdir()) and (next(staging.iterdir()) / "plan.json").exists():
-            return
-        assert process.poll() is None, process.stderr.read().decode()
-        time.sleep(0.05)
-    raise AssertionError("the batch never reached its staging folder")
-
-
-@pytest.mark.parametrize("stage", ["plan", "manifest"])
-def test_sigkill_mid_batch_keeps_previous_output(tree: Path, stage: str) -> None:
-    assert xnwl("batch", "--month", "2027-04", root=tree).code == 0
-    before = snapshot(tree / "output" / "2027-04")
-    # change an input so that the interrupted batch would have written different bytes
-    guide = tree / "content/weekend/04.md"
-    guide.write_text(guide.read_text(encoding="utf-8").replace("山花烂漫", "春山如笑"), encoding="utf-8")
-
-    process = _start_held_batch(tree, stage)
-    _wait_for_staging(tree, process)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
-    assert snapshot(tree / "output" / "2027-04") == before
-
-    run = xnwl("batch", "--month", "2027-04", root=tree)
-    assert run.code == 0, run.text
-    assert "已清理上次未完成批处理的临时文件夹" in run.out
-    assert "春山如笑" in (tree / "output/2027-04/plan.json").read_text(encoding="utf-8")
-    assert not (tree / "output" / ".staging").exists()
-
-
 def test_swap_cut_short_is_repaired(tree: Path) -> None:
     """A kill between the two renames of the swap leaves the old batch in .retired; the next run restores it."""
     assert xnwl("batch", "--month", "2027-04", root=tree).code == 0

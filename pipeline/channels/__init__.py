@@ -22,6 +22,8 @@ class ChannelContext:
     # Called after the month folder was swapped in: a channel that builds outside it (the site, in its
     # own staging folder) swaps its result into place here, so a failed batch changes nothing at all.
     after_swap: list[Callable[[], None]] = field(default_factory=list)
+    # progress(done, total) moves the channel's bar, for a channel that renders many items
+    progress: Callable[[int, int], None] = lambda done, total: None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from typing import Any, Iterable
 from pipeline.content.problems import MISSING, ProblemList
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Written by `xnwl inbox accept` into the fields an editor must fill; never a valid value.
+PLACEHOLDER = "待填写"
 _DATETIME_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
@@ -38,6 +40,9 @@ class Fields:
         if value is MISSING or (value is None and required):
             if required:
                 self.bad(key, MISSING, "缺少必填字段")
+            return MISSING
+        if isinstance(value, str) and value.strip() == PLACEHOLDER:
+            self.bad(key, value, f"尚未填写：请把“{PLACEHOLDER}”换成实际内容（见该行的注释）")
             return MISSING
         return value
 
