@@ -16,6 +16,7 @@ DESCRIPTION = """咸宁文旅月度内容流水线：线路、周末好去处与
 常用：
   xnwl validate                校验 routes/ 与 content/ 下的全部内容
   xnwl batch --month 2027-04   生成 2027 年 4 月的批次到 output/2027-04/
+  xnwl wechat push --month 2027-04   把该月的公众号文章推送到草稿箱
 """
 
 
@@ -36,6 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     batch = commands.add_parser("batch", help="生成某月的批次到 output/<YYYY-MM>/",
                                 description="校验 → 计划 → 各渠道 → 清单；全部成功后才替换 output/<YYYY-MM>/。")
     batch.add_argument("--month", metavar="YYYY-MM", help="月份，默认为下个月（北京时间）")
+
+    wechat = commands.add_parser("wechat", help="公众号：把某月的文章推送到草稿箱",
+                                 description="公众号相关操作。")
+    wechat_commands = wechat.add_subparsers(dest="wechat_command", title="命令", metavar="<命令>",
+                                            parser_class=ChineseArgumentParser, required=True)
+    push = wechat_commands.add_parser(
+        "push", help="把 output/<YYYY-MM>/wechat/drafts.json 推送到公众号草稿箱",
+        description="把某月批次里的公众号文章推送到草稿箱：上传正文图片和封面，新建草稿；\n"
+                    "同一个月再次推送时更新上次建的草稿，不会重复新建。\n\n"
+                    "凭据只从环境变量读取：WECHAT_APPID、WECHAT_APPSECRET。\n"
+                    "WECHAT_API_BASE 可改接口地址（默认 https://api.weixin.qq.com）。\n"
+                    "令牌缓存与草稿记录保存在 state/wechat/ 下。")
+    push.add_argument("--month", metavar="YYYY-MM", required=True, help="月份，如 2027-04")
     return parser
 
 
@@ -88,6 +102,8 @@ def _run(args: argparse.Namespace) -> int:
         return _plan(root, _month(args.month))
     if args.command == "batch":
         return _batch(root, _month(args.month))
+    if args.command == "wechat":
+        return _wechat_push(root, _month(args.month))
     raise AssertionError(args.command)
 
 
@@ -159,4 +175,16 @@ def _batch(root: Path, month) -> int:  # type: ignore[no-untyped-def]
     for warning in result.warnings:
         print(f"[提醒] {warning}")
     print(f"完成：{month.label}批次已写入 {result.folder}（{result.files} 个文件）。")
+    return 0
+
+
+def _wechat_push(root: Path, month) -> int:  # type: ignore[no-untyped-def]
+    import os
+
+    from pipeline.channels.wechat.push import push_month
+
+    result = push_month(root, month, os.environ, say=lambda line: print(f"· {line}", flush=True))
+    action = "新建" if result.created else "更新"
+    print(f"完成：{month.label}的 {result.articles} 篇文章已{action}到公众号草稿箱（media_id {result.media_id}）。"
+          "请到公众平台「内容与互动 → 草稿箱」预览后再发表。")
     return 0
