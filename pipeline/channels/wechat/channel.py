@@ -12,14 +12,12 @@ from typing import Any
 from pipeline import output
 from pipeline.articles import Article, cover_files, month_articles
 from pipeline.channels import ChannelContext
-from pipeline.channels.wechat import limits, theme
+from pipeline.channels.wechat import DRAFTS, FOLDER, limits, theme
 from pipeline.channels.wechat.preview import preview_page
 from pipeline.channels.wechat.render import ArticleProblem, RenderedArticle, render_articles
 from pipeline.channels.wechat.wechatsafe import html_problems, make_safe
 from pipeline.content.problems import UserError
 
-FOLDER = "wechat"
-DRAFTS = "drafts.json"
 # Besides the API's fields each article in drafts.json has two of ours, which `wechat push` does not send:
 # "slug" (the state file's key) and "thumb_image" (the cover file, uploaded to become "thumb_media_id").
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from pipeline.channels.wechat import dom, limits
+from pipeline.channels.wechat import DRAFTS, FOLDER, dom, limits
 from pipeline.channels.wechat.api import (
     DEFAULT_BASE,
     ApiError,
@@ -24,7 +24,6 @@ from pipeline.channels.wechat.api import (
     WeChatClient,
     write_private,
 )
-from pipeline.channels.wechat.channel import DRAFTS, FOLDER
 from pipeline.channels.wechat.imagefit import ImageTooLarge, fit_image
 from pipeline.config import load_config
 from pipeline.content.problems import UserError
