@@ -19,6 +19,7 @@ DESCRIPTION = """咸宁文旅月度内容流水线：线路、周末好去处与
   xnwl schedule                每月按 xnwl.toml 的时间自动拉取订阅源并生成下个月的批次
   xnwl feeds pull              拉取订阅源，新条目放进 content/inbox/ 待编辑处理
   xnwl inbox list              查看收件箱中的候选
+  xnwl wechat push --month 2027-04   把该月的公众号文章推送到草稿箱
 """
 
 
@@ -72,6 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "补全之前 xnwl validate 和批处理都会报错。")
     accept.add_argument("id", metavar="编号", help="候选编号（见 xnwl inbox list）")
     accept.add_argument("--as", dest="kind", required=True, choices=["event"], help="转成什么：event（活动）")
+
+    wechat = commands.add_parser("wechat", help="公众号：把某月的文章推送到草稿箱",
+                                 description="公众号相关操作。")
+    wechat_commands = wechat.add_subparsers(dest="wechat_command", title="命令", metavar="<命令>",
+                                            parser_class=ChineseArgumentParser, required=True)
+    push = wechat_commands.add_parser(
+        "push", help="把 output/<YYYY-MM>/wechat/drafts.json 推送到公众号草稿箱",
+        description="把某月批次里的公众号文章推送到草稿箱：上传正文图片和封面，新建草稿；\n"
+                    "同一个月再次推送时更新上次建的草稿，不会重复新建。\n\n"
+                    "凭据只从环境变量读取：WECHAT_APPID、WECHAT_APPSECRET。\n"
+                    "WECHAT_API_BASE 可改接口地址（默认 https://api.weixin.qq.com）。\n"
+                    "令牌缓存与草稿记录保存在 state/wechat/ 下。")
+    push.add_argument("--month", metavar="YYYY-MM", required=True, help="月份，如 2027-04")
     return parser
 
 
@@ -135,6 +149,8 @@ def _run(args: argparse.Namespace) -> int:
         return _feeds_pull(root, args.feed, args.timeout)
     if args.command == "inbox":
         return _inbox_list(root) if args.inbox_command == "list" else _inbox_accept(root, args.id)
+    if args.command == "wechat":
+        return _wechat_push(root, _month(args.month))
     raise AssertionError(args.command)
 
 
@@ -317,4 +333,16 @@ def _inbox_accept(root: Path, candidate_id: str) -> int:
     print(f"已把候选 {candidate_id} 转为活动草稿 {rel}，并从收件箱移除。")
     print(f"请编辑补全其中标为“待填写”的字段：{'、'.join(EDITOR_FIELDS)}；核实日期后把 status 改为 confirmed、填写 verified。")
     print("注意：补全之前 xnwl validate 会报错，批处理（包括定时任务）也会在校验这一步停下——这是为了不让未核实的活动被发布。")
+    return 0
+
+
+def _wechat_push(root: Path, month) -> int:  # type: ignore[no-untyped-def]
+    import os
+
+    from pipeline.channels.wechat.push import push_month
+
+    result = push_month(root, month, os.environ, say=lambda line: print(f"· {line}", flush=True))
+    action = "新建" if result.created else "更新"
+    print(f"完成：{month.label}的 {result.articles} 篇文章已{action}到公众号草稿箱（media_id {result.media_id}）。"
+          "请到公众平台「内容与互动 → 草稿箱」预览后再发表。")
     return 0

@@ -34,5 +34,8 @@ class Channel:
 
 def registered_channels() -> tuple[Channel, ...]:
     """The channels a batch runs, in order (posters first: WeChat and the site use the covers)."""
+    from pipeline.channels.wechat.channel import render_channel as wechat
+
     channels: list[Channel] = []
+    channels.append(Channel("公众号文章", wechat))
     return tuple(channels)
