@@ -32,5 +32,8 @@ class Channel:
 
 def registered_channels() -> tuple[Channel, ...]:
     """The channels a batch runs, in order (posters first: WeChat and the site use the covers)."""
+    from pipeline.channels import site
+
     channels: list[Channel] = []
+    channels.append(Channel("网站", site.render))  # last: it uses the posters' covers
     return tuple(channels)

@@ -1,0 +1,210 @@
+"""The site's pages: what each one is called, where it lives, what it shows and how it is described."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline import urls
+from pipeline.channels.site import jsonld
+from pipeline.channels.site.assets import Picture
+from pipeline.channels.site.views import SiteData
+from pipeline.plan import Month
+
+HOME = ""
+ROUTES = "routes/"
+COUNTIES = "counties/"
+GUIDES = "weekend/"
+EVENTS = "events/"
+SEARCH = "search/"
+NOT_FOUND = "404.html"
+UPCOMING_ON_HOME = 5
+
+Link = tuple[str, str]  # (label, site path)
+
+
+@dataclass
+class Page:
+    path: str  # "" for home, "routes/x/" (written as routes/x/index.html) or a file name
+    template: str
+    title: str
+    description: str
+    crumbs: list[Link] = field(default_factory=list)  # ancestors, home first; the page itself is added
+    vars: dict[str, Any] = field(default_factory=dict)
+    image: Picture | None = None
+    og_type: str = "website"
+    indexed: bool = True  # listed in the sitemap
+    searchable: bool = True  # its main content goes into the search index
+    absolute_links: bool = False  # the 404 page is served at any address: its links start from the site root
+    prev: Link | None = None
+    next: Link | None = None
+    structured: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def file(self) -> str:
+        return self.path + "index.html" if self.path == "" or self.path.endswith("/") else self.path
+
+    def jsonld(self, site: SiteData) -> list[dict[str, Any]]:
+        extra = [jsonld.breadcrumbs(site.config, self.crumbs + [(self.title, self.path)])] if self.crumbs else []
+        return self.structured + extra
+
+
+def _neighbours(items: list[Link], index: int) -> tuple[Link | None, Link | None]:
+    return (items[index - 1] if index > 0 else None, items[index + 1] if index + 1 < len(items) else None)
+
+
+def all_pages(site: SiteData) -> list[Page]:
+    pages = [home(site), routes_index(site), counties_index(site), guides_index(site), events_index(site),
+             search(site), not_found(site)]
+    pages += theme_pages(site) + route_pages(site) + county_pages(site) + guide_pages(site)
+    pages += event_month_pages(site) + event_pages(site)
+    return pages
+
+
+def home(site: SiteData) -> Page:
+    plan = site.plan
+    return Page(HOME, "home.html", site.config.site_title,
+                f"{site.config.brand_name}：{plan.month.label}周末好去处、近期节庆活动与八大主题精品线路。",
+                vars={"plan": plan, "picks": _picks(site, site.month), "upcoming": site.upcoming(limit=UPCOMING_ON_HOME),
+                      "themes": [(t, len(site.routes_of_theme(t.id))) for t in site.content.themes.values()],
+                      "featured": [site.routes[r.id] for r in plan.featured]},
+                image=site.cover(f"guide-{site.month}", plan.guide.title),
+                structured=[jsonld.website(site.config, SEARCH)])
+
+
+def _picks(site: SiteData, month: Month) -> list[dict[str, Any]]:
+    picks = []
+    for pick in site.plans[month].guide.picks:
+        if pick.kind == "route" and pick.ref in site.routes:
+            picks.append({"kind": "route", "view": site.routes[pick.ref], "reason": pick.reason})
+        elif pick.kind == "event" and pick.ref in site.events:
+            picks.append({"kind": "event", "view": site.events[pick.ref], "reason": pick.reason})
+    return picks
+
+
+def routes_index(site: SiteData) -> Page:
+    groups = [(t, site.routes_of_theme(t.id)) for t in site.content.themes.values()]
+    return Page(ROUTES, "routes.html", "精品线路", f"咸宁八大主题 {len(site.routes)} 条精品旅游线路，按主题浏览。",
+                crumbs=[("首页", HOME)], vars={"groups": groups})
+
+
+def theme_pages(site: SiteData) -> list[Page]:
+    themes = list(site.content.themes.values())
+    links = [(t.name, urls.theme_path(t.id)) for t in themes]
+    pages = []
+    for index, theme in enumerate(themes):
+        routes = site.routes_of_theme(theme.id)
+        route_ids = {v.route.id for v in routes}
+        events = site.upcoming([v for v in site.events.values() if route_ids & set(v.event.routes)])
+        prev, nxt = _neighbours(links, index)
+        pages.append(Page(urls.theme_path(theme.id), "theme.html", theme.name, theme.description,
+                          crumbs=[("首页", HOME), ("精品线路", ROUTES)],
+                          vars={"theme": theme, "routes": routes, "events": events}, prev=prev, next=nxt))
+    return pages
+
+
+def route_pages(site: SiteData) -> list[Page]:
+    pages = []
+    for view in site.routes.values():
+        siblings = site.routes_of_theme(view.route.theme)
+        links = [(v.route.title, v.path) for v in siblings]
+        prev, nxt = _neighbours(links, [v.route.id for v in siblings].index(view.route.id))
+        pages.append(Page(view.path, "route.html", view.route.title, view.route.summary,
+                          crumbs=[("首页", HOME), ("精品线路", ROUTES), (view.theme.name, urls.theme_path(view.theme.id))],
+                          vars={"view": view, "events": site.upcoming(site.events_of_route(view.route.id))},
+                          image=view.cover, og_type="article", prev=prev, next=nxt,
+                          structured=[jsonld.tourist_trip(site.config, view)]))
+    return pages
+
+
+def counties_index(site: SiteData) -> Page:
+    counties = [(c, len(site.routes_of_county(c.id))) for c in site.content.counties.values()]
+    return Page(COUNTIES, "counties.html", "县市区", "咸宁市六个县市区的精品线路与节庆活动。",
+                crumbs=[("首页", HOME)], vars={"counties": counties})
+
+
+def county_pages(site: SiteData) -> list[Page]:
+    counties = list(site.content.counties.values())
+    links = [(c.name, urls.county_path(c.id)) for c in counties]
+    pages = []
+    for index, county in enumerate(counties):
+        events = site.upcoming([v for v in site.events.values() if v.event.county == county.id])
+        prev, nxt = _neighbours(links, index)
+        pages.append(Page(urls.county_path(county.id), "county.html", county.name, county.description,
+                          crumbs=[("首页", HOME), ("县市区", COUNTIES)],
+                          vars={"county": county, "routes": site.routes_of_county(county.id), "events": events},
+                          prev=prev, next=nxt))
+    return pages
+
+
+def guides_index(site: SiteData) -> Page:
+    months = [site.plans[m] for m in reversed(site.guide_months)]
+    return Page(GUIDES, "guides.html", "周末好去处", "每月一期的咸宁周末出游指南：往期回顾。",
+                crumbs=[("首页", HOME)], vars={"plans": months})
+
+
+def guide_pages(site: SiteData) -> list[Page]:
+    months = site.guide_months
+    links = [(f"{m.label}", urls.guide_path(m)) for m in months]
+    pages = []
+    for index, month in enumerate(months):
+        plan = site.plans[month]
+        prev, nxt = _neighbours(links, index)
+        pages.append(Page(urls.guide_path(month), "guide.html", f"{month.label}周末好去处：{plan.guide.title}",
+                          f"{month.label}咸宁周末去哪儿：{plan.guide.title}。本月周末与假期、推荐去处和节庆活动。",
+                          crumbs=[("首页", HOME), ("周末好去处", GUIDES)],
+                          vars={"plan": plan, "picks": _picks(site, month), "events": site.events_in(month),
+                                "featured": [site.routes[r.id] for r in plan.featured],
+                                "events_page": urls.events_month_path(month) if month in site.event_months else None},
+                          image=site.cover(f"guide-{month}", plan.guide.title), og_type="article",
+                          prev=prev, next=nxt))
+    return pages
+
+
+def events_index(site: SiteData) -> Page:
+    months = site.event_months
+    upcoming = [(m, site.events_in(m)) for m in months if m >= site.month]
+    past = [m for m in months if m < site.month]
+    return Page(EVENTS, "events.html", "活动日历", "咸宁节庆、村晚、非遗与演出活动日历，可加入手机日历。",
+                crumbs=[("首页", HOME)], vars={"upcoming": upcoming, "past": list(reversed(past))})
+
+
+def event_month_pages(site: SiteData) -> list[Page]:
+    months = site.event_months
+    links = [(m.label, urls.events_month_path(m)) for m in months]
+    pages = []
+    for index, month in enumerate(months):
+        events = site.events_in(month)
+        prev, nxt = _neighbours(links, index)
+        pages.append(Page(urls.events_month_path(month), "events_month.html", f"{month.label}活动日历",
+                          f"{month.label}咸宁的 {len(events)} 项节庆与文化活动。",
+                          crumbs=[("首页", HOME), ("活动日历", EVENTS)],
+                          vars={"month": month, "events": events,
+                                "guide": urls.guide_path(month) if month in site.plans else None},
+                          image=site.cover(f"events-{month}", f"{month.label}活动"), prev=prev, next=nxt))
+    return pages
+
+
+def event_pages(site: SiteData) -> list[Page]:
+    views = list(site.events.values())
+    links = [(v.event.title, v.path) for v in views]
+    pages = []
+    for index, view in enumerate(views):
+        prev, nxt = _neighbours(links, index)
+        pages.append(Page(view.path, "event.html", view.event.title, view.event.summary,
+                          crumbs=[("首页", HOME), ("活动日历", EVENTS),
+                                  (view.month.label, urls.events_month_path(view.month))],
+                          vars={"view": view, "related": [site.routes[r.id] for r in view.routes]},
+                          image=view.cover, og_type="article", prev=prev, next=nxt,
+                          structured=[jsonld.event(site.config, view)]))
+    return pages
+
+
+def search(site: SiteData) -> Page:
+    return Page(SEARCH, "search.html", "搜索", "搜索咸宁精品线路、周末好去处与节庆活动。",
+                crumbs=[("首页", HOME)], searchable=False)
+
+
+def not_found(site: SiteData) -> Page:
+    return Page(NOT_FOUND, "404.html", "页面不存在", "您要找的页面不存在或已移动。", indexed=False, searchable=False,
+                absolute_links=True)
