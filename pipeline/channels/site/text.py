@@ -30,7 +30,8 @@ def event_when(event: Event) -> str:
         if event.start_time and event.end_time:
             return f"{first}—{event.end_time:%H:%M}"
         return first
-    return f"{first} 至 {day_text(end, year=end.year != start.year)}{_clock(event.end_time)}"
+    sep = " 至 " if event.start_time or event.end_time else "至"
+    return f"{first}{sep}{day_text(end, year=end.year != start.year)}{_clock(event.end_time)}"
 
 
 def event_short_when(event: Event) -> str:
