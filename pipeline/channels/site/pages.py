@@ -65,11 +65,21 @@ def home(site: SiteData) -> Page:
     plan = site.plan
     return Page(HOME, "home.html", site.config.site_title,
                 f"{site.config.brand_name}：{plan.month.label}周末好去处、近期节庆活动与八大主题精品线路。",
-                vars={"plan": plan, "picks": _picks(site, site.month), "upcoming": site.upcoming(limit=UPCOMING_ON_HOME),
+                vars={"plan": plan, "picks": _picks(site, site.month), "intro": first_sentence(plan.guide.body), "upcoming": site.upcoming(limit=UPCOMING_ON_HOME),
                       "themes": [(t, len(site.routes_of_theme(t.id))) for t in site.content.themes.values()],
                       "featured": [site.routes[r.id] for r in plan.featured]},
                 image=site.cover(f"guide-{site.month}", plan.guide.title),
                 structured=[jsonld.website(site.config, SEARCH)])
+
+
+def first_sentence(markdown: str) -> str:
+    """The first sentence of a guide's introduction, for the home page (plain text, no Markdown marks)."""
+    for block in markdown.split("\n\n"):
+        block = block.strip()
+        if block and block[0] not in "#->|![":
+            end = block.find("。")
+            return (block[: end + 1] if 0 <= end < 80 else "").replace("*", "").replace("`", "")
+    return ""
 
 
 def _picks(site: SiteData, month: Month) -> list[dict[str, Any]]:
