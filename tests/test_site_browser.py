@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import threading
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,8 +17,9 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from conftest import REPO
+from conftest import FIXTURE, REPO, xnwl
 from sitecheck import build_tree
+from test_site_xss import PAYLOADS, plant
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -25,8 +28,15 @@ SCREENSHOTS = REPO / "output" / "screenshots"
 PHONE = {"width": 375, "height": 812}
 
 
+def _has_cjk_font() -> bool:
+    if shutil.which("fc-list") is None:
+        return False
+    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=30)
+    return bool(listed.stdout.strip())
+
+
 def _require_chromium() -> None:
-    if not Path(CHROMIUM).is_file() or shutil.which("fc-list") is None:
+    if not Path(CHROMIUM).is_file() or not _has_cjk_font():
         message = "需要 Debian 的 chromium 与 fonts-noto-cjk（apt-get install chromium fonts-noto-cjk）"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
@@ -41,16 +51,23 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    _require_chromium()
-    site = build_tree(tmp_path_factory.mktemp("shipped") / "tree", shipped=True)
+@contextmanager
+def _served(site: Path):  # type: ignore[no-untyped-def]
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    _require_chromium()
+    with _served(build_tree(tmp_path_factory.mktemp("shipped") / "tree", shipped=True)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +135,24 @@ def test_add_to_calendar_downloads_a_valid_ics(phone, base, tmp_path: Path) -> N
     events = cal.walk("VEVENT")
     assert [str(e["uid"]) for e in events] == ["2027-04-damushan-azalea-festival@xnwl.example.com"]
     assert str(events[0]["status"]) == "TENTATIVE"
+
+
+def test_search_results_show_planted_markup_as_text(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURE, root)
+    plant(root, PAYLOADS["onerror"])
+    assert xnwl("batch", "--month", "2027-04", root=root).code == 0
+    with _served(root / "output" / "site") as url:
+        page = browser.new_page(viewport=PHONE)
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(url + "search/?q=onerror")
+        page.wait_for_selector("#results li a", timeout=15_000)
+        page.wait_for_timeout(300)  # give a broken image's onerror the chance to fire
+        assert PAYLOADS["onerror"] in page.inner_text("#results")
+        assert page.locator("#results img").count() == 0
+        page.goto(url + "routes/chibi-sanguo/")
+        page.wait_for_timeout(300)
+        assert page.locator("main img:not([srcset])").count() == 0
+        assert dialogs == []
+        page.close()

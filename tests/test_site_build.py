@@ -248,3 +248,31 @@ def test_site_build_without_guide_is_a_message(built: Path) -> None:
 def test_site_help_is_chinese() -> None:
     run = xnwl("site", "build", "--help")
     assert run.code == 0 and "--no-search" in run.out and "用法" in run.out
+
+
+def test_poster_covers_are_used_with_srcset(built: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from PIL import Image
+
+    root = tmp_path / "tree"
+    shutil.copytree(built.parent.parent, root)
+    posters = root / "output" / "2027-04" / "posters"
+    posters.mkdir(parents=True)
+    for slug in ("route-chibi-sanguo", "guide-2027-04"):
+        Image.new("RGB", (900, 383), (40, 90, 120)).save(posters / f"{slug}-cover-900x383.jpg", quality=85)
+    run = xnwl("site", "build", "--no-search", root=root)
+    assert run.code == 0, run.text
+    site = root / "output" / "site"
+    pages = {p.rel: p for p in html_pages(site)}
+    hero = pages["routes/chibi-sanguo/index.html"].soup.select_one("header.hero img")
+    assert hero is not None and hero["width"] == "900" and hero["height"] == "383"
+    widths = sorted(int(item.split()[1][:-1]) for item in hero["srcset"].split(","))
+    assert widths == [480, 900]
+    for item in hero["srcset"].split(","):
+        assert resolve(site, pages["routes/chibi-sanguo/index.html"], item.split()[0]).is_file()
+    og = pages["routes/chibi-sanguo/index.html"].soup.find("meta", property="og:image")["content"]
+    assert og.startswith(BASE_URL + "assets/img/route-chibi-sanguo-900.") and og.endswith(".jpg")
+    assert pages["index.html"].soup.select_one("header.hero img")["fetchpriority"] == "high"
+    # routes without a cover keep the designed background (no photo shipped)
+    assert pages["routes/tongshan-cool/index.html"].soup.select_one("header.hero img") is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipeline import urls
@@ -19,6 +19,9 @@ EVENTS = "events/"
 SEARCH = "search/"
 NOT_FOUND = "404.html"
 UPCOMING_ON_HOME = 5
+PER_PAGE = 20  # routes or events on one page of a long list; every page must stay under the size limit
+SHORT_LIST = 6  # "related events" and per-theme previews
+INDEX_MONTHS = 3  # months listed in full on the events index
 
 Link = tuple[str, str]  # (label, site path)
 
@@ -38,6 +41,7 @@ class Page:
     absolute_links: bool = False  # the 404 page is served at any address: its links start from the site root
     prev: Link | None = None
     next: Link | None = None
+    paging: list[Link] = field(default_factory=list)  # every page of a long list, when it has more than one
     structured: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -51,6 +55,26 @@ class Page:
 
 def _neighbours(items: list[Link], index: int) -> tuple[Link | None, Link | None]:
     return (items[index - 1] if index > 0 else None, items[index + 1] if index + 1 < len(items) else None)
+
+
+def _paged(path: str, items: list[Any]) -> list[tuple[str, list[Any]]]:
+    """A long list split into pages: path, path/2/, path/3/, ..."""
+    chunks = [items[i:i + PER_PAGE] for i in range(0, len(items), PER_PAGE)] or [[]]
+    return [(path if n == 0 else f"{path}{n + 1}/", chunk) for n, chunk in enumerate(chunks)]
+
+
+def _list_pages(first: Page, items: list[Any], key: str) -> list[Page]:
+    """first, repeated for each page of items (put under vars[key]); later pages are numbered in their title."""
+    parts = _paged(first.path, items)
+    paging = [(str(n), path) for n, (path, _) in enumerate(parts, 1)] if len(parts) > 1 else []
+    pages = []
+    for n, (path, chunk) in enumerate(parts, 1):
+        page = replace(first, path=path, vars={**first.vars, key: chunk}, paging=paging)
+        if n > 1:
+            page = replace(page, title=f"{first.title}（第{n}页）", prev=None, next=None,
+                           structured=[], image=None)
+        pages.append(page)
+    return pages
 
 
 def all_pages(site: SiteData) -> list[Page]:
@@ -93,7 +117,8 @@ def _picks(site: SiteData, month: Month) -> list[dict[str, Any]]:
 
 
 def routes_index(site: SiteData) -> Page:
-    groups = [(t, site.routes_of_theme(t.id)) for t in site.content.themes.values()]
+    groups = [(t, site.routes_of_theme(t.id)[:SHORT_LIST], len(site.routes_of_theme(t.id)))
+              for t in site.content.themes.values()]
     return Page(ROUTES, "routes.html", "精品线路", f"咸宁八大主题 {len(site.routes)} 条精品旅游线路，按主题浏览。",
                 crumbs=[("首页", HOME)], vars={"groups": groups})
 
@@ -105,11 +130,12 @@ def theme_pages(site: SiteData) -> list[Page]:
     for index, theme in enumerate(themes):
         routes = site.routes_of_theme(theme.id)
         route_ids = {v.route.id for v in routes}
-        events = site.upcoming([v for v in site.events.values() if route_ids & set(v.event.routes)])
+        events = site.upcoming([v for v in site.events.values() if route_ids & set(v.event.routes)], SHORT_LIST)
         prev, nxt = _neighbours(links, index)
-        pages.append(Page(urls.theme_path(theme.id), "theme.html", theme.name, theme.description,
-                          crumbs=[("首页", HOME), ("精品线路", ROUTES)],
-                          vars={"theme": theme, "routes": routes, "events": events}, prev=prev, next=nxt))
+        first = Page(urls.theme_path(theme.id), "theme.html", theme.name, theme.description,
+                     crumbs=[("首页", HOME), ("精品线路", ROUTES)],
+                     vars={"theme": theme, "count": len(routes), "events": events}, prev=prev, next=nxt)
+        pages += _list_pages(first, routes, "routes")
     return pages
 
 
@@ -121,7 +147,7 @@ def route_pages(site: SiteData) -> list[Page]:
         prev, nxt = _neighbours(links, [v.route.id for v in siblings].index(view.route.id))
         pages.append(Page(view.path, "route.html", view.route.title, view.route.summary,
                           crumbs=[("首页", HOME), ("精品线路", ROUTES), (view.theme.name, urls.theme_path(view.theme.id))],
-                          vars={"view": view, "events": site.upcoming(site.events_of_route(view.route.id))},
+                          vars={"view": view, "events": site.upcoming(site.events_of_route(view.route.id), SHORT_LIST)},
                           image=view.cover, og_type="article", prev=prev, next=nxt,
                           structured=[jsonld.tourist_trip(site.config, view)]))
     return pages
@@ -138,12 +164,13 @@ def county_pages(site: SiteData) -> list[Page]:
     links = [(c.name, urls.county_path(c.id)) for c in counties]
     pages = []
     for index, county in enumerate(counties):
-        events = site.upcoming([v for v in site.events.values() if v.event.county == county.id])
+        events = site.upcoming([v for v in site.events.values() if v.event.county == county.id], SHORT_LIST)
+        routes = site.routes_of_county(county.id)
         prev, nxt = _neighbours(links, index)
-        pages.append(Page(urls.county_path(county.id), "county.html", county.name, county.description,
-                          crumbs=[("首页", HOME), ("县市区", COUNTIES)],
-                          vars={"county": county, "routes": site.routes_of_county(county.id), "events": events},
-                          prev=prev, next=nxt))
+        first = Page(urls.county_path(county.id), "county.html", county.name, county.description,
+                     crumbs=[("首页", HOME), ("县市区", COUNTIES)],
+                     vars={"county": county, "count": len(routes), "events": events}, prev=prev, next=nxt)
+        pages += _list_pages(first, routes, "routes")
     return pages
 
 
@@ -163,7 +190,7 @@ def guide_pages(site: SiteData) -> list[Page]:
         pages.append(Page(urls.guide_path(month), "guide.html", f"{month.label}周末好去处：{plan.guide.title}",
                           f"{month.label}咸宁周末去哪儿：{plan.guide.title}。本月周末与假期、推荐去处和节庆活动。",
                           crumbs=[("首页", HOME), ("周末好去处", GUIDES)],
-                          vars={"plan": plan, "picks": _picks(site, month), "events": site.events_in(month),
+                          vars={"plan": plan, "picks": _picks(site, month), "events": site.events_in(month)[:PER_PAGE], "event_count": len(site.events_in(month)),
                                 "featured": [site.routes[r.id] for r in plan.featured],
                                 "events_page": urls.events_month_path(month) if month in site.event_months else None},
                           image=site.cover(f"guide-{month}", plan.guide.title), og_type="article",
@@ -173,10 +200,12 @@ def guide_pages(site: SiteData) -> list[Page]:
 
 def events_index(site: SiteData) -> Page:
     months = site.event_months
-    upcoming = [(m, site.events_in(m)) for m in months if m >= site.month]
+    upcoming = [(m, site.events_in(m)[:SHORT_LIST], len(site.events_in(m))) for m in months if m >= site.month]
+    later = [m for m, _, _ in upcoming[INDEX_MONTHS:]]
+    upcoming = upcoming[:INDEX_MONTHS]
     past = [m for m in months if m < site.month]
     return Page(EVENTS, "events.html", "活动日历", "咸宁节庆、村晚、非遗与演出活动日历，可加入手机日历。",
-                crumbs=[("首页", HOME)], vars={"upcoming": upcoming, "past": list(reversed(past))})
+                crumbs=[("首页", HOME)], vars={"upcoming": upcoming, "later": later, "past": list(reversed(past))})
 
 
 def event_month_pages(site: SiteData) -> list[Page]:
@@ -186,12 +215,13 @@ def event_month_pages(site: SiteData) -> list[Page]:
     for index, month in enumerate(months):
         events = site.events_in(month)
         prev, nxt = _neighbours(links, index)
-        pages.append(Page(urls.events_month_path(month), "events_month.html", f"{month.label}活动日历",
-                          f"{month.label}咸宁的 {len(events)} 项节庆与文化活动。",
-                          crumbs=[("首页", HOME), ("活动日历", EVENTS)],
-                          vars={"month": month, "events": events,
-                                "guide": urls.guide_path(month) if month in site.plans else None},
-                          image=site.cover(f"events-{month}", f"{month.label}活动"), prev=prev, next=nxt))
+        first = Page(urls.events_month_path(month), "events_month.html", f"{month.label}活动日历",
+                     f"{month.label}咸宁的 {len(events)} 项节庆与文化活动。",
+                     crumbs=[("首页", HOME), ("活动日历", EVENTS)],
+                     vars={"month": month, "count": len(events), "tentative": sum(v.event.tentative for v in events),
+                           "guide": urls.guide_path(month) if month in site.plans else None},
+                     image=site.cover(f"events-{month}", f"{month.label}活动"), prev=prev, next=nxt)
+        pages += _list_pages(first, events, "events")
     return pages
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ def template_dirs(root: Path) -> list[Path]:
     return dirs
 
 
+@lru_cache(maxsize=65536)
 def relative_href(page_path: str, target: str) -> str:
     """Link from the page at page_path ('' home, 'routes/x/', '404.html') to a site path."""
     base = page_path if page_path.endswith("/") or page_path == "" else posixpath.dirname(page_path) + "/"
