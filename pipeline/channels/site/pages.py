@@ -123,20 +123,27 @@ def routes_index(site: SiteData) -> Page:
                 crumbs=[("首页", HOME)], vars={"groups": groups})
 
 
-def theme_pages(site: SiteData) -> list[Page]:
-    themes = list(site.content.themes.values())
-    links = [(t.name, urls.theme_path(t.id)) for t in themes]
+def _group_pages(groups: list[tuple[Any, str, list[Any], list[Any]]], key: str, template: str,
+                 crumbs: list[Link]) -> list[Page]:
+    """One page (or a few, paged) per theme or county: its routes and upcoming events, prev/next in order."""
+    links = [(g.name, path) for g, path, _, _ in groups]
     pages = []
-    for index, theme in enumerate(themes):
-        routes = site.routes_of_theme(theme.id)
-        route_ids = {v.route.id for v in routes}
-        events = site.upcoming([v for v in site.events.values() if route_ids & set(v.event.routes)], SHORT_LIST)
+    for index, (group, path, routes, events) in enumerate(groups):
         prev, nxt = _neighbours(links, index)
-        first = Page(urls.theme_path(theme.id), "theme.html", theme.name, theme.description,
-                     crumbs=[("首页", HOME), ("精品线路", ROUTES)],
-                     vars={"theme": theme, "count": len(routes), "events": events}, prev=prev, next=nxt)
+        first = Page(path, template, group.name, group.description, crumbs=crumbs,
+                     vars={key: group, "count": len(routes), "events": events[:SHORT_LIST]}, prev=prev, next=nxt)
         pages += _list_pages(first, routes, "routes")
     return pages
+
+
+def theme_pages(site: SiteData) -> list[Page]:
+    groups = []
+    for theme in site.content.themes.values():
+        routes = site.routes_of_theme(theme.id)
+        route_ids = {v.route.id for v in routes}
+        events = site.upcoming([v for v in site.events.values() if route_ids & set(v.event.routes)])
+        groups.append((theme, urls.theme_path(theme.id), routes, events))
+    return _group_pages(groups, "theme", "theme.html", [("首页", HOME), ("精品线路", ROUTES)])
 
 
 def route_pages(site: SiteData) -> list[Page]:
@@ -160,18 +167,10 @@ def counties_index(site: SiteData) -> Page:
 
 
 def county_pages(site: SiteData) -> list[Page]:
-    counties = list(site.content.counties.values())
-    links = [(c.name, urls.county_path(c.id)) for c in counties]
-    pages = []
-    for index, county in enumerate(counties):
-        events = site.upcoming([v for v in site.events.values() if v.event.county == county.id], SHORT_LIST)
-        routes = site.routes_of_county(county.id)
-        prev, nxt = _neighbours(links, index)
-        first = Page(urls.county_path(county.id), "county.html", county.name, county.description,
-                     crumbs=[("首页", HOME), ("县市区", COUNTIES)],
-                     vars={"county": county, "count": len(routes), "events": events}, prev=prev, next=nxt)
-        pages += _list_pages(first, routes, "routes")
-    return pages
+    groups = [(c, urls.county_path(c.id), site.routes_of_county(c.id),
+               site.upcoming([v for v in site.events.values() if v.event.county == c.id]))
+              for c in site.content.counties.values()]
+    return _group_pages(groups, "county", "county.html", [("首页", HOME), ("县市区", COUNTIES)])
 
 
 def guides_index(site: SiteData) -> Page:
