@@ -17,6 +17,7 @@ from pathlib import Path
 from pipeline import output
 
 SITE = "site"
+_CLEANUP: set[Path] = set()  # staging folders to remove at exit if still there (a batch failed after the build)
 
 
 @dataclass
@@ -29,7 +30,9 @@ class SyncReport:
 def open_staging(output_root: Path) -> Path:
     """A fresh staging folder holding hard links to every file of the current output/site."""
     staging = output.new_staging(output_root, SITE)
-    atexit.register(output.discard, staging)  # a batch that fails after building the site leaves nothing behind
+    if staging not in _CLEANUP:
+        _CLEANUP.add(staging)
+        atexit.register(output.discard, staging)
     live = output_root / SITE
     if live.is_dir():
         for source in sorted(live.rglob("*")):
