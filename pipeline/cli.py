@@ -20,6 +20,8 @@ DESCRIPTION = """咸宁文旅月度内容流水线：线路、周末好去处与
   xnwl feeds pull              拉取订阅源，新条目放进 content/inbox/ 待编辑处理
   xnwl inbox list              查看收件箱中的候选
   xnwl wechat push --month 2027-04   把该月的公众号文章推送到草稿箱
+  xnwl site build              只重新生成网站 output/site/
+  xnwl serve                   在本机预览网站（http://127.0.0.1:8000/），修改后自动刷新
 """
 
 
@@ -86,6 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
                     "WECHAT_API_BASE 可改接口地址（默认 https://api.weixin.qq.com）。\n"
                     "令牌缓存与草稿记录保存在 state/wechat/ 下。")
     push.add_argument("--month", metavar="YYYY-MM", required=True, help="月份，如 2027-04")
+
+    site = commands.add_parser("site", help="网站：单独重新生成 output/site/",
+                               description="网站相关命令。")
+    site_commands = site.add_subparsers(dest="site_command", title="命令", metavar="<命令>",
+                                        parser_class=ChineseArgumentParser)
+    site_build = site_commands.add_parser(
+        "build", help="只重新生成网站（不生成公众号文章和海报）",
+        description="用与批处理相同的代码生成网站：先在临时文件夹中生成，成功后才替换 output/site/；"
+                    "只改写内容有变化的文件，删除已不存在的页面。")
+    site_build.add_argument("--month", metavar="YYYY-MM",
+                            help="网站首页展示的月份，默认为 output/ 中最新一个已生成批次的月份")
+    site_build.add_argument("--no-search", action="store_true", help="不重建站内搜索索引（更快；搜索结果可能过时）")
+
+    serve = commands.add_parser("serve", help="在本机预览网站，修改内容或模板后自动重建并刷新",
+                                description="生成网站并用本机服务器预览；routes/、content/、templates/ 或 xnwl.toml "
+                                            "有改动时自动重建，浏览器页面自动刷新。默认只监听 127.0.0.1。")
+    serve.add_argument("--port", type=int, default=8000, metavar="端口", help="端口，默认 8000")
+    serve.add_argument("--host", default="127.0.0.1", metavar="地址",
+                       help="监听地址，默认 127.0.0.1（仅本机）；填 0.0.0.0 会让局域网内的设备也能访问")
+    serve.add_argument("--month", metavar="YYYY-MM", help="首页展示的月份，默认同 site build")
+    serve.add_argument("--no-search", action="store_true", help="不生成站内搜索索引（重建更快）")
     return parser
 
 
@@ -151,6 +174,12 @@ def _run(args: argparse.Namespace) -> int:
         return _inbox_list(root) if args.inbox_command == "list" else _inbox_accept(root, args.id)
     if args.command == "wechat":
         return _wechat_push(root, _month(args.month))
+    if args.command == "site":
+        if args.site_command != "build":
+            raise UserError("请指定网站命令，例如：xnwl site build（用 xnwl site --help 查看）。")
+        return _site_build(root, args.month, not args.no_search)
+    if args.command == "serve":
+        return _serve(root, args.month, args.host, args.port, not args.no_search)
     raise AssertionError(args.command)
 
 
@@ -346,3 +375,24 @@ def _wechat_push(root: Path, month) -> int:  # type: ignore[no-untyped-def]
     print(f"完成：{month.label}的 {result.articles} 篇文章已{action}到公众号草稿箱（media_id {result.media_id}）。"
           "请到公众平台「内容与互动 → 草稿箱」预览后再发表。")
     return 0
+
+
+def _site_build(root: Path, month_text: str | None, with_search: bool) -> int:
+    from pipeline.channels.site.standalone import build_and_swap
+    from pipeline.plan import Month
+
+    month = Month.parse(month_text) if month_text else None
+    result = build_and_swap(root, month, with_search)
+    print(f"网站已生成：{result.staging.parent.parent / 'site'}（{result.pages} 个页面；改写 {len(result.written)} 个文件，"
+          f"删除 {len(result.removed)} 个，{result.unchanged} 个未变）。")
+    return 0
+
+
+def _serve(root: Path, month_text: str | None, host: str, port: int, with_search: bool) -> int:
+    from pipeline.channels.site.serve import serve
+    from pipeline.plan import Month
+
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port 的值 {port} 无效：应为 0 到 65535 之间的整数。")
+    month = Month.parse(month_text) if month_text else None
+    return serve(root, month, host, port, with_search)

@@ -34,8 +34,10 @@ class Channel:
 
 def registered_channels() -> tuple[Channel, ...]:
     """The channels a batch runs, in order (posters first: WeChat and the site use the covers)."""
+    from pipeline.channels.site import render_channel as site
     from pipeline.channels.wechat.channel import render_channel as wechat
 
-    channels: list[Channel] = []
-    channels.append(Channel("公众号文章", wechat))
-    return tuple(channels)
+    return (
+        Channel("公众号文章", wechat),
+        Channel("网站", site),  # last: it uses the posters' covers
+    )

@@ -1,0 +1,13 @@
+"""The website channel: the whole static site, rebuilt by every batch into output/site/."""
+
+from __future__ import annotations
+
+from pipeline.channels import ChannelContext
+
+
+def render_channel(ctx: ChannelContext) -> None:
+    from pipeline.channels.site import files
+    from pipeline.channels.site.build import build_site
+
+    result = build_site(ctx.config, ctx.content, ctx.plan.month, ctx.output_root, batch_folder=ctx.out)
+    ctx.after_swap.append(lambda: files.swap(result.staging, ctx.output_root))

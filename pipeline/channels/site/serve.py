@@ -1,0 +1,186 @@
+"""`xnwl serve`: a local preview of output/site with live reload, rebuilding when content or templates change.
+
+The reload script is added to pages as they are served; the built files never contain it.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+from pipeline.content.problems import UserError
+from pipeline.plan import Month
+
+VERSION_PATH = "/__xnwl/version"
+WATCHED = ("routes", "content", "templates", "xnwl.toml")
+POLL_S = 0.5
+RELOAD_SNIPPET = (
+    "<script>(function(){var seen=null;function poll(){fetch('" + VERSION_PATH + "',{cache:'no-store'})"
+    ".then(function(r){return r.text()}).then(function(v){if(seen===null)seen=v;else if(v!==seen)location.reload()})"
+    ".catch(function(){}).then(function(){setTimeout(poll,800)})}poll()})();</script>"
+)
+
+
+def watched_state(root: Path) -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every file under the watched folders: any difference means rebuild."""
+    state: dict[str, tuple[int, int]] = {}
+    for name in WATCHED:
+        top = root / name
+        paths = [top] if top.is_file() else sorted(top.rglob("*")) if top.is_dir() else []
+        for path in paths:
+            if path.is_file():
+                info = path.stat()
+                state[path.relative_to(root).as_posix()] = (info.st_mtime_ns, info.st_size)
+    return state
+
+
+class Preview:
+    """Builds the site and keeps a version number that changes after every successful rebuild."""
+
+    def __init__(self, root: Path, month: Month | None, with_search: bool = True,
+                 log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)) -> None:
+        self.root = root
+        self.month = month
+        self.with_search = with_search
+        self.log = log
+        self.version = 0
+        self._lock = threading.Lock()
+
+    def rebuild(self) -> bool:
+        from pipeline.channels.site.standalone import build_and_swap
+
+        with self._lock:
+            try:
+                result = build_and_swap(self.root, self.month, self.with_search)
+            except UserError as exc:
+                self.log(exc.render())
+                self.log("网站未更新：请修改上面的问题，保存后会自动重试。")
+                return False
+            self.version += 1
+            self.log(f"已重新生成网站：写入 {len(result.written)} 个文件，删除 {len(result.removed)} 个。")
+            return True
+
+    def watch(self, stop: threading.Event) -> None:
+        state = watched_state(self.root)
+        while not stop.wait(POLL_S):
+            current = watched_state(self.root)
+            if current != state:
+                time.sleep(0.2)  # let an editor finish saving a group of files
+                state = watched_state(self.root)
+                self.rebuild()
+
+
+class PreviewHandler(SimpleHTTPRequestHandler):
+    preview: Preview
+    base_path: str
+
+    def __init__(self, *args, preview: Preview, base_path: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.preview = preview
+        self.base_path = base_path
+        super().__init__(*args, **kwargs)
+
+    def log_message(self, format: str, *args) -> None:  # type: ignore[no-untyped-def]  # quiet: one line per rebuild is enough
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        path = urlsplit(self.path).path
+        if path == VERSION_PATH:
+            self._send(HTTPStatus.OK, str(self.preview.version).encode(), "text/plain; charset=utf-8")
+            return
+        if self.base_path != "/":
+            if path in ("/", self.base_path.rstrip("/")):
+                self.send_response(HTTPStatus.FOUND)
+                self.send_header("Location", self.base_path)
+                self.end_headers()
+                return
+            if not path.startswith(self.base_path):
+                self._not_found()
+                return
+            self.path = "/" + self.path[len(self.base_path):]
+        target = Path(self.translate_path(self.path))
+        if target.is_dir():
+            if not urlsplit(self.path).path.endswith("/"):
+                super().do_GET()  # redirects to the address with a slash
+                return
+            target = target / "index.html"
+        if target.suffix == ".html":
+            if target.is_file():
+                self._send(HTTPStatus.OK, _inject(target.read_bytes()), "text/html; charset=utf-8")
+            else:
+                self._not_found()
+            return
+        if not target.exists():
+            self._not_found()
+            return
+        super().do_GET()
+
+    def _not_found(self) -> None:
+        page = Path(self.directory) / "404.html"
+        body = _inject(page.read_bytes()) if page.is_file() else "页面不存在".encode()
+        self._send(HTTPStatus.NOT_FOUND, body, "text/html; charset=utf-8")
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _inject(html: bytes) -> bytes:
+    snippet = RELOAD_SNIPPET.encode()
+    at = html.rfind(b"</body>")
+    return html[:at] + snippet + html[at:] if at >= 0 else html + snippet
+
+
+PreviewHandler.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".ics": "text/calendar; charset=utf-8",
+                                 ".xml": "application/xml; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml",
+                                 ".json": "application/json", ".txt": "text/plain; charset=utf-8",
+                                 ".pagefind": "application/wasm", ".pf_meta": "application/octet-stream"}
+
+
+def make_server(site_dir: Path, preview: Preview, base_path: str, host: str = "127.0.0.1",
+                port: int = 8000) -> ThreadingHTTPServer:
+    handler = partial(PreviewHandler, preview=preview, base_path=base_path, directory=str(site_dir))
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def serve(root: Path, month: Month | None, host: str, port: int, with_search: bool = True) -> int:
+    from pipeline.channels.site.standalone import base_path, site_dir
+
+    preview = Preview(root, month, with_search)
+    if not preview.rebuild() and not (site_dir(root) / "index.html").is_file():
+        return 1
+    try:
+        server = make_server(site_dir(root), preview, base_path(root), host, port)
+    except OSError as exc:
+        raise UserError(f"无法在 {host}:{port} 上启动预览服务器（{exc.strerror}）；可用 --port 换一个端口。") from None
+    bound_host, bound_port = server.server_address[:2]
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"注意：预览服务器监听 {host}，同一网络中的其他设备也能访问。", flush=True)
+    print(f"正在预览：http://{bound_host}:{bound_port}{base_path(root)}（修改内容或模板后自动刷新；Ctrl+C 退出）", flush=True)
+    stop = threading.Event()
+    watcher = threading.Thread(target=preview.watch, args=(stop,), daemon=True)
+    watcher.start()
+    try:
+        server.serve_forever(poll_interval=0.25)
+    except KeyboardInterrupt:
+        print("预览已停止。", flush=True)
+    finally:
+        stop.set()
+        server.server_close()
+    return 0

@@ -1,0 +1,148 @@
+"""What the templates show for a route, an event, a month: the typed content plus what pages derive from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import quote
+
+from pipeline import urls
+from pipeline.channels.site.assets import Assets, Picture
+from pipeline.channels.site.routemap import RouteMap, route_map
+from pipeline.config import Config
+from pipeline.content.model import County, Content, Event, Route, Stop, Theme
+from pipeline.plan import Month, MonthPlan
+
+COVER_SUFFIX = "-cover-900x383.jpg"
+_MIDNIGHT = time(0, 0)
+
+
+def amap_marker(stop: Stop) -> str | None:
+    """高德地图 marker link for a stop with coordinates (GCJ-02, as the content stores them)."""
+    if stop.lnglat is None:
+        return None
+    lng, lat = stop.lnglat
+    return (f"https://uri.amap.com/marker?position={lng:.6f},{lat:.6f}&name={quote(stop.name, safe='')}"
+            "&coordinate=gaode&callnative=1")
+
+
+@dataclass(frozen=True, slots=True)
+class StopView:
+    number: int
+    stop: Stop
+    county: County
+    nav_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteView:
+    route: Route
+    path: str
+    theme: Theme
+    counties: tuple[County, ...]
+    stops: tuple[StopView, ...]
+    map: RouteMap
+    cover: Picture | None
+    gallery: tuple[Picture, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    event: Event
+    path: str
+    ics_path: str
+    county: County
+    routes: tuple[Route, ...]
+    cover: Picture | None
+    gallery: tuple[Picture, ...]
+
+    @property
+    def month(self) -> Month:
+        return Month(self.event.start_date.year, self.event.start_date.month)
+
+
+class SiteData:
+    """Everything one build of the site knows; views are built once and shared by every page."""
+
+    def __init__(self, config: Config, content: Content, month: Month, plans: dict[Month, MonthPlan],
+                 covers: dict[str, Path], assets: Assets) -> None:
+        self.config = config
+        self.content = content
+        self.month = month
+        self.plans = plans
+        self.covers = covers
+        self.assets = assets
+
+    @property
+    def plan(self) -> MonthPlan:
+        return self.plans[self.month]
+
+    def cover(self, slug: str, alt: str) -> Picture | None:
+        source = self.covers.get(slug)
+        return self.assets.picture(source, slug, alt) if source else None
+
+    def _pictures(self, key: str, images) -> tuple[Picture, ...]:  # type: ignore[no-untyped-def]
+        return tuple(self.assets.picture(i.path, f"{key}-{n}", i.alt, i.credit) for n, i in enumerate(images, 1))
+
+    @cached_property
+    def routes(self) -> dict[str, RouteView]:
+        views = {}
+        for rid in sorted(self.content.routes):
+            r = self.content.routes[rid]
+            gallery = self._pictures(f"route-{rid}", r.images)
+            cover = self.cover(f"route-{rid}", r.title) or (gallery[0] if gallery else None)
+            stops = tuple(StopView(n, s, self.content.counties[s.county], amap_marker(s))
+                          for n, s in enumerate(r.stops, 1))
+            views[rid] = RouteView(r, urls.route_path(rid), self.content.themes[r.theme],
+                                   tuple(self.content.counties[c] for c in r.counties), stops, route_map(r.stops),
+                                   cover, gallery)
+        return views
+
+    @cached_property
+    def events(self) -> dict[str, EventView]:
+        """Every event, in date order."""
+        views = {}
+        ordered = sorted(self.content.events.values(), key=lambda e: (e.start_date, e.start_time or _MIDNIGHT, e.id))
+        for e in ordered:
+            gallery = self._pictures(f"event-{e.id}", e.images)
+            path = urls.event_path(e.id)
+            views[e.id] = EventView(e, path, f"{path}{e.id}.ics", self.content.counties[e.county],
+                                    tuple(self.content.routes[r] for r in e.routes if r in self.content.routes),
+                                    gallery[0] if gallery else None, gallery)
+        return views
+
+    def routes_of_theme(self, theme_id: str) -> list[RouteView]:
+        return [v for v in self.routes.values() if v.route.theme == theme_id]
+
+    def routes_of_county(self, county_id: str) -> list[RouteView]:
+        return [v for v in self.routes.values() if county_id in v.route.counties]
+
+    def events_of_route(self, route_id: str) -> list[EventView]:
+        return [v for v in self.events.values() if route_id in v.event.routes]
+
+    def upcoming(self, events: list[EventView] | None = None, limit: int | None = None) -> list[EventView]:
+        """Events not over before the batch month begins."""
+        pool = list(self.events.values()) if events is None else events
+        chosen = [v for v in pool if v.event.end_date >= self.month.first_day]
+        return chosen[:limit] if limit else chosen
+
+    @cached_property
+    def event_months(self) -> list[Month]:
+        """Months with a calendar page: every month an event touches, and the batch month."""
+        months = {self.month}
+        for v in self.events.values():
+            m = Month(v.event.start_date.year, v.event.start_date.month)
+            while m.first_day <= v.event.end_date:
+                months.add(m)
+                m = m.shift(1)
+        return sorted(months)
+
+    def events_in(self, month: Month) -> list[EventView]:
+        return [v for v in self.events.values() if v.event.overlaps(month.first_day, month.last_day)]
+
+    @property
+    def guide_months(self) -> list[Month]:
+        return sorted(self.plans)
+

@@ -1,0 +1,84 @@
+"""Small pure parts of the site: the route map, relative links, Chinese date wording, Markdown sanitising."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from pipeline.channels.site.render import relative_href
+from pipeline.channels.site.routemap import route_map
+from pipeline.channels.site.sanitize import markdown_html
+from pipeline.channels.site.text import event_when
+from pipeline.channels.site.views import amap_marker
+from pipeline.content.model import Event, Stop
+
+
+def _stop(name: str, lnglat=None) -> Stop:  # type: ignore[no-untyped-def]
+    return Stop(name=name, county="xianan", kind="scenic", lnglat=lnglat)
+
+
+def test_map_places_only_stops_with_coordinates() -> None:
+    stops = (_stop("甲", (114.32, 29.84)), _stop("乙"), _stop("丙", (114.60, 29.60)))
+    m = route_map(stops)
+    assert m.kind == "geo"
+    assert [p.number for p in m.points] == [1, 3]
+    assert m.left_out == ("乙",)
+    first, third = m.points
+    assert first.x < third.x and first.y < third.y  # west and north of the other: left and above
+    assert all(0 <= p.x <= m.width and 0 <= p.y <= m.height for p in m.points)
+    assert m.scale_km and 0 < m.scale_px < m.width
+
+
+def test_map_without_enough_coordinates_draws_the_order() -> None:
+    m = route_map((_stop("甲", (114.32, 29.84)), _stop("乙"), _stop("丙")))
+    assert m.kind == "order" and [p.name for p in m.points] == ["甲", "乙", "丙"]
+    assert m.scale_km is None
+
+
+def test_map_labels_do_not_overlap_for_close_stops() -> None:
+    m = route_map((_stop("咸宁温泉", (114.320, 29.840)), _stop("太乙洞", (114.322, 29.842)),
+                   _stop("星星竹海", (114.40, 29.80))))
+    boxes = []
+    for p in m.points:
+        width = len(p.name) * 13 + 18
+        left = p.label_x if p.anchor == "start" else p.label_x - width if p.anchor == "end" else p.label_x - width / 2
+        boxes.append((left, p.label_y - 13, left + width, p.label_y + 3))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
+def test_amap_link() -> None:
+    assert amap_marker(_stop("陆水湖")) is None
+    assert amap_marker(_stop("陆 水&湖", (113.9, 29.7))) == (
+        "https://uri.amap.com/marker?position=113.900000,29.700000&name=%E9%99%86%20%E6%B0%B4%26%E6%B9%96"
+        "&coordinate=gaode&callnative=1")
+
+
+def test_relative_links() -> None:
+    assert relative_href("", "routes/a/") == "routes/a/"
+    assert relative_href("", "") == "./"
+    assert relative_href("routes/a/", "") == "../../"
+    assert relative_href("routes/a/", "events/b/b.ics") == "../../events/b/b.ics"
+    assert relative_href("themes/x/2/", "themes/x/") == "../"
+    assert relative_href("404.html", "assets/site.css") == "assets/site.css"
+
+
+def test_markdown_is_sanitised_and_headings_shifted() -> None:
+    html = str(markdown_html("# 标题\n\n<script>x</script>\n\n![图](https://cdn.example.com/a.png)\n\n"
+                             "[链](javascript:alert(1)) [好](https://example.com/)", top_level=3))
+    assert "<h3>标题</h3>" in html and "<script" not in html and "&lt;script&gt;" in html
+    assert "<img" not in html and "cdn.example.com" not in html
+    assert 'href="javascript' not in html and 'href="https://example.com/"' in html
+
+
+def _event(start: date, end: date, start_time=None, end_time=None) -> Event:  # type: ignore[no-untyped-def]
+    return Event(id="e", title="t", summary="s", start_date=start, end_date=end, start_time=start_time,
+                 end_time=end_time, county="xianan", venue="v", category="festival", routes=(), status="confirmed",
+                 source_ref="x", verified=None, images=(), body="", source="content/events/e.md")
+
+
+def test_event_wording() -> None:
+    assert event_when(_event(date(2027, 4, 3), date(2027, 4, 25))) == "2027年4月3日（周六）至4月25日（周日）"
+    assert event_when(_event(date(2027, 6, 12), date(2027, 6, 12), time(19, 30), time(21, 0))) == \
+        "2027年6月12日（周六） 19:30—21:00"
+    assert event_when(_event(date(2027, 12, 30), date(2028, 1, 2))) == "2027年12月30日（周四）至2028年1月2日（周日）"
