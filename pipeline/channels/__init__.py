@@ -32,5 +32,7 @@ class Channel:
 
 def registered_channels() -> tuple[Channel, ...]:
     """The channels a batch runs, in order (posters first: WeChat and the site use the covers)."""
-    channels: list[Channel] = []
+    from pipeline.channels import posters
+
+    channels: list[Channel] = [posters.CHANNEL]
     return tuple(channels)
