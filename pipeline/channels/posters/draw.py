@@ -169,7 +169,7 @@ def _draw_group(canvas: Image.Image, placed: list[_Placed], style: ScrimStyle, d
         mask_full = shapes.rounded_mask((region[2] - region[0], region[3] - region[1]), style.radius)
         for step in _SCRIM_STEPS:
             trial = original.copy()
-            trial.paste(color, (0, 0), mask_full.point([round(v * step) for v in range(256)]))
+            trial.paste(color, (0, 0), mask_full.point(list(shapes.opacity_table(step))))
             canvas.paste(trial, region[:2])
             ratios = _measure(canvas, placed)
             opacity = step
@@ -342,7 +342,18 @@ def render(spec: PosterSpec) -> Drawn:
     """Draw every layer in order. Raises DrawProblem (for the field) or photo.PhotoError."""
     canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
     drawn = Drawn(canvas)
-    for layer in spec.layers:
+    layers = list(spec.layers)
+    index = 0
+    while index < len(layers):
+        layer = layers[index]
+        index += 1
+        if isinstance(layer, Shape):
+            run = [layer]
+            while index < len(layers) and isinstance(layers[index], Shape) and layers[index].color == layer.color:
+                run.append(layers[index])
+                index += 1
+            shapes.shapes(canvas, run)
+            continue
         if isinstance(layer, Fill):
             x, y, w, h = layer.box
             canvas.paste(layer.color, (x, y, x + w, y + h))
@@ -352,8 +363,6 @@ def render(spec: PosterSpec) -> Drawn:
             shapes.glow(canvas, layer)
         elif isinstance(layer, Scrim):
             shapes.scrim(canvas, layer)
-        elif isinstance(layer, Shape):
-            shapes.shape(canvas, layer)
         elif isinstance(layer, Photo):
             x, y, w, h = layer.box
             canvas.paste(photo.cover(Path(layer.src), (w, h), layer.focal), (x, y))

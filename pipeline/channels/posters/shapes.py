@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import random
+from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from pipeline.channels.posters.layout import Box, Glow, Gradient, Scrim, Shape
 
@@ -23,31 +24,37 @@ def _clip(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[int, i
     return (left, top, right, bottom) if right > left and bottom > top else None
 
 
+@lru_cache(maxsize=256)
+def opacity_table(opacity: float) -> tuple[int, ...]:
+    return tuple(round(v * opacity) for v in range(256))
+
+
 def _scaled_mask(mask: Image.Image, opacity: float) -> Image.Image:
     if opacity >= 1:
         return mask
-    table = [round(v * opacity) for v in range(256)]
-    return mask.point(table)
+    return mask.point(list(opacity_table(opacity)))
 
 
 def gradient(canvas: Image.Image, layer: Gradient) -> None:
+    """A linear gradient: one strip of colours along the direction, mapped onto the box (exact, fast)."""
     x, y, w, h = layer.box
-    gw, gh = max(2, w // _GRADIENT_STEP), max(2, h // _GRADIENT_STEP)
     angle = math.radians(layer.angle)
     dx, dy = math.cos(angle), math.sin(angle)
-    xs = (np.arange(gw) + 0.5) / gw * w
-    ys = (np.arange(gh) + 0.5) / gh * h
-    projection = xs[None, :] * dx + ys[:, None] * dy
     corners = [cx * dx + cy * dy for cx in (0, w) for cy in (0, h)]
-    t = (projection - min(corners)) / (max(corners) - min(corners))
+    low, span = min(corners), max(corners) - min(corners)
+    length = max(2, math.ceil(span))
+    t = (np.arange(length) + 0.5) / length
     positions = [p for _, p in layer.stops]
     channels = [np.interp(t, positions, [c[i] for c, _ in layer.stops]) for i in range(3)]
-    small = Image.fromarray(np.round(np.stack(channels, axis=-1)).astype(np.uint8), "RGB")
-    image = small.resize((w, h), Image.Resampling.BILINEAR)
+    strip = Image.fromarray(np.round(np.stack(channels, axis=-1)).astype(np.uint8)[None, :, :], "RGB")
+    # Output pixel (px, py) takes strip pixel (px·dx + py·dy − low) · length / span.
+    k = length / span
+    image = strip.transform((w, h), Image.Transform.AFFINE, (dx * k, dy * k, -low * k + 0.5 * (dx + dy) * k, 0, 0, 0),
+                            resample=Image.Resampling.NEAREST)
     if layer.opacity >= 1:
         canvas.paste(image, (x, y))
     else:
-        canvas.paste(image, (x, y), Image.new("L", (w, h), round(255 * layer.opacity)))
+        canvas.paste(Image.blend(canvas.crop((x, y, x + w, y + h)), image, layer.opacity), (x, y))
 
 
 def glow(canvas: Image.Image, layer: Glow) -> None:
@@ -87,11 +94,11 @@ def rounded_mask(size: tuple[int, int], radius: int, opacity: float = 1.0) -> Im
     return _scaled_mask(big.reduce(s), opacity)
 
 
-def shape(canvas: Image.Image, layer: Shape) -> None:
-    bounds = _bounds(layer)
-    box = _clip(bounds, canvas.size)
+def shape_mask(layer: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int, int], Image.Image] | None:
+    """The shape's coverage (opacity included) over its clipped bounding box, anti-aliased."""
+    box = _clip(_bounds(layer), size)
     if box is None:
-        return
+        return None
     s = SUPERSAMPLE
     w, h = box[2] - box[0], box[3] - box[1]
     mask = Image.new("L", (w * s, h * s), 0)
@@ -135,7 +142,26 @@ def shape(canvas: Image.Image, layer: Shape) -> None:
                 cx += spacing
             cy += spacing
             row += 1
-    canvas.paste(layer.color, box[:2], _scaled_mask(mask.reduce(s), layer.opacity))
+    return box, _scaled_mask(mask.reduce(s), layer.opacity)
+
+
+def shapes(canvas: Image.Image, layers: list[Shape]) -> None:
+    """Shapes of one colour drawn together: their masks are merged ("screen" = alpha over alpha for one
+    colour), then the colour is blended in once over their common bounding box."""
+    parts = [m for m in (shape_mask(layer, canvas.size) for layer in layers) if m is not None]
+    if not parts:
+        return
+    left = min(b[0] for b, _ in parts)
+    top = min(b[1] for b, _ in parts)
+    right = max(b[2] for b, _ in parts)
+    bottom = max(b[3] for b, _ in parts)
+    total = Image.new("L", (right - left, bottom - top), 0)
+    for (x0, y0, x1, y1), mask in parts:
+        region = (x0 - left, y0 - top, x1 - left, y1 - top)
+        total.paste(ImageChops.screen(total.crop(region), mask), region[:2])
+    region = (left, top, right, bottom)
+    solid = Image.new("RGB", total.size, layers[0].color)
+    canvas.paste(Image.composite(solid, canvas.crop(region), total), region[:2])
 
 
 def _bounds(layer: Shape) -> tuple[int, int, int, int]:
