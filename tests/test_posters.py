@@ -228,29 +228,27 @@ def test_a_broken_photo_fails_the_batch_naming_poster_and_file(tree: Path) -> No
     assert not (tree / "output" / MONTH).exists()
 
 
-def test_missing_glyph_fails_naming_character_field_and_poster(tree: Path) -> None:
+def _batch_with_route_title(tree: Path, title: str):  # type: ignore[no-untyped-def]
+    """Run the batch after giving the featured fixture route another title; it must fail cleanly."""
     route = tree / "routes" / "tongshan-cool.md"
-    route.write_text(route.read_text(encoding="utf-8").replace("title: 九宫山避暑", "title: 九宫山避暑龘", 1),
+    route.write_text(route.read_text(encoding="utf-8").replace("title: 九宫山避暑", f"title: {title}", 1),
                      encoding="utf-8")
     run = xnwl("batch", "--month", MONTH, root=tree)
     assert run.code == 1, run.text
     assert "Traceback" not in run.text
-    assert "“龘”（U+9F98）" in run.err
     assert "posters/route-tongshan-cool-9x16" in run.err
     assert "title_main（routes/tongshan-cool.md · title）" in run.err
     assert not (tree / "output" / MONTH).exists()
+    return run
+
+
+def test_missing_glyph_fails_naming_character_field_and_poster(tree: Path) -> None:
+    run = _batch_with_route_title(tree, "九宫山避暑龘")
+    assert "“龘”（U+9F98）" in run.err
 
 
 def test_text_that_may_not_be_shortened_fails_naming_poster_and_field(tree: Path) -> None:
-    long_title = "九宫山" + "云中湖畔清凉避暑慢行" * 4
-    route = tree / "routes" / "tongshan-cool.md"
-    route.write_text(route.read_text(encoding="utf-8").replace("title: 九宫山避暑", f"title: {long_title}", 1),
-                     encoding="utf-8")
-    run = xnwl("batch", "--month", MONTH, root=tree)
-    assert run.code == 1, run.text
-    assert "Traceback" not in run.text
-    assert "posters/route-tongshan-cool-9x16" in run.err
-    assert "title_main（routes/tongshan-cool.md · title）" in run.err
+    run = _batch_with_route_title(tree, "九宫山" + "云中湖畔清凉避暑慢行" * 4)
     assert "不允许省略" in run.err
 
 

@@ -454,8 +454,8 @@ _SHAPE_KEYS = {
     "arc": {"center", "radius", "width", "start", "end"},
     "polygon": {"points"},
     "line": {"points", "width"},
-    "ridge": {"box", "seed", "peaks", "roughness"},
-    "wave": {"box", "amplitude", "wavelength", "phase"},
+    "ridge": {"box", "seed", "peaks", "roughness", "floor"},
+    "wave": {"box", "amplitude", "wavelength", "phase", "floor"},
     "dots": {"box", "spacing", "radius"},
 }
 _SHAPE_REQUIRED = {

@@ -171,7 +171,8 @@ def _bounds(layer: Shape) -> tuple[int, int, int, int]:
         pad = layer.get("radius", 0) if kind == "dots" else 0
         if kind == "wave":
             pad = layer.get("amplitude")
-        return (math.floor(x - pad), math.floor(y - pad), math.ceil(x + w + pad) + 1, math.ceil(y + h + pad) + 1)
+        bottom = max(y + h, layer.get("floor", y + h))
+        return (math.floor(x - pad), math.floor(y - pad), math.ceil(x + w + pad) + 1, math.ceil(bottom + pad) + 1)
     if kind in ("circle", "ring", "arc"):
         (cx, cy), r = layer.get("center"), layer.get("radius")
         return (math.floor(cx - r) - 1, math.floor(cy - r) - 1, math.ceil(cx + r) + 2, math.ceil(cy + r) + 2)
@@ -199,7 +200,8 @@ def ridge_points(layer: Shape) -> list[tuple[float, float]]:
             jitter = math.sin(t * math.pi * 3 + x0) * h * roughness * 0.15 * math.sin(math.pi * t)
             points.append((x0 + (x1 - x0) * t, y0 + (y1 - y0) * eased + jitter))
     points.append(anchors[-1])
-    return points + [(x + w, y + h), (x, y + h)]
+    floor = layer.get("floor", y + h)
+    return points + [(x + w, floor), (x, floor)]
 
 
 def wave_points(layer: Shape) -> list[tuple[float, float]]:
@@ -210,4 +212,5 @@ def wave_points(layer: Shape) -> list[tuple[float, float]]:
     steps = 96
     points = [(x + w * i / steps, y + amplitude * math.sin(2 * math.pi * (w * i / steps) / wavelength + phase))
               for i in range(steps + 1)]
-    return points + [(x + w, y + h), (x, y + h)]
+    floor = layer.get("floor", y + h)
+    return points + [(x + w, floor), (x, floor)]
