@@ -55,6 +55,13 @@ def validated_content(root: Path) -> tuple[Content, list[Problem]]:
     return content, problems.warnings
 
 
+def combined_error(failures: list[UserError]) -> UserError:
+    if len(failures) == 1:
+        return failures[0]
+    problems = [p for f in failures for p in f.problems]
+    return UserError("\n".join(f.message for f in failures), problems)
+
+
 def hold_points() -> list[str]:
     """Every stage boundary a test can park the batch at (XNWL_TEST_HOLD_AT) to SIGKILL it there."""
     channels = [f"channel-{index}" for index, _ in enumerate(registered_channels(), start=1)]
@@ -130,11 +137,20 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
         reporter.finish(STAGE_PLAN)
         _hold_for_tests("plan")
         context = ChannelContext(config, content, plan, staging, out_root, progress=reporter.advance)
+        failures: list[UserError] = []
         for index, channel in enumerate(channels, start=1):
             reporter.start(channel.name)
-            channel.render(context)
+            try:
+                channel.render(context)
+            except UserError as failure:
+                # Keep going: the other channels' problems are reported in the same run.
+                failures.append(failure)
+                reporter.skip(channel.name, "出错")
+                continue
             reporter.finish(channel.name)
             _hold_for_tests(f"channel-{index}")
+        if failures:
+            raise combined_error(failures)
         reporter.start(STAGE_MANIFEST)
         manifest = write_manifest(config, plan, staging, inputs, [c.name for c in channels])
         reporter.finish(STAGE_MANIFEST)

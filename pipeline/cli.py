@@ -275,7 +275,7 @@ def _schedule(root: Path, args: argparse.Namespace) -> int:
         print({"built": "定时任务已执行完毕。", "skipped": "该月已生成过，未重复生成（需要时加 --force）。",
                "busy": "另一个调度进程正在执行定时任务，本次未执行。"}[outcome])
         return 0
-    return _serve(root, job_logger(root), state_dir(root))
+    return _run_scheduler(root, job_logger(root), state_dir(root))
 
 
 def _echo_logs(name: str) -> None:
@@ -288,7 +288,7 @@ def _echo_logs(name: str) -> None:
     logging.getLogger(name).addHandler(handler)
 
 
-def _serve(root: Path, log, state: Path) -> int:  # type: ignore[no-untyped-def]
+def _run_scheduler(root: Path, log, state: Path) -> int:  # type: ignore[no-untyped-def]
     import signal
 
     from pipeline.schedule import MonthlyScheduler

@@ -82,7 +82,8 @@ def test_planted_payloads_are_inert_everywhere(tmp_path: Path, kind: str) -> Non
     root = tmp_path / "tree"
     shutil.copytree(FIXTURE, root)
     plant(root, payload)
-    run = xnwl("batch", "--month", "2027-04", root=root)
+    # the site alone: the payloads make titles longer than WeChat allows, which fails the full batch on purpose
+    run = xnwl("site", "build", "--month", "2027-04", root=root)
     assert run.code == 0, run.text
     site = root / "output" / "site"
     pages = html_pages(site)

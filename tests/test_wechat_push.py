@@ -20,13 +20,10 @@ MONTH = "2027-04"
 
 
 def make_covers(batch: Path) -> None:
-    """Covers as the posters channel writes them (that channel is not on this branch): real small JPEGs."""
+    """The batch's posters channel made every cover drafts.json points to (real JPEGs)."""
     drafts = json.loads((batch / "wechat/drafts.json").read_text(encoding="utf-8"))
-    for index, article in enumerate(drafts["articles"]):
-        path = batch / article["thumb_image"]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        size = (900, 383) if "900x383" in path.name else (500, 500)
-        Image.new("RGB", size, (30 + 40 * index, 95, 91)).save(path, "JPEG", quality=80)
+    for article in drafts["articles"]:
+        assert (batch / article["thumb_image"]).read_bytes()[:3] == b"\xff\xd8\xff", article["thumb_image"]
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +192,8 @@ def test_wrong_secret_and_missing_credentials(month_tree: Path, fake: FakeServer
 
 def test_push_refuses_before_any_call_when_covers_are_missing(tree: Path, fake: FakeServer) -> None:
     assert xnwl("batch", "--month", MONTH, root=tree).code == 0
+    for cover in (tree / "output" / MONTH / "posters").glob("*-cover-*"):
+        cover.unlink()  # as if the posters channel had not made them
     run = push(tree, fake)
     assert run.code == 1 and "封面图" in run.err and "没有调用微信接口" in run.err
     assert fake.fake.calls == []

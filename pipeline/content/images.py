@@ -84,6 +84,10 @@ def image_problem(path: Path) -> str | None:
         with PILImage.open(path) as image:
             fmt = image.format
             image.verify()
+        # verify() only checks the header and chunk structure; decode once so a truncated file is caught
+        # here, with its name, rather than inside a channel.
+        with PILImage.open(path) as image:
+            image.load()
     except PILImage.DecompressionBombError:
         return "图片像素过多（疑似解压炸弹），请缩小后再用"
     except Exception:  # Pillow raises many types for broken files

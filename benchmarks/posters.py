@@ -1,0 +1,102 @@
+"""Poster speed: median milliseconds per 1080×1920 poster on one core, posters per second on all cores.
+
+One-core figures are CPU time (time.process_time) of a single process drawing and encoding posters one
+after another; the all-cores figure is wall time through the batch's own process pool, so it drops when
+other work shares the machine (the load average is printed alongside).
+
+    python benchmarks/posters.py [--root .] [--months 2027-01:2027-12] [--repeat 3]
+
+Uses the real channel code on the shipped content: templates -> layers -> Pillow -> JPEG/PNG bytes.
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipeline.channels import ChannelContext  # noqa: E402
+from pipeline.channels.posters import channel, draw, encode, fontset  # noqa: E402
+from pipeline.config import load_config  # noqa: E402
+from pipeline.content.load import load_content  # noqa: E402
+from pipeline.plan import Month, make_plan  # noqa: E402
+
+
+def story_jobs(root: Path, months: list[Month]) -> list[channel.Job]:
+    config = load_config(root)
+    content, _ = load_content(root)
+    jobs: list[channel.Job] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for month in months:
+            plan = make_plan(content, month, config.featured_per_month)
+            ctx = ChannelContext(config, content, plan, Path(tmp), Path(tmp))
+            jobs += [j for j in channel.plan_jobs(ctx) if j.format == "9x16"]
+    return jobs
+
+
+def _timed(job: channel.Job) -> tuple[float, float]:
+    # CPU time of this process: other work on the machine does not inflate it (one core, one thread).
+    start = time.process_time()
+    drawn = draw.render(job.spec)
+    middle = time.process_time()
+    encode.encode(drawn.image, job.limit, job.jpeg_only)
+    end = time.process_time()
+    return (middle - start) * 1000, (end - middle) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=REPO)
+    parser.add_argument("--months", default="2027-01:2027-12", help="first:last month")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    first, last = (Month.parse(m) for m in args.months.split(":"))
+    months = [first.shift(i) for i in range(last.index - first.index + 1)]
+    jobs = story_jobs(args.root, months)
+
+    fontset.preload()
+    for job in jobs[:3]:
+        _timed(job)  # warm the font caches
+    draws, encodes, totals = [], [], []
+    for _ in range(args.repeat):
+        for job in jobs:
+            d, e = _timed(job)
+            draws.append(d)
+            encodes.append(e)
+            totals.append(d + e)
+
+    cores = os.cpu_count() or 1
+    batch = jobs * args.repeat
+    with ProcessPoolExecutor(max_workers=cores, initializer=fontset.preload) as pool:
+        list(pool.map(channel.render_job, jobs[:cores]))  # start the workers before timing
+        start = time.perf_counter()
+        list(pool.map(channel.render_job, batch, chunksize=1))
+        wall = time.perf_counter() - start
+
+    print(json.dumps({
+        "posters": len(jobs),
+        "size": "1080x1920",
+        "one_core_median_ms": round(statistics.median(totals), 1),
+        "one_core_median_draw_ms": round(statistics.median(draws), 1),
+        "one_core_median_encode_ms": round(statistics.median(encodes), 1),
+        "one_core_p90_ms": round(statistics.quantiles(totals, n=10)[-1], 1),
+        "all_cores": cores,
+        "all_cores_posters_per_s": round(len(batch) / wall, 1),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "target_ms": 60,
+    }, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
