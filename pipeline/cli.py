@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "WECHAT_API_BASE 可改接口地址（默认 https://api.weixin.qq.com）。\n"
                     "令牌缓存与草稿记录保存在 state/wechat/ 下。")
     push.add_argument("--month", metavar="YYYY-MM", required=True, help="月份，如 2027-04")
+    push.add_argument("--force", action="store_true", help="连同未通过审核的文章一起推送（会记录在审核记录中）")
+    push.add_argument("--by", metavar="姓名", help="与 --force 一起用：谁决定跳过审核")
 
     site = commands.add_parser("site", help="网站：单独重新生成 output/site/",
                                description="网站相关命令。")
@@ -100,6 +102,37 @@ def build_parser() -> argparse.ArgumentParser:
     site_build.add_argument("--month", metavar="YYYY-MM",
                             help="网站首页展示的月份，默认为 output/ 中最新一个已生成批次的月份")
     site_build.add_argument("--no-search", action="store_true", help="不重建站内搜索索引（更快；搜索结果可能过时）")
+    site_deploy = site_commands.add_parser(
+        "deploy", help="写出可发布的网站副本（只含已通过审核的月份）",
+        description="把网站写到指定目录，用于上传到正式服务器：只包含周末指南已通过审核的月份（以前通过的月份保留），"
+                    "没有“待审”提示。output/site/ 仍是包含全部内容的内部预览。")
+    site_deploy.add_argument("target", type=Path, metavar="目标目录", help="写到这个目录（整个替换）")
+    site_deploy.add_argument("--force", action="store_true", help="连同未通过审核的月份一起发布（会记录在审核记录中）")
+    site_deploy.add_argument("--by", metavar="姓名", help="与 --force 一起用：谁决定跳过审核")
+    site_deploy.add_argument("--no-search", action="store_true", help="不生成站内搜索索引")
+
+    check = commands.add_parser("check", help="对某月的批次重新运行自动检查",
+                                description="对 output/<YYYY-MM>/ 重新运行全部自动检查（公众号限制、广告法用语、标点规范、"
+                                            "图片说明、未核实与日期待定、已结束的活动、推荐数量、连续推荐、海报缺字与对比度、"
+                                            "链接），更新审核页；有错误时以 1 退出。")
+    check.add_argument("--month", metavar="YYYY-MM", help="月份，默认为下个月（北京时间）")
+
+    review = commands.add_parser("review", help="审核：查看状态、通过或退回某一项",
+                                 description="审核记录保存在 content/review/<YYYY-MM>.json（请纳入版本管理）。"
+                                             "通过绑定在内容哈希上：内容改动后自动回到“待审”。")
+    review_commands = review.add_subparsers(dest="review_command", title="命令", metavar="<命令>",
+                                            parser_class=ChineseArgumentParser, required=True)
+    review_list = review_commands.add_parser("list", help="列出本批次各项及其审核状态",
+                                             description="列出某月批次中可审核的各项、状态和检查结果数。")
+    review_list.add_argument("--month", metavar="YYYY-MM", help="月份，默认为下个月（北京时间）")
+    for action, label in (("approve", "通过"), ("reject", "退回修改")):
+        command = review_commands.add_parser(action, help=f"{label}某一项",
+                                             description=f"{label}某一项，并更新审核页。项目编号见 xnwl review list。")
+        command.add_argument("item", metavar="项目", help="如 wechat/guide-2027-04 或 posters/route-xxx")
+        command.add_argument("--month", metavar="YYYY-MM", help="月份，默认为下个月（北京时间）")
+        command.add_argument("--by", metavar="姓名", required=True, help="审核人")
+        command.add_argument("--note", metavar="意见", default="",
+                             help="审核意见" + ("（退回时必填）" if action == "reject" else ""))
 
     serve = commands.add_parser("serve", help="在本机预览网站，修改内容或模板后自动重建并刷新",
                                 description="生成网站并用本机服务器预览；routes/、content/、templates/ 或 xnwl.toml "
@@ -173,11 +206,19 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "inbox":
         return _inbox_list(root) if args.inbox_command == "list" else _inbox_accept(root, args.id)
     if args.command == "wechat":
-        return _wechat_push(root, _month(args.month))
+        return _wechat_push(root, _month(args.month), args.force, args.by)
     if args.command == "site":
+        if args.site_command == "deploy":
+            return _site_deploy(root, args.target, args.force, args.by, not args.no_search)
         if args.site_command != "build":
             raise UserError("请指定网站命令，例如：xnwl site build（用 xnwl site --help 查看）。")
         return _site_build(root, args.month, not args.no_search)
+    if args.command == "check":
+        return _check(root, _month(args.month))
+    if args.command == "review":
+        if args.review_command == "list":
+            return _review_list(root, _month(args.month))
+        return _review_decide(root, _month(args.month), args.item, args.review_command, args.by, args.note)
     if args.command == "serve":
         return _serve(root, args.month, args.host, args.port, not args.no_search)
     raise AssertionError(args.command)
@@ -365,12 +406,16 @@ def _inbox_accept(root: Path, candidate_id: str) -> int:
     return 0
 
 
-def _wechat_push(root: Path, month) -> int:  # type: ignore[no-untyped-def]
+def _wechat_push(root: Path, month, force: bool, by: str | None) -> int:  # type: ignore[no-untyped-def]
     import os
 
     from pipeline.channels.wechat.push import push_month
+    from pipeline.review.gate import approved_articles
 
-    result = push_month(root, month, os.environ, say=lambda line: print(f"· {line}", flush=True))
+    if force and not (by or "").strip():
+        raise UserError("使用 --force 时必须用 --by 写明是谁决定跳过审核。")
+    only = approved_articles(root, month, force, by)
+    result = push_month(root, month, os.environ, say=lambda line: print(f"· {line}", flush=True), only=only)
     action = "新建" if result.created else "更新"
     print(f"完成：{month.label}的 {result.articles} 篇文章已{action}到公众号草稿箱（media_id {result.media_id}）。"
           "请到公众平台「内容与互动 → 草稿箱」预览后再发表。")
@@ -396,3 +441,39 @@ def _serve(root: Path, month_text: str | None, host: str, port: int, with_search
         raise UserError(f"--port 的值 {port} 无效：应为 0 到 65535 之间的整数。")
     month = Month.parse(month_text) if month_text else None
     return serve(root, month, host, port, with_search)
+
+
+def _site_deploy(root: Path, target: Path, force: bool, by: str | None, with_search: bool) -> int:
+    from pipeline.channels.site.deploy import deploy
+
+    result = deploy(root, target, force, by, with_search)
+    months = "、".join(m.label for m in result.months)
+    print(f"已写出可发布的网站：{result.target}（{result.pages} 个页面；包含的月份：{months}）。")
+    return 0
+
+
+def _check(root: Path, month) -> int:  # type: ignore[no-untyped-def]
+    from pipeline.review.commands import run_checks
+
+    findings = run_checks(root, month)
+    for finding in findings:
+        where = finding.item or "本批次"
+        print(f"[{finding.label}] {where} · {finding.message}", file=sys.stderr if finding.severity == "error" else sys.stdout)
+    errors = sum(f.severity == "error" for f in findings)
+    print(f"检查完成：{errors} 处错误，{len(findings) - errors} 处提醒；审核页已更新：output/{month}/review/index.html")
+    return 1 if errors else 0
+
+
+def _review_list(root: Path, month) -> int:  # type: ignore[no-untyped-def]
+    from pipeline.review.commands import item_rows
+
+    for row in item_rows(root, month):
+        print(row)
+    return 0
+
+
+def _review_decide(root: Path, month, item: str, action: str, by: str, note: str) -> int:  # type: ignore[no-untyped-def]
+    from pipeline.review.commands import record_decision
+
+    print(record_decision(root, month, item, action, by, note))
+    return 0

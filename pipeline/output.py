@@ -122,6 +122,14 @@ def write_bytes(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+def replace_file(path: Path, data: bytes) -> None:
+    """Write atomically: readers see the old bytes or the new ones, never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
 def write_if_changed(path: Path, data: bytes) -> bool:
     """Write only when the bytes differ. Returns True when the file was written."""
     try:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from conftest import snapshot, xnwl
+from conftest import FIXTURE, snapshot, xnwl
 
 
 def edit(rel: str, old: str, new: str) -> Callable[[Path], None]:
@@ -71,10 +72,21 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,mutate,file,field,fragment", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_reported_and_output_kept(tree: Path, name, mutate, file, field, fragment) -> None:
-    first = xnwl("batch", "--month", "2027-04", root=tree)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture tree with a good 2027-04 batch in output/, built once and copied by each case."""
+    root = tmp_path_factory.mktemp("built") / "site"
+    shutil.copytree(FIXTURE, root)
+    first = xnwl("batch", "--month", "2027-04", root=root)
     assert first.code == 0, first.text
+    return root
+
+
+@pytest.mark.parametrize("name,mutate,file,field,fragment", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_reported_and_output_kept(built: Path, tmp_path: Path, name, mutate, file, field,
+                                                fragment) -> None:
+    tree = tmp_path / "site"
+    shutil.copytree(built, tree, symlinks=True)
     before = snapshot(tree / "output")
 
     mutate(tree)
@@ -139,8 +151,9 @@ def test_bad_month_argument(tree: Path) -> None:
     assert "2027-13" in run.err and "YYYY-MM" in run.err and "Traceback" not in run.text
 
 
-def test_month_without_guide_fails_cleanly(tree: Path) -> None:
-    assert xnwl("batch", "--month", "2027-04", root=tree).code == 0
+def test_month_without_guide_fails_cleanly(built: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "site"
+    shutil.copytree(built, tree, symlinks=True)
     before = snapshot(tree / "output")
     run = xnwl("batch", "--month", "2027-09", root=tree)
     assert run.code == 1 and "content/weekend/09.md" in run.err

@@ -34,7 +34,20 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = xnwl("batch", "--month", MONTH, root=root)
     assert run.code == 0, run.text
     make_covers(root / "output" / MONTH)
+    approve_articles(root, MONTH)
     return root
+
+
+def approve_articles(root: Path, month: str) -> None:
+    """Push sends only approved articles (the publish gate): approve them all, as an editor would."""
+    from pipeline.plan import Month
+    from pipeline.review.decisions import APPROVED, decide
+    from pipeline.review.session import open_batch
+
+    batch = open_batch(root, Month.parse(month))
+    for item in batch.items:
+        if item.kind == "article":
+            decide(root, Month.parse(month), item, APPROVED, "测试编辑")
 
 
 @pytest.fixture
@@ -104,6 +117,7 @@ def test_first_push_creates_second_updates_without_duplicates(month_tree: Path, 
                      encoding="utf-8")
     assert xnwl("batch", "--month", MONTH, root=month_tree).code == 0
     make_covers(month_tree / "output" / MONTH)
+    approve_articles(month_tree, MONTH)  # the edited guide needs a new approval
     uploads = wechat.count("media/uploadimg") + wechat.count("material/add_material")
     second = push(month_tree, fake)
     assert second.code == 0, second.text
@@ -194,6 +208,7 @@ def test_push_refuses_before_any_call_when_covers_are_missing(tree: Path, fake: 
     assert xnwl("batch", "--month", MONTH, root=tree).code == 0
     for cover in (tree / "output" / MONTH / "posters").glob("*-cover-*"):
         cover.unlink()  # as if the posters channel had not made them
+    approve_articles(tree, MONTH)
     run = push(tree, fake)
     assert run.code == 1 and "封面图" in run.err and "没有调用微信接口" in run.err
     assert fake.fake.calls == []
@@ -208,6 +223,7 @@ def test_large_body_image_is_reencoded_under_1mb(tree: Path, fake: FakeServer) -
     assert (tree / "content/images/sample.png").stat().st_size > 1024 * 1024
     assert xnwl("batch", "--month", MONTH, root=tree).code == 0
     make_covers(tree / "output" / MONTH)
+    approve_articles(tree, MONTH)
     run = push(tree, fake)
     assert run.code == 0, run.text
     (uploaded,) = fake.fake.images.values()

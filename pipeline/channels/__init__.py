@@ -22,6 +22,8 @@ class ChannelContext:
     # Called after the month folder was swapped in: a channel that builds outside it (the site, in its
     # own staging folder) swaps its result into place here, so a failed batch changes nothing at all.
     after_swap: list[Callable[[], None]] = field(default_factory=list)
+    # Folders a channel built outside the month folder, by name (the site's staging copy), for later stages
+    built: dict[str, Path] = field(default_factory=dict)
     # progress(done, total) moves the channel's bar, for a channel that renders many items
     progress: Callable[[int, int], None] = lambda done, total: None
 
@@ -33,13 +35,15 @@ class Channel:
 
 
 def registered_channels() -> tuple[Channel, ...]:
-    """The channels a batch runs, in order (posters first: WeChat and the site use the covers)."""
+    """The stages a batch runs after the plan, in order; the review stage reads what the channels made."""
     from pipeline.channels import posters
     from pipeline.channels.site import render_channel as site
     from pipeline.channels.wechat.channel import render_channel as wechat
+    from pipeline.review.stage import render_review
 
     return (
         posters.CHANNEL,
         Channel("公众号文章", wechat),
-        Channel("网站", site),  # last: it uses the posters' covers
+        Channel("网站", site),  # after the posters: it uses their covers
+        Channel("审核", render_review),  # last: it checks what the others made
     )

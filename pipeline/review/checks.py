@@ -74,9 +74,12 @@ def _autocorrect():  # type: ignore[no-untyped-def]
     return autocorrect_py
 
 
-def copywriting_problems(text: str) -> list[str]:
+def copywriting_problems(text: str, exempt: tuple[str, ...] = ()) -> list[str]:
+    """Punctuation and spacing problems, line by line; `exempt` phrases (the brand line) are left alone."""
     problems = []
     corrector = _autocorrect()
+    for phrase in exempt:
+        text = text.replace(phrase, "")
     for line in text.splitlines():
         fixed = corrector.format(line)
         if fixed != line:
@@ -105,11 +108,11 @@ class _LinkCollector(HTMLParser):
 
 
 def check_batch(config: Config, content: Content, plan: MonthPlan, batch: Path, items: list[ReviewItem],
-                publish_day: date, previous_featured: tuple[str, ...] | None = None) -> list[Finding]:
+                publish_day: date, previous_featured: tuple[str, ...] | None, site: Path) -> list[Finding]:
+    """Every check on a built batch. `site` is the built site the articles' links must resolve in."""
     findings: list[Finding] = []
     add = findings.append
     allowed = allowed_phrases(config.root)
-    site = config.output_dir / "site"
 
     drafts = _drafts(batch)
     for item in items:
@@ -134,7 +137,7 @@ def check_batch(config: Config, content: Content, plan: MonthPlan, batch: Path, 
         for hit in absolute_claims(item.text, allowed):
             add(Finding(item.id, ERROR, "absolute-claim", f"广告法禁用的绝对化用语 {hit}；如是真实的官方称号，加入 {ALLOW_FILE}"))
         if item.kind == "article":
-            for problem in copywriting_problems(item.text):
+            for problem in copywriting_problems(item.text, (config.brand_name,)):
                 add(Finding(item.id, WARNING, "copywriting", problem))
         for route_id in item.route_ids:
             route = content.routes.get(route_id)
@@ -206,7 +209,7 @@ def _poster_findings(batch: Path) -> list[Finding]:
         subject = poster.get("subject", "")
         item = f"posters/{subject}" if "-cover-" not in poster.get("file", "") else f"wechat/{subject}"
         for box in poster.get("texts", []):
-            ratio, required = box.get("contrast"), box.get("required_contrast", 4.5)
+            ratio, required = box.get("contrast"), box.get("required", 4.5)
             if ratio is not None and ratio < required:
                 findings.append(Finding(item, ERROR, "poster-contrast",
                                         f"{poster.get('file')} 的“{box.get('field')}”对比度 {ratio:.2f}，低于 {required}"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,16 +48,25 @@ def _hash(batch: Path, files: list[str]) -> str:
     return digest.hexdigest()
 
 
+def _article_titles(batch: Path) -> dict[str, str]:
+    path = batch / "wechat" / "drafts.json"
+    if not path.is_file():
+        return {}
+    articles = json.loads(path.read_text(encoding="utf-8")).get("articles", [])
+    return {a["slug"]: a["title"] for a in articles if isinstance(a, dict) and "slug" in a and "title" in a}
+
+
 def month_items(plan: MonthPlan, batch: Path) -> list[ReviewItem]:
     items: list[ReviewItem] = []
+    titles = _article_titles(batch)
     for article in month_articles(plan):
         fragment = batch / "wechat" / f"{article.slug}.html"
         if not fragment.is_file():
             continue
         covers = sorted(p.relative_to(batch).as_posix() for p in (batch / "posters").glob(f"{article.slug}-cover-*"))
         files = [f"wechat/{article.slug}.html", *covers]
-        text = html_text(fragment.read_text(encoding="utf-8"))
-        title = text.splitlines()[0] if text.strip() else article.slug
+        title = titles.get(article.slug, article.slug)
+        text = f"{title}\n" + html_text(fragment.read_text(encoding="utf-8"))
         routes, events = _subjects(plan, article.kind, article.route.id if article.route else None)
         items.append(ReviewItem(f"wechat/{article.slug}", "article", title, tuple(files), text, _hash(batch, files),
                                 article.page, routes, events))
@@ -84,5 +94,6 @@ def _subjects(plan: MonthPlan, kind: str, route_id: str | None) -> tuple[tuple[s
     if kind == "events":
         return (), tuple(e.id for e in plan.events)
     picks = plan.guide.picks
+    this_month = {e.id for e in plan.events}  # event picks outside the month are left out of the article
     return (tuple(p.ref for p in picks if p.kind == "route"),
-            tuple(p.ref for p in picks if p.kind == "event"))
+            tuple(p.ref for p in picks if p.kind == "event" and p.ref in this_month))

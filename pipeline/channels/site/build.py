@@ -33,10 +33,16 @@ class BuildResult:
     unchanged: int
 
 
-def archive_plans(config: Config, content: Content, month: Month) -> dict[Month, MonthPlan]:
+def archive_months(month: Month) -> list[Month]:
+    return [month.shift(-back) for back in range(ARCHIVE_MONTHS - 1, -1, -1)]
+
+
+def archive_plans(config: Config, content: Content, month: Month,
+                  only: frozenset[Month] | None = None) -> dict[Month, MonthPlan]:
     plans = {}
-    for back in range(ARCHIVE_MONTHS - 1, -1, -1):
-        m = month.shift(-back)
+    for m in archive_months(month):
+        if only is not None and m not in only:
+            continue
         if content.guide_for(m.year, m.month) is not None:
             plans[m] = make_plan(content, m, config.featured_per_month)
     return plans
@@ -63,14 +69,19 @@ def _check_ids(content: Content) -> None:
 
 
 def render_files(config: Config, content: Content, month: Month, covers: dict[str, Path],
-                 existing: Path) -> tuple[dict[str, bytes], set[str], list[Page]]:
-    """Every file of the site except the search bundle: (produced bytes, image variants kept as they are, pages)."""
+                 existing: Path, pending: frozenset[Month] = frozenset(),
+                 only: frozenset[Month] | None = None) -> tuple[dict[str, bytes], set[str], list[Page]]:
+    """Every file of the site except the search bundle: (produced bytes, image variants kept as they are, pages).
+
+    `pending` months get a 待审 banner (the preview); `only` limits the monthly guides to those months
+    (the deployable copy, with approved months only).
+    """
     _check_ids(content)
-    plans = archive_plans(config, content, month)
+    plans = archive_plans(config, content, month, only)
     if month not in plans:
         plans[month] = make_plan(content, month, config.featured_per_month)  # raises the usual "no guide" error
     assets = Assets(existing)
-    site = SiteData(config, content, month, plans, covers, assets)
+    site = SiteData(config, content, month, plans, covers, assets, pending)
     env = make_environment(config.root)
     css = env.get_template("site.css").render(config=config).encode()
     shared = {
@@ -101,13 +112,29 @@ def render_files(config: Config, content: Content, month: Month, covers: dict[st
     return out, assets.kept, pages
 
 
+def pending_months(config: Config, content: Content, month: Month, output_root: Path,
+                   batch_folder: Path | None = None) -> frozenset[Month]:
+    """Archive months whose guide is not approved as it is now: their pages carry a 待审 banner."""
+    from pipeline.review.gate import guide_approved
+
+    pending = set()
+    for m in archive_months(month):
+        if content.guide_for(m.year, m.month) is None:
+            continue
+        folder = batch_folder if (m == month and batch_folder is not None) else output_root / str(m)
+        if not guide_approved(config, content, m, folder):
+            pending.add(m)
+    return frozenset(pending)
+
+
 def build_site(config: Config, content: Content, month: Month, output_root: Path,
                batch_folder: Path | None = None, with_search: bool = True) -> BuildResult:
     """Build into output/.staging/site.<pid>/ (a copy-on-write copy of output/site). Does not swap."""
     staging = files.open_staging(output_root)
     try:
         covers = poster_covers(output_root, month, batch_folder)
-        produced, kept, pages = render_files(config, content, month, covers, staging)
+        pending = pending_months(config, content, month, output_root, batch_folder)
+        produced, kept, pages = render_files(config, content, month, covers, staging, pending)
         report = files.sync(staging, produced, kept, leave=(f"{search.BUNDLE}/",))
         if with_search:
             bundle = search.index(staging)

@@ -58,10 +58,7 @@ def _digest(data: bytes) -> str:
 
 def replace_file(path: Path, data: bytes) -> None:
     """Write as a new file (new inode): a hard link shared with the live site is left alone."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    output.replace_file(path, data)
 
 
 def sync(staging: Path, files: dict[str, bytes], keep: set[str] = frozenset(), leave: tuple[str, ...] = ()) -> SyncReport:

@@ -91,7 +91,8 @@ def home(site: SiteData) -> Page:
                 f"{site.config.brand_name}：{plan.month.label}周末好去处、近期节庆活动与八大主题精品线路。",
                 vars={"plan": plan, "picks": _picks(site, site.month), "intro": first_sentence(plan.guide.body), "upcoming": site.upcoming(limit=UPCOMING_ON_HOME),
                       "themes": [(t, len(site.routes_of_theme(t.id))) for t in site.content.themes.values()],
-                      "featured": [site.routes[r.id] for r in plan.featured]},
+                      "featured": [site.routes[r.id] for r in plan.featured],
+                      "pending": site.month in site.pending},
                 image=site.cover(f"guide-{site.month}", plan.guide.title),
                 structured=[jsonld.website(site.config, SEARCH)])
 
@@ -191,7 +192,8 @@ def guide_pages(site: SiteData) -> list[Page]:
                           crumbs=[("首页", HOME), ("周末好去处", GUIDES)],
                           vars={"plan": plan, "picks": _picks(site, month), "events": site.events_in(month)[:PER_PAGE], "event_count": len(site.events_in(month)),
                                 "featured": [site.routes[r.id] for r in plan.featured],
-                                "events_page": urls.events_month_path(month) if month in site.event_months else None},
+                                "events_page": urls.events_month_path(month) if month in site.event_months else None,
+                                "pending": month in site.pending},
                           image=site.cover(f"guide-{month}", plan.guide.title), og_type="article",
                           prev=prev, next=nxt))
     return pages

@@ -5,6 +5,7 @@ The reload script is added to pages as they are served; the built files never co
 
 from __future__ import annotations
 
+import html
 import sys
 import threading
 import time
@@ -13,12 +14,15 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pipeline.content.problems import UserError
 from pipeline.plan import Month
 
 VERSION_PATH = "/__xnwl/version"
+OUTPUT_PREFIX = "/_output/"  # the batch folders (review pages, posters, article previews), read-only
+DECIDE_PATH = "/_review/decide"  # the review page's approve / reject form
+MAX_FORM_BYTES = 64 * 1024
 WATCHED = ("routes", "content", "templates", "xnwl.toml")
 POLL_S = 0.5
 RELOAD_SNIPPET = (
@@ -95,6 +99,9 @@ class PreviewHandler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         path = urlsplit(self.path).path
+        if path.startswith(OUTPUT_PREFIX):
+            self._output_file(unquote(path[len(OUTPUT_PREFIX):]))
+            return
         if path == VERSION_PATH:
             self._send(HTTPStatus.OK, str(self.preview.version).encode(), "text/plain; charset=utf-8")
             return
@@ -124,6 +131,47 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             self._not_found()
             return
         super().do_GET()
+
+    def do_POST(self) -> None:  # noqa: N802
+        if urlsplit(self.path).path != DECIDE_PATH:
+            self._send(HTTPStatus.NOT_FOUND, "页面不存在".encode(), "text/plain; charset=utf-8")
+            return
+        origin = self.headers.get("Origin")
+        if origin and urlsplit(origin).netloc != self.headers.get("Host"):
+            self._send(HTTPStatus.FORBIDDEN, "只接受本机审核页提交的表单。".encode(), "text/plain; charset=utf-8")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 < length <= MAX_FORM_BYTES:
+            self._send(HTTPStatus.BAD_REQUEST, "表单为空或过大。".encode(), "text/plain; charset=utf-8")
+            return
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8", "replace")).items()}
+        from pipeline.review.commands import decide_from_form
+
+        try:
+            location = decide_from_form(self.preview.root, form)
+        except UserError as exc:
+            body = (f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>未能记录</title>"
+                    f"<p>未能记录：{html.escape(exc.render())}</p><p><a href=\"javascript:history.back()\">返回</a></p>")
+            self._send(HTTPStatus.BAD_REQUEST, body.encode(), "text/html; charset=utf-8")
+            return
+        self.send_response(HTTPStatus.SEE_OTHER)
+        self.send_header("Location", OUTPUT_PREFIX + location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _output_file(self, rel: str) -> None:
+        output_root = Path(self.directory).parent.resolve()
+        target = (output_root / rel).resolve()
+        inside = output_root in target.parents and not any(part.startswith(".") for part in Path(rel).parts)
+        if target.is_dir():
+            target = target / "index.html"
+        if not inside or not target.is_file():
+            self._send(HTTPStatus.NOT_FOUND, "页面不存在".encode(), "text/plain; charset=utf-8")
+            return
+        content_type = self.extensions_map.get(target.suffix, "application/octet-stream")
+        if target.suffix == ".html":
+            content_type = "text/html; charset=utf-8"
+        self._send(HTTPStatus.OK, target.read_bytes(), content_type)
 
     def _not_found(self) -> None:
         page = Path(self.directory) / "404.html"
@@ -173,6 +221,7 @@ def serve(root: Path, month: Month | None, host: str, port: int, with_search: bo
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"注意：预览服务器监听 {host}，同一网络中的其他设备也能访问。", flush=True)
     print(f"正在预览：http://{bound_host}:{bound_port}{base_path(root)}（修改内容或模板后自动刷新；Ctrl+C 退出）", flush=True)
+    print(f"审核页：http://{bound_host}:{bound_port}{OUTPUT_PREFIX}<YYYY-MM>/review/index.html（可在页面上通过或退回）", flush=True)
     stop = threading.Event()
     watcher = threading.Thread(target=preview.watch, args=(stop,), daemon=True)
     watcher.start()

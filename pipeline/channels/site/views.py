@@ -67,8 +67,9 @@ class SiteData:
     """Everything one build of the site knows; views are built once and shared by every page."""
 
     def __init__(self, config: Config, content: Content, month: Month, plans: dict[Month, MonthPlan],
-                 covers: dict[str, Path], assets: Assets) -> None:
+                 covers: dict[str, Path], assets: Assets, pending: frozenset[Month] = frozenset()) -> None:
         self.config = config
+        self.pending = pending  # months whose guide is not approved yet (preview only)
         self.content = content
         self.month = month
         self.plans = plans

@@ -38,8 +38,8 @@ def event_when(event: Event, year: int | None = None) -> str:
     e_time = event.end_time.strftime("%H:%M") if event.end_time else None
     if event.start_date == event.end_date:
         if s_time and e_time:
-            return f"{start} {s_time}—{e_time}"
-        return f"{start} {s_time}起" if s_time else start
-    left = f"{start} {s_time}" if s_time else start
-    right = f"{end} {e_time}" if e_time else end
-    return f"{left} 至 {right}"
+            return f"{start}{s_time}—{e_time}"
+        return f"{start}{s_time}起" if s_time else start
+    left = f"{start}{s_time}" if s_time else start
+    right = f"{end}{e_time}" if e_time else end
+    return f"{left}至{right}"

@@ -157,10 +157,16 @@ class PushState:
 
 # the push ----------------------------------------------------------------------------------------
 def push_month(root: Path, month: Month, env: Mapping[str, str], say: Callable[[str], None],
-               client: WeChatClient | None = None) -> PushResult:
+               client: WeChatClient | None = None, only: set[str] | None = None) -> PushResult:
+    """Push the month's drafts; `only` (slugs) limits it to the approved articles (None: all)."""
     config = load_config(root)
     batch = config.output_dir / str(month)
     articles = read_drafts(batch, month)
+    if only is not None:
+        skipped = [a.slug for a in articles if a.slug not in only]
+        articles = [a for a in articles if a.slug in only]
+        if skipped:
+            say(f"未通过审核、不推送：{'、'.join(skipped)}")
     credentials = credentials_from_env(env)
     base = api_base(env)
     redact = Redactor(credentials.appid, credentials.secret)

@@ -70,7 +70,7 @@ def stylesheet(config: Config) -> dict[str, str]:
         "section.meta": f"margin:1.5em 8px;padding:0.8em 1em;background-color:{tint};border-radius:6px",
         "p.meta-row": f"margin:0.2em 0;font-size:14px;line-height:1.75;color:{t};text-align:left",
         "span.label": f"font-weight:bold;color:{p}",
-        "span.tentative": f"font-weight:bold;color:{a}",
+        "span.tentative": f"font-weight:bold;color:{a};margin-left:0.5em",
         "p.note": f"margin:0.3em 8px;font-size:14px;line-height:1.75;color:{MUTED}",
         "section.card": f"margin:1.2em 8px;padding:0 0 0 12px;border-left:3px solid {tint_rule}",
         "section.card p": "margin:0.5em 0",

@@ -1,0 +1,78 @@
+"""The review page of a batch: every item as readers will see it, its findings, its state and what changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.content.model import Content
+from pipeline.plan import MonthPlan
+from pipeline.review.checks import Finding
+from pipeline.review.decisions import ItemState, item_state, load_decisions
+from pipeline.review.diff import DiffLine, line_diff
+from pipeline.review.items import ReviewItem, html_text
+from pipeline.templates import environment
+from pipeline import urls
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: ReviewItem
+    state: ItemState
+    findings: list[Finding]
+    fragment: str  # the article's HTML, shown in a phone-sized frame
+    images: list[str]  # poster files, relative to the batch folder
+    since_last_month: list[DiffLine] | None  # None: nothing comparable last month
+    since_approval: list[DiffLine] | None  # None: never approved, or unchanged since
+
+    @property
+    def anchor(self) -> str:
+        return "item-" + self.item.id.replace("/", "-")
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+
+def _previous_text(output_root: Path, plan: MonthPlan, item: ReviewItem) -> str | None:
+    if item.kind != "article":
+        return None
+    slug = item.id.split("/", 1)[1]
+    previous = plan.month.shift(-1)
+    if slug.endswith(str(plan.month)):
+        slug = slug[: -len(str(plan.month))] + str(previous)
+    path = output_root / str(previous) / "wechat" / f"{slug}.html"
+    return html_text(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def item_views(config: Config, plan: MonthPlan, batch: Path, items: list[ReviewItem],
+               findings: list[Finding]) -> list[ItemView]:
+    decisions = load_decisions(config.root, plan.month)
+    views = []
+    for item in items:
+        state = item_state(decisions, item)
+        fragment = (batch / item.files[0]).read_text(encoding="utf-8") if item.kind == "article" else ""
+        images = [f for f in item.files if f.endswith((".jpg", ".png"))]
+        previous = _previous_text(config.output_dir, plan, item)
+        since_approval = None
+        if state.approved is not None and state.approved.hash != item.hash:
+            since_approval = line_diff(state.approved.text, item.text)
+        views.append(ItemView(item, state, [f for f in findings if f.item == item.id], fragment, images,
+                              line_diff(previous, item.text) if previous is not None else None, since_approval))
+    return views
+
+
+def render_review_page(config: Config, content: Content, plan: MonthPlan, batch: Path,
+                       findings: list[Finding]) -> bytes:
+    from pipeline.review.items import month_items
+
+    views = item_views(config, plan, batch, month_items(plan, batch), findings)
+    site_pages = [("本月周末指南", urls.guide_path(plan.month)), ("本月活动日历", urls.events_month_path(plan.month))]
+    site_pages += [(f"线路：{r.title}", urls.route_path(r.id)) for r in plan.featured]
+    template = environment(config.root).get_template("review/index.html")
+    return template.render(
+        config=config, plan=plan, views=views, site_pages=site_pages,
+        general=[f for f in findings if f.item is None],
+        counts={label: sum(v.state.label == label for v in views) for label in ("待审", "已通过", "退回修改")},
+    ).encode("utf-8")
