@@ -14,8 +14,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 PROJECT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
-def template_dirs(root: Path) -> list[Path]:
-    dirs = [root / "templates", PROJECT_TEMPLATES]
+def template_dirs(root: Path, channel: str = "") -> list[Path]:
+    """Existing template folders, the content root's first; `channel` names a sub-folder (wechat, posters)."""
+    dirs = [root / "templates" / channel, PROJECT_TEMPLATES / channel]
     unique: list[Path] = []
     for folder in dirs:
         if folder.is_dir() and folder.resolve() not in [u.resolve() for u in unique]:

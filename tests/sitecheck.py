@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import posixpath
+import re
 import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -14,6 +19,23 @@ from bs4 import BeautifulSoup
 from conftest import FIXTURE, REPO, xnwl
 
 BASE_URL = "https://xnwl.example.com/"
+
+
+@contextmanager
+def serving(root: Path, month: str = "2027-04"):  # type: ignore[no-untyped-def]
+    """A real `xnwl serve` process on a free port; yields (host, port)."""
+    command = [sys.executable, "-m", "pipeline", "--root", str(root), "serve", "--port", "0", "--no-search",
+               "--month", month]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        line = process.stdout.readline()
+        match = re.search(r"http://([\d.]+):(\d+)/", line)
+        assert match, line + process.stderr.read()
+        yield match.group(1), int(match.group(2))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def build_tree(target: Path, shipped: bool = False, month: str = "2027-04") -> Path:

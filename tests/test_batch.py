@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
-
-import pytest
 
 from conftest import REPO, snapshot, xnwl
 

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO
-from sitecheck import build_tree
+from sitecheck import build_tree, serving
 from test_site_browser import ARGS, CHROMIUM, _require_chromium
 
 
@@ -20,18 +15,8 @@ from test_site_browser import ARGS, CHROMIUM, _require_chromium
 def served(tmp_path: Path):  # type: ignore[no-untyped-def]
     _require_chromium()
     root = build_tree(tmp_path / "tree").parent.parent
-    command = [sys.executable, "-m", "pipeline", "--root", str(root), "serve", "--port", "0", "--no-search",
-               "--month", "2027-04"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(REPO)})
-    try:
-        line = process.stdout.readline()
-        match = re.search(r"http://([\d.]+):(\d+)/", line)
-        assert match, line + process.stderr.read()
-        yield root, f"http://{match.group(1)}:{match.group(2)}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving(root) as (host, port):
+        yield root, f"http://{host}:{port}"
 
 
 def test_approve_through_the_form_and_see_it_after_reload(served) -> None:  # type: ignore[no-untyped-def]

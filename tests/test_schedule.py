@@ -39,7 +39,7 @@ def set_schedule(root: Path, day: int, hour: int, minute: int, feeds: list[str] 
     path.write_text(text, encoding="utf-8")
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
+def wait_for(condition: Callable[[], object], timeout: float = 120.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -13,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
-from sitecheck import build_tree
+from sitecheck import build_tree, serving
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -45,18 +40,8 @@ def _get(url: str) -> tuple[int, str, str]:
 def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     site = build_tree(tmp_path / "tree")
     root = site.parent.parent
-    command = [sys.executable, "-m", "pipeline", "--root", str(root), "serve", "--port", "0", "--no-search",
-               "--month", "2027-04"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(REPO)})
-    try:
-        line = process.stdout.readline()
-        match = re.search(r"http://([\d.]+):(\d+)/", line)
-        assert match, line + process.stderr.read()
-        yield root, match.group(1), int(match.group(2))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving(root) as (host, port):
+        yield root, host, port
 
 
 def test_serve_binds_loopback_and_live_reloads(server) -> None:  # type: ignore[no-untyped-def]

@@ -23,13 +23,12 @@ import yaml
 
 from pipeline.channels.posters import contrast
 from pipeline.content.problems import UserError
+from pipeline.templates import template_dirs
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
 
 TEMPLATE_FOLDER = "templates/posters"
-# The repository's own templates, used when a content root has no templates/posters/ of its own.
-_BUNDLED = Path(__file__).resolve().parents[3] / TEMPLATE_FOLDER
 LINE_HEIGHT_RANGE = (1.3, 1.6)
 
 
@@ -498,11 +497,8 @@ def _freeze(value: Any) -> Any:
 # ---- templates ---------------------------------------------------------------------------------
 
 def template_folders(root: Path) -> list[Path]:
-    own = root / TEMPLATE_FOLDER
-    folders = [own] if own.is_dir() else []
-    if _BUNDLED.is_dir() and _BUNDLED.resolve() != own.resolve():
-        folders.append(_BUNDLED)
-    return folders
+    """The content root's templates/posters/ first, then the repository's own."""
+    return template_dirs(root, "posters")
 
 
 def environment(root: Path) -> jinja2.Environment:

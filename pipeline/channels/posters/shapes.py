@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw
 
-from pipeline.channels.posters.layout import Box, Glow, Gradient, Scrim, Shape
+from pipeline.channels.posters.layout import Glow, Gradient, Scrim, Shape
 
 SUPERSAMPLE = 2
 _GRADIENT_STEP = 8  # gradients are computed on a grid this much coarser, then smoothly enlarged

@@ -19,10 +19,10 @@ from pipeline.content.model import EVENT_CATEGORIES, Event, Image, Route
 from pipeline.content.problems import UserError
 from pipeline.markdown import render_markdown
 from pipeline.plan import MonthPlan
+from pipeline.templates import template_dirs
 
 TEMPLATE_FOLDER = "wechat"
 TEMPLATES = {"guide": "guide.html.j2", "events": "events.html.j2", "route": "route.html.j2"}
-_SHIPPED_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 TENTATIVE = "日期待定（以官方发布为准）"
 
 
@@ -41,12 +41,7 @@ class ArticleProblem(Exception):
 
 def template_folders(root: Path) -> list[Path]:
     """The content tree's own templates/wechat/ first (editors may override), then the shipped ones."""
-    folders = [root / "templates" / TEMPLATE_FOLDER, _SHIPPED_TEMPLATES / TEMPLATE_FOLDER]
-    unique: list[Path] = []
-    for folder in folders:
-        if folder.is_dir() and folder.resolve() not in [u.resolve() for u in unique]:
-            unique.append(folder)
-    return unique
+    return template_dirs(root, TEMPLATE_FOLDER)
 
 
 @lru_cache(maxsize=4)
