@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from jinja2 import Environment
+
+from pipeline import urls
 from pipeline.channels.site import feeds, files, search
 from pipeline.channels.site.assets import Assets
-from pipeline.channels.site.pages import EVENTS, GUIDES, HOME, ROUTES, SEARCH, COUNTIES, Page, all_pages
-from pipeline.channels.site.render import make_environment
-from pipeline.channels.site.views import COVER_SUFFIX, SiteData
-from pipeline import urls
+from pipeline.channels.site.incremental import OutputCache
+from pipeline.channels.site.pages import EVENTS, GUIDES, HOME, ROUTES, SEARCH, COUNTIES, Page, TemplateSite, all_pages
+from pipeline.channels.site.render import make_environment, template_dirs
+from pipeline.channels.site.views import COVER_SUFFIX, EventView, SiteData
 from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content
 from pipeline.content.problems import UserError
+from pipeline.fingerprint import Fingerprinter, code_digest, folders_digest
 from pipeline.output import discard
+from pipeline.parallel import fork_map
 from pipeline.plan import Month, MonthPlan, make_plan
+from pipeline.state import cache_dir
 
 ARCHIVE_MONTHS = 12  # monthly guides kept on the site: the batch month and the eleven before it
 PAGE_LIMIT = 30 * 1024  # HTML + CSS of one page, uncompressed, images excluded
@@ -62,9 +70,27 @@ def _check_ids(content: Content) -> None:
                         "请在编号后加上名称，如 2027-04-azalea。")
 
 
-def render_files(config: Config, content: Content, month: Month, covers: dict[str, Path],
-                 existing: Path) -> tuple[dict[str, bytes], set[str], list[Page]]:
-    """Every file of the site except the search bundle: (produced bytes, image variants kept as they are, pages)."""
+@dataclass
+class Prepared:
+    """Everything the site's files are made from, built once; worker processes inherit it when forked."""
+    site: SiteData
+    env: Environment
+    shared: dict[str, Any]
+    pages: list[Page]
+    events: list[EventView]  # every event, in the site's order
+    css: bytes
+    fingerprints: Fingerprinter
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    rel: str  # site path of the file
+    kind: str  # "page", "ics" (one event) or "events-ics"
+    index: int  # into Prepared.pages or the site's event views
+    key: str | None  # fingerprint of its inputs; None: always rendered
+
+
+def prepare(config: Config, content: Content, month: Month, covers: dict[str, Path], existing: Path) -> Prepared:
     _check_ids(content)
     plans = archive_plans(config, content, month)
     if month not in plans:
@@ -80,25 +106,99 @@ def render_files(config: Config, content: Content, month: Month, covers: dict[st
         "search_js": assets.add("search", "js", env.get_template("search.js").render().encode()),
         "icon": assets.add("icon", "svg", env.get_template("icon.svg").render(config=config).encode()),
         "nav": [("周末", GUIDES), ("线路", ROUTES), ("活动", EVENTS), ("县市区", COUNTIES), ("搜索", SEARCH)],
-        "home": HOME, "feed": feeds.FEED_PATH, "events_ics": feeds.ICS_PATH, "site": site,
+        "home": HOME, "feed": feeds.FEED_PATH, "events_ics": feeds.ICS_PATH, "site": TemplateSite(config),
         "this_month": month, "urls": urls, "categories": EVENT_CATEGORIES,
     }
     pages = all_pages(site)
-    out: dict[str, bytes] = {}
-    for page in pages:
-        html = env.get_template(page.template).render(page=page, **shared, **page.vars).encode()
-        if len(html) + len(css) > PAGE_LIMIT:
-            raise UserError(f"网站页面 {page.file}（{page.title}）的 HTML 与 CSS 共 {(len(html) + len(css)) / 1024:.1f} KB，"
+    for name in sorted({page.template for page in pages}):
+        env.get_template(name)  # compiled once here, not once per worker
+    # What every file depends on besides its own values: the code, the templates, the values all pages share
+    # (`urls` is code). Templates see only these and the page: of the SiteData, only its configuration.
+    context = [code_digest(), folders_digest(template_dirs(config.root)), str(PAGE_LIMIT),
+               repr([(k, v) for k, v in shared.items() if k != "urls"])]
+    return Prepared(site, env, shared, pages, list(site.events.values()), css, Fingerprinter(*context))
+
+
+def jobs(prepared: Prepared) -> list[Job]:
+    fp = prepared.fingerprints
+    site = prepared.site
+    found = [Job(page.file, "page", n, fp.of("page", *(getattr(page, f.name) for f in fields(page))))
+             for n, page in enumerate(prepared.pages)]
+    views = prepared.events
+    found += [Job(view.ics_path, "ics", n, fp.of("ics", site.month, view)) for n, view in enumerate(views)]
+    found.append(Job(feeds.ICS_PATH, "events-ics", 0, fp.of("events-ics", site.month, views)))
+    return found
+
+
+def _render(prepared: Prepared, job: Job) -> bytes:
+    if job.kind == "page":
+        page = prepared.pages[job.index]
+        html = prepared.env.get_template(page.template).render(page=page, **prepared.shared, **page.vars).encode()
+        if len(html) + len(prepared.css) > PAGE_LIMIT:
+            raise UserError(f"网站页面 {page.file}（{page.title}）的 HTML 与 CSS 共 {(len(html) + len(prepared.css)) / 1024:.1f} KB，"
                             f"超过 {PAGE_LIMIT // 1024} KB 的上限：请缩短该页内容（正文或列表）。")
-        out[page.file] = html
-    out[feeds.FEED_PATH] = feeds.atom_feed(site)
-    out[feeds.ICS_PATH] = feeds.events_calendar(site)
-    for view in site.events.values():
-        out[view.ics_path] = feeds.event_calendar(site, view)
-    out[feeds.SITEMAP_PATH] = feeds.sitemap(config, pages)
-    out["robots.txt"] = feeds.robots(config)
-    out.update(assets.files)
-    return out, assets.kept, pages
+        return html
+    if job.kind == "ics":
+        return feeds.event_calendar(prepared.site, prepared.events[job.index])
+    return feeds.events_calendar(prepared.site)
+
+
+_WORK: tuple[Prepared, Path] | None = None  # what forked workers render from
+PARALLEL_FROM = 200  # files to render; fewer are rendered in the build's own process
+
+
+def _render_chunk(chunk: list[Job]) -> list[tuple[bool, str, str | None]]:
+    """Render and write each job's file: (written, sha256, error message). Runs in a worker or in-process."""
+    assert _WORK is not None
+    prepared, staging = _WORK
+    results = []
+    for job in chunk:
+        try:
+            data = _render(prepared, job)
+        except UserError as error:
+            results.append((False, "", error.message))
+            continue
+        results.append((files.put(staging, job.rel, data), hashlib.sha256(data).hexdigest(), None))
+    return results
+
+
+def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.SyncReport:
+    """Write every file of the site except the search bundle into staging, rendering only what changed."""
+    global _WORK
+    report = files.SyncReport()
+    every = jobs(prepared)
+    todo = []
+    for job in every:
+        if cache.reusable(job.rel, job.key):
+            report.unchanged += 1
+        else:
+            todo.append(job)
+    _WORK = (prepared, staging)
+    try:
+        results = fork_map(_render_chunk, todo, PARALLEL_FROM)
+    finally:
+        _WORK = None
+    errors = [message for (_, _, message) in results if message]
+    if errors:
+        raise UserError(errors[0])
+    for job, (written, digest, _) in zip(todo, results):
+        cache.record(job.rel, job.key, digest)
+        if written:
+            report.written.append(job.rel)
+        else:
+            report.unchanged += 1
+    site = prepared.site
+    rest = {feeds.FEED_PATH: feeds.atom_feed(site), feeds.SITEMAP_PATH: feeds.sitemap(site.config, prepared.pages),
+            "robots.txt": feeds.robots(site.config), **site.assets.files}
+    for rel in sorted(rest):
+        if files.put(staging, rel, rest[rel]):
+            report.written.append(rel)
+        else:
+            report.unchanged += 1
+    wanted = {job.rel for job in every} | set(rest) | site.assets.kept
+    report.removed = files.remove_others(staging, wanted, leave=(f"{search.BUNDLE}/",))
+    report.written.sort()
+    return report
 
 
 def build_site(config: Config, content: Content, month: Month, output_root: Path,
@@ -107,8 +207,11 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
     staging = files.open_staging(output_root)
     try:
         covers = poster_covers(output_root, month, batch_folder)
-        produced, kept, pages = render_files(config, content, month, covers, staging)
-        report = files.sync(staging, produced, kept, leave=(f"{search.BUNDLE}/",))
+        prepared = prepare(config, content, month, covers, staging)
+        cache = OutputCache(cache_dir(config.root), staging)
+        report = render_into(prepared, staging, cache)
+        cache.save()
+        pages = prepared.pages
         if with_search:
             bundle = search.index(staging)
             bundle_report = files.sync(staging / search.BUNDLE, {k[len(search.BUNDLE) + 1:]: v for k, v in bundle.items()})

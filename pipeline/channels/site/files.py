@@ -35,16 +35,19 @@ def open_staging(output_root: Path) -> Path:
         atexit.register(output.discard, staging)
     live = output_root / SITE
     if live.is_dir():
-        for source in sorted(live.rglob("*")):
-            target = staging / source.relative_to(live)
-            if source.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-            elif source.is_file():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(source, target)
-                except OSError:  # another file system or no link support: a plain copy keeps mtimes too
-                    shutil.copy2(source, target)
+        for folder, dirs, names in os.walk(live):
+            rel = os.path.relpath(folder, live)
+            target = staging if rel == "." else staging / rel
+            dirs.sort()
+            for name in dirs:
+                (target / name).mkdir()
+            for name in sorted(names):
+                source = os.path.join(folder, name)
+                if os.path.isfile(source):
+                    try:
+                        os.link(source, target / name)
+                    except OSError:  # another file system or no link support: a plain copy keeps mtimes too
+                        shutil.copy2(source, target / name)
     return staging
 
 
@@ -64,6 +67,42 @@ def replace_file(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def put(staging: Path, rel: str, data: bytes) -> bool:
+    """Make staging/rel hold data, writing only when its bytes differ. True when it was written."""
+    path = staging / rel
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:  # nothing there, not even a link to the live site: write in place
+        try:
+            path.write_bytes(data)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return True
+    if size == len(data) and output.sha256_file(path) == _digest(data):
+        return False
+    replace_file(path, data)
+    return True
+
+
+def remove_others(staging: Path, wanted: set[str], leave: tuple[str, ...] = ()) -> list[str]:
+    """Delete files not in wanted (except under `leave`) and the folders left empty. Returns what was removed."""
+    removed = []
+    for folder, dirs, names in os.walk(staging, topdown=False):
+        rel_folder = os.path.relpath(folder, staging)
+        prefix = "" if rel_folder == "." else rel_folder.replace(os.sep, "/") + "/"
+        if prefix and any(prefix.startswith(kept) or prefix == kept.rstrip("/") + "/" for kept in leave):
+            continue
+        for name in names:
+            rel = prefix + name
+            if rel not in wanted and not any(rel.startswith(kept) for kept in leave):
+                os.unlink(os.path.join(folder, name))
+                removed.append(rel)
+        if prefix and not os.listdir(folder):
+            os.rmdir(folder)
+    return sorted(removed)
+
+
 def sync(staging: Path, files: dict[str, bytes], keep: set[str] = frozenset(), leave: tuple[str, ...] = ()) -> SyncReport:
     """Make staging hold exactly `files` (plus `keep`, files known to be current, and anything under `leave`).
 
@@ -71,22 +110,9 @@ def sync(staging: Path, files: dict[str, bytes], keep: set[str] = frozenset(), l
     """
     report = SyncReport()
     for rel in sorted(files):
-        data = files[rel]
-        path = staging / rel
-        if path.is_file() and path.stat().st_size == len(data) and output.sha256_file(path) == _digest(data):
+        if put(staging, rel, files[rel]):
+            report.written.append(rel)
+        else:
             report.unchanged += 1
-            continue
-        replace_file(path, data)
-        report.written.append(rel)
-    wanted = set(files) | set(keep)
-    for path in sorted(staging.rglob("*"), reverse=True):
-        rel = path.relative_to(staging).as_posix()
-        if any(rel == prefix.rstrip("/") or rel.startswith(prefix) for prefix in leave):
-            continue
-        if path.is_file() and rel not in wanted:
-            path.unlink()
-            report.removed.append(rel)
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-    report.removed.sort()
+    report.removed = remove_others(staging, set(files) | set(keep), leave)
     return report
