@@ -23,12 +23,13 @@ _LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdurl", "nh3", "icalend
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """The package's own source files and the versions of the libraries it renders with."""
+    """The package's own files (code, bundled fonts) and the versions of the libraries it renders with."""
     from importlib import metadata
 
     digest = hashlib.sha256(sys.version.encode())
-    for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for name in _LIBRARIES:
         try:
             version = metadata.version(name)

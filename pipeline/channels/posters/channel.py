@@ -6,9 +6,12 @@ bundled fonts' cmaps, then the posters are drawn in parallel, one worker process
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PIL import Image as PILImage
@@ -21,6 +24,9 @@ from pipeline.channels.posters.context import Builder, Subject
 from pipeline.channels.posters.photo import PhotoError
 from pipeline.content.model import Image
 from pipeline.content.problems import Problem, UserError
+from pipeline.fingerprint import Fingerprinter, code_digest
+from pipeline.outcache import OutputCache
+from pipeline.state import cache_dir
 
 POSTER_FOLDER = "posters"
 
@@ -76,20 +82,60 @@ def workers() -> int:
 def render(ctx: ChannelContext) -> None:
     jobs = plan_jobs(ctx)
     check_glyphs(jobs)
-    results = run_jobs(jobs, workers())
+    # Posters drawn by this month's last batch from the very same inputs are taken from it, not drawn again.
+    cache = OutputCache(cache_dir(ctx.config.root) / f"posters-{ctx.plan.month}.json", ctx.output_root / str(ctx.plan.month))
+    keys = job_keys(jobs)
+    reused: dict[int, Result] = {}
+    for index, (job, key) in enumerate(zip(jobs, keys)):
+        extra = cache.reusable(job.path, key)
+        if extra is not None:
+            reused[index] = Result(job, (cache.folder / extra["file"]).read_bytes(), extra["ext"], extra["drawn"])
+    drawn = iter(run_jobs([job for n, job in enumerate(jobs) if n not in reused], workers()))
+    results = [reused[n] if n in reused else next(drawn) for n in range(len(jobs))]
     problems = [Problem(f"海报 {r.job.path}", _field_label(r.job, name), value or None, expected)
                 for r in results for name, value, expected in r.problems]
     if problems:
         raise UserError(f"海报生成失败：{len(problems)} 处问题，请按提示修改后重试（output/ 未改动）。", problems)
     entries = []
-    for result in results:
+    for result, key in zip(results, keys):
         rel = result.job.path if result.job.path.endswith(f".{result.ext}") else f"{result.job.path}.{result.ext}"
         output.write_bytes(ctx.out / rel, result.data)
+        cache.record(result.job.path, key, hashlib.sha256(result.data).hexdigest(),
+                     {"file": rel, "ext": result.ext, "drawn": result.drawn})
         entries.append({"file": rel, "subject": result.job.subject, "kind": result.job.kind,
                         "format": result.job.format, "size": list(FORMATS[result.job.format].size),
                         "bytes": len(result.data), **result.drawn})
     index = {"month": str(ctx.plan.month), "posters": sorted(entries, key=lambda e: e["file"])}
     output.write_bytes(ctx.out / POSTER_FOLDER / "index.json", output.json_bytes(index))
+    cache.save()
+
+
+def job_keys(jobs: list[Job]) -> list[str | None]:
+    """Fingerprint of what each poster is drawn from: its layers, encoding limits, QR, photos' bytes, the code
+    (with the bundled fonts). Photos are read by path when drawn, so their bytes are part of the key."""
+    fingerprints = Fingerprinter(code_digest(), "posters")
+    photos: dict[str, str] = {}
+    keys = []
+    for job in jobs:
+        for src in sorted(_photo_sources(job.spec)):
+            if src not in photos:
+                try:
+                    photos[src] = hashlib.sha256(Path(src).read_bytes()).hexdigest()
+                except OSError:
+                    photos[src] = "unreadable"
+        keys.append(fingerprints.of(job.spec, job.jpeg_only, job.limit, job.qr_url,
+                                    [(src, photos[src]) for src in sorted(_photo_sources(job.spec))]))
+    return keys
+
+
+def _photo_sources(value: Any) -> set[str]:
+    if isinstance(value, layout.Photo):
+        return {value.src}
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_photo_sources(v) for v in value)) if value else set()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return set().union(*(_photo_sources(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    return set()
 
 
 def _field_label(job: Job, name: str) -> str:
@@ -194,6 +240,8 @@ def render_job(job: Job) -> Result:
 
 def run_jobs(jobs: list[Job], count: int) -> list[Result]:
     """Draw every job; in worker processes (fonts loaded once in each) when there is more than one core."""
+    if not jobs:
+        return []
     if count <= 1 or len(jobs) <= 1:
         fontset.preload()
         return [render_job(job) for job in jobs]

@@ -14,7 +14,6 @@ from jinja2 import Environment
 from pipeline import urls
 from pipeline.channels.site import feeds, files, search
 from pipeline.channels.site.assets import Assets
-from pipeline.channels.site.incremental import OutputCache
 from pipeline.channels.site.pages import EVENTS, GUIDES, HOME, ROUTES, SEARCH, COUNTIES, Page, TemplateSite, all_pages
 from pipeline.channels.site.render import make_environment, template_dirs
 from pipeline.channels.site.views import COVER_SUFFIX, EventView, SiteData
@@ -22,6 +21,7 @@ from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content
 from pipeline.content.problems import UserError
 from pipeline.fingerprint import Fingerprinter, code_digest, folders_digest
+from pipeline.outcache import OutputCache
 from pipeline.output import discard
 from pipeline.parallel import fork_map
 from pipeline.plan import Month, MonthPlan, make_plan
@@ -39,6 +39,7 @@ class BuildResult:
     written: list[str]
     removed: list[str]
     unchanged: int
+    spare: Path | None = None  # for files.swap: where the replaced site is kept for the next build
 
 
 def archive_plans(config: Config, content: Content, month: Month) -> dict[Month, MonthPlan]:
@@ -86,8 +87,7 @@ class Prepared:
 class Job:
     rel: str  # site path of the file
     kind: str  # "page", "ics" (one event) or "events-ics"
-    index: int  # into Prepared.pages or the site's event views
-    key: str | None  # fingerprint of its inputs; None: always rendered
+    index: int  # into Prepared.pages or Prepared.events
 
 
 def prepare(config: Config, content: Content, month: Month, covers: dict[str, Path], existing: Path) -> Prepared:
@@ -120,14 +120,21 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
 
 
 def jobs(prepared: Prepared) -> list[Job]:
-    fp = prepared.fingerprints
-    site = prepared.site
-    found = [Job(page.file, "page", n, fp.of("page", *(getattr(page, f.name) for f in fields(page))))
-             for n, page in enumerate(prepared.pages)]
-    views = prepared.events
-    found += [Job(view.ics_path, "ics", n, fp.of("ics", site.month, view)) for n, view in enumerate(views)]
-    found.append(Job(feeds.ICS_PATH, "events-ics", 0, fp.of("events-ics", site.month, views)))
+    found = [Job(page.file, "page", n) for n, page in enumerate(prepared.pages)]
+    found += [Job(view.ics_path, "ics", n) for n, view in enumerate(prepared.events)]
+    found.append(Job(feeds.ICS_PATH, "events-ics", 0))
     return found
+
+
+def _key(prepared: Prepared, job: Job) -> str | None:
+    """Fingerprint of everything the job's file is made from (besides the shared context)."""
+    fp = prepared.fingerprints
+    if job.kind == "page":
+        page = prepared.pages[job.index]
+        return fp.of("page", *(getattr(page, f.name) for f in fields(page)))
+    if job.kind == "ics":
+        return fp.of("ics", prepared.site.month, prepared.events[job.index])
+    return fp.of("events-ics", prepared.site.month, prepared.events)
 
 
 def _render(prepared: Prepared, job: Job) -> bytes:
@@ -143,22 +150,30 @@ def _render(prepared: Prepared, job: Job) -> bytes:
     return feeds.events_calendar(prepared.site)
 
 
-_WORK: tuple[Prepared, Path] | None = None  # what forked workers render from
-PARALLEL_FROM = 200  # files to render; fewer are rendered in the build's own process
+_WORK: tuple[Prepared, Path, OutputCache] | None = None  # what forked workers render from
+PARALLEL_FROM = 64  # files to consider; fewer are handled in the build's own process
+
+Outcome = tuple[str, str | None, str, str | None]  # (kept | written | same | failed, key, sha256, error message)
 
 
-def _render_chunk(chunk: list[Job]) -> list[tuple[bool, str, str | None]]:
-    """Render and write each job's file: (written, sha256, error message). Runs in a worker or in-process."""
+def _render_chunk(chunk: list[Job]) -> list[Outcome]:
+    """For each job: reuse its file if its fingerprint is unchanged, else render and write it.
+    Runs in a forked worker, or in the build's own process for small sites."""
     assert _WORK is not None
-    prepared, staging = _WORK
-    results = []
+    prepared, staging, cache = _WORK
+    results: list[Outcome] = []
     for job in chunk:
+        key = _key(prepared, job)
+        if cache.reusable(job.rel, key) is not None:
+            results.append(("kept", key, cache.known[job.rel][1], None))
+            continue
         try:
             data = _render(prepared, job)
         except UserError as error:
-            results.append((False, "", error.message))
+            results.append(("failed", key, "", error.message))
             continue
-        results.append((files.put(staging, job.rel, data), hashlib.sha256(data).hexdigest(), None))
+        written = files.put(staging, job.rel, data)
+        results.append(("written" if written else "same", key, hashlib.sha256(data).hexdigest(), None))
     return results
 
 
@@ -167,23 +182,17 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
     global _WORK
     report = files.SyncReport()
     every = jobs(prepared)
-    todo = []
-    for job in every:
-        if cache.reusable(job.rel, job.key):
-            report.unchanged += 1
-        else:
-            todo.append(job)
-    _WORK = (prepared, staging)
+    _WORK = (prepared, staging, cache)
     try:
-        results = fork_map(_render_chunk, todo, PARALLEL_FROM)
+        results = fork_map(_render_chunk, every, PARALLEL_FROM)
     finally:
         _WORK = None
-    errors = [message for (_, _, message) in results if message]
+    errors = [message for (_, _, _, message) in results if message]
     if errors:
         raise UserError(errors[0])
-    for job, (written, digest, _) in zip(todo, results):
-        cache.record(job.rel, job.key, digest)
-        if written:
+    for job, (state, key, digest, _) in zip(every, results):
+        cache.record(job.rel, key, digest)
+        if state == "written":
             report.written.append(job.rel)
         else:
             report.unchanged += 1
@@ -204,21 +213,31 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
 def build_site(config: Config, content: Content, month: Month, output_root: Path,
                batch_folder: Path | None = None, with_search: bool = True) -> BuildResult:
     """Build into output/.staging/site.<pid>/ (a copy-on-write copy of output/site). Does not swap."""
-    staging = files.open_staging(output_root)
+    spare = files.spare_folder(config.root, output_root)
+    staging = files.open_staging(output_root, spare)
     try:
         covers = poster_covers(output_root, month, batch_folder)
         prepared = prepare(config, content, month, covers, staging)
-        cache = OutputCache(cache_dir(config.root), staging)
+        cache = OutputCache(cache_dir(config.root) / "site-outputs.json", staging)
         report = render_into(prepared, staging, cache)
         cache.save()
         pages = prepared.pages
         if with_search:
-            bundle = search.index(staging)
-            bundle_report = files.sync(staging / search.BUNDLE, {k[len(search.BUNDLE) + 1:]: v for k, v in bundle.items()})
-            report.written += [f"{search.BUNDLE}/{p}" for p in bundle_report.written]
-            report.removed += [f"{search.BUNDLE}/{p}" for p in bundle_report.removed]
-            report.unchanged += bundle_report.unchanged
+            search_cache = OutputCache(cache_dir(config.root) / "search-bundle.json", staging)
+            key = search.pages_digest(staging, {rel: entry[1] for rel, entry in cache.current.items()})
+            if search.current_bundle(staging, key, search_cache):
+                report.unchanged += len(search_cache.current)
+            else:
+                bundle = search.index(staging)
+                bundle_report = files.sync(staging / search.BUNDLE, {k[len(search.BUNDLE) + 1:]: v for k, v in bundle.items()})
+                report.written += [f"{search.BUNDLE}/{p}" for p in bundle_report.written]
+                report.removed += [f"{search.BUNDLE}/{p}" for p in bundle_report.removed]
+                report.unchanged += bundle_report.unchanged
+                search_cache.current.clear()
+                for rel, data in bundle.items():
+                    search_cache.record(rel, key, hashlib.sha256(data).hexdigest())
+            search_cache.save()
     except BaseException:
         discard(staging)
         raise
-    return BuildResult(staging, len(pages), report.written, report.removed, report.unchanged)
+    return BuildResult(staging, len(pages), report.written, report.removed, report.unchanged, spare)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import output
+from pipeline.state import cache_dir
 
 SITE = "site"
 _CLEANUP: set[Path] = set()  # staging folders to remove at exit if still there (a batch failed after the build)
@@ -27,32 +28,74 @@ class SyncReport:
     unchanged: int = 0
 
 
-def open_staging(output_root: Path) -> Path:
-    """A fresh staging folder holding hard links to every file of the current output/site."""
+def open_staging(output_root: Path, spare: Path | None = None) -> Path:
+    """A staging folder holding hard links to every file of the current output/site.
+
+    `spare` is where the previous build left the site it replaced (see swap): its folders and most of its
+    links are already right, so making it match the live site costs far less than a new copy."""
     staging = output.new_staging(output_root, SITE)
     if staging not in _CLEANUP:
         _CLEANUP.add(staging)
         atexit.register(output.discard, staging)
+    if spare is not None and spare.is_dir():
+        try:
+            staging.rmdir()
+            spare.rename(staging)
+        except OSError:  # in use or elsewhere: start from an empty folder
+            staging.mkdir(exist_ok=True)
     live = output_root / SITE
     if live.is_dir():
-        for folder, dirs, names in os.walk(live):
-            rel = os.path.relpath(folder, live)
-            target = staging if rel == "." else staging / rel
-            dirs.sort()
-            for name in dirs:
-                (target / name).mkdir()
-            for name in sorted(names):
-                source = os.path.join(folder, name)
-                if os.path.isfile(source):
-                    try:
-                        os.link(source, target / name)
-                    except OSError:  # another file system or no link support: a plain copy keeps mtimes too
-                        shutil.copy2(source, target / name)
+        _mirror(live, staging)
+    else:
+        shutil.rmtree(staging)
+        staging.mkdir()
     return staging
 
 
-def swap(staging: Path, output_root: Path) -> None:
-    output.swap_into_place(staging, output_root, SITE)
+def _mirror(live: Path | str, copy: Path | str) -> None:
+    """Make copy hold hard links to exactly the files of live, folder by folder (kept links are not touched)."""
+    wanted = {entry.name: entry for entry in os.scandir(live)}
+    present = {entry.name: entry for entry in os.scandir(copy)}
+    for name, entry in present.items():
+        source = wanted.get(name)
+        keep = source is not None and (
+            (entry.is_dir(follow_symlinks=False) and source.is_dir(follow_symlinks=False))
+            or (entry.is_file(follow_symlinks=False) and source.is_file(follow_symlinks=False)
+                and entry.inode() == source.inode()))
+        if not keep:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+    for name in sorted(wanted):
+        source = wanted[name]
+        target = os.path.join(copy, name)
+        if source.is_dir(follow_symlinks=False):
+            if not os.path.isdir(target):
+                os.mkdir(target)
+            _mirror(source.path, target)
+        elif source.is_file(follow_symlinks=False) and not os.path.lexists(target):
+            try:
+                os.link(source.path, target)
+            except OSError:  # another file system or no link support: a plain copy keeps mtimes too
+                shutil.copy2(source.path, target)
+
+
+def spare_folder(root: Path, output_root: Path) -> Path | None:
+    """Where a replaced site waits for the next build (state/cache/site-spare), if links can reach it."""
+    folder = cache_dir(root)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if folder.stat().st_dev != output_root.stat().st_dev:
+            return None
+    except OSError:
+        return None
+    return folder / "site-spare"
+
+
+def swap(staging: Path, output_root: Path, spare: Path | None = None) -> None:
+    """Put staging in place of output/site; the replaced site becomes the next build's `spare` if given."""
+    output.swap_into_place(staging, output_root, SITE, keep_retired=spare)
 
 
 def _digest(data: bytes) -> str:
