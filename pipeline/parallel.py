@@ -21,10 +21,19 @@ def workers() -> int:
     return os.cpu_count() or 1
 
 
+def worth_forking(items: int, min_items: int) -> bool:
+    """Whether so many items are worth worker processes. XNWL_PARALLEL_FROM overrides min_items (the tests
+    use it to run the forked paths on a small tree)."""
+    value = os.environ.get("XNWL_PARALLEL_FROM", "")
+    if value.isdigit():
+        min_items = int(value)
+    return min(workers(), 8) >= 2 and items >= max(1, min_items)
+
+
 def fork_map(func: Callable[[list[T]], list[R]], items: list[T], min_items: int) -> list[R]:
     """func applied to chunks of items, results in the items' order. func must be a module-level function."""
     count = min(workers(), 8)
-    if count < 2 or len(items) < min_items:
+    if not worth_forking(len(items), min_items):
         return func(items)
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context

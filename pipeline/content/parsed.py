@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pipeline.parallel import fork_map, worth_forking
+
 # Change when what is cached changes (the front-matter split, the YAML loader's constructors).
 _FORMAT = "front-matter-v1"
 CACHE_NAME = "parsed.marshal"
@@ -91,20 +93,13 @@ class ParseCache:
                 parts = split(text)
                 if parts is not None:
                     missing[digest] = parts
-        workers = min(os.cpu_count() or 1, 8)
-        if len(missing) < PARALLEL_FROM or workers < 2:
+        if not worth_forking(len(missing), PARALLEL_FROM):
             return  # parsed one by one as the loader meets them
         digests = list(missing)
-        chunks = [digests[i::workers * 4] for i in range(workers * 4)]
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            results = pool.map(_parse_chunk, [[missing[d][0] for d in chunk] for chunk in chunks])
-            for chunk, metas in zip(chunks, results):
-                for digest, meta in zip(chunk, metas):
-                    if isinstance(meta, dict):
-                        self.put(digest, meta, missing[digest][1])
+        metas = fork_map(_parse_chunk, [missing[d][0] for d in digests], PARALLEL_FROM)
+        for digest, meta in zip(digests, metas):
+            if isinstance(meta, dict):
+                self.put(digest, meta, missing[digest][1])
 
     def save(self) -> None:
         """Keep what this run used (so the cache never grows beyond the tree), if anything new was parsed."""

@@ -40,6 +40,7 @@ class BuildResult:
     removed: list[str]
     unchanged: int
     spare: Path | None = None  # for files.swap: where the replaced site is kept for the next build
+    reused: int = 0  # files taken from the last build without rendering (their inputs did not change)
 
 
 def archive_plans(config: Config, content: Content, month: Month) -> dict[Month, MonthPlan]:
@@ -196,6 +197,7 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
             report.written.append(job.rel)
         else:
             report.unchanged += 1
+            report.reused += state == "kept"
     site = prepared.site
     rest = {feeds.FEED_PATH: feeds.atom_feed(site), feeds.SITEMAP_PATH: feeds.sitemap(site.config, prepared.pages),
             "robots.txt": feeds.robots(site.config), **site.assets.files}
@@ -240,4 +242,4 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
     except BaseException:
         discard(staging)
         raise
-    return BuildResult(staging, len(pages), report.written, report.removed, report.unchanged, spare)
+    return BuildResult(staging, len(pages), report.written, report.removed, report.unchanged, spare, report.reused)

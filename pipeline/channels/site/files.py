@@ -26,6 +26,7 @@ class SyncReport:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    reused: int = 0  # of the unchanged: not even rendered, their inputs being the same as last time
 
 
 def open_staging(output_root: Path, spare: Path | None = None) -> Path:
