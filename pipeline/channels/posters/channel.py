@@ -9,10 +9,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PIL import Image as PILImage
 
@@ -80,18 +80,34 @@ def workers() -> int:
 
 
 def render(ctx: ChannelContext) -> None:
-    jobs = plan_jobs(ctx)
-    check_glyphs(jobs)
-    # Posters drawn by this month's last batch from the very same inputs are taken from it, not drawn again.
+    # Posters drawn by this month's last batch from the very same inputs are taken from it, not drawn again;
+    # the others start drawing in the workers as soon as each is planned, while the rest are being planned.
     cache = OutputCache(cache_dir(ctx.config.root) / f"posters-{ctx.plan.month}.json", ctx.output_root / str(ctx.plan.month))
-    keys = job_keys(jobs)
-    reused: dict[int, Result] = {}
-    for index, (job, key) in enumerate(zip(jobs, keys)):
+    keyer = _Keys()
+    count = workers()
+    pool = ProcessPoolExecutor(max_workers=count, initializer=fontset.preload) if count > 1 else None
+    pending: list[Result | Future[Result] | None] = []
+    keys: list[str | None] = []
+
+    def start(job: Job) -> None:
+        key = keyer.of(job)
+        keys.append(key)
         extra = cache.reusable(job.path, key)
         if extra is not None:
-            reused[index] = Result(job, (cache.folder / extra["file"]).read_bytes(), extra["ext"], extra["drawn"])
-    drawn = iter(run_jobs([job for n, job in enumerate(jobs) if n not in reused], workers()))
-    results = [reused[n] if n in reused else next(drawn) for n in range(len(jobs))]
+            pending.append(Result(job, (cache.folder / extra["file"]).read_bytes(), extra["ext"], extra["drawn"]))
+        else:
+            pending.append(pool.submit(render_job, job) if pool is not None else None)
+
+    try:
+        jobs = plan_jobs(ctx, start)
+        check_glyphs(jobs)
+        if pool is None and None in pending:
+            fontset.preload()
+        results = [r if isinstance(r, Result) else r.result() if r is not None else render_job(job)
+                   for job, r in zip(jobs, pending)]
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     problems = [Problem(f"海报 {r.job.path}", _field_label(r.job, name), value or None, expected)
                 for r in results for name, value, expected in r.problems]
     if problems:
@@ -110,30 +126,33 @@ def render(ctx: ChannelContext) -> None:
     cache.save()
 
 
-def job_keys(jobs: list[Job]) -> list[str | None]:
-    """Fingerprint of what each poster is drawn from: its layers, encoding limits, QR, photos' bytes, the code
+class _Keys:
+    """Fingerprint of what a poster is drawn from: its layers, encoding limits, QR, photos' bytes, the code
     (with the bundled fonts). Photos are read by path when drawn, so their bytes are part of the key."""
-    fingerprints = Fingerprinter(code_digest(), "posters")
-    photos: dict[str, str] = {}
-    keys = []
-    for job in jobs:
-        for src in sorted(_photo_sources(job.spec)):
-            if src not in photos:
+
+    def __init__(self) -> None:
+        self.fingerprints = Fingerprinter(code_digest(), "posters")
+        self.photos: dict[str, str] = {}
+
+    def of(self, job: Job) -> str | None:
+        sources = sorted(_photo_sources(job.spec.layers))
+        for src in sources:
+            if src not in self.photos:
                 try:
-                    photos[src] = hashlib.sha256(Path(src).read_bytes()).hexdigest()
+                    self.photos[src] = hashlib.sha256(Path(src).read_bytes()).hexdigest()
                 except OSError:
-                    photos[src] = "unreadable"
-        keys.append(fingerprints.of(job.spec, job.jpeg_only, job.limit, job.qr_url,
-                                    [(src, photos[src]) for src in sorted(_photo_sources(job.spec))]))
-    return keys
+                    self.photos[src] = "unreadable"
+        return self.fingerprints.of(job.spec, job.jpeg_only, job.limit, job.qr_url,
+                                    [(src, self.photos[src]) for src in sources])
 
 
 def _photo_sources(value: Any) -> set[str]:
+    """The photo files a layer (or the layers inside it) draws."""
     if isinstance(value, layout.Photo):
         return {value.src}
     if isinstance(value, (list, tuple)):
         return set().union(*(_photo_sources(v) for v in value)) if value else set()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, (layout.Stack, layout.PosterSpec)):
         return set().union(*(_photo_sources(getattr(value, f.name)) for f in dataclasses.fields(value)))
     return set()
 
@@ -143,7 +162,8 @@ def _field_label(job: Job, name: str) -> str:
     return f"{name}（{source}）" if source else name
 
 
-def plan_jobs(ctx: ChannelContext) -> list[Job]:
+def plan_jobs(ctx: ChannelContext, on_job: Callable[[Job], None] = lambda job: None) -> list[Job]:
+    """Every poster of the month, each handed to on_job as soon as it is planned."""
     builder = Builder(ctx.config, ctx.content, ctx.plan)
     env = layout.environment(ctx.config.root)
     jobs: list[Job] = []
@@ -170,6 +190,7 @@ def plan_jobs(ctx: ChannelContext) -> list[Job]:
             sources["credit"] = f"{sources['photo']} 的 credit"
         jobs.append(Job(path, slug, kind, fmt.key, spec, sources, fmt.cover or values["photo"] is not None,
                         encode.COVER_LIMIT if fmt.cover else encode.POSTER_LIMIT, url))
+        on_job(jobs[-1])
 
     for article in month_articles(ctx.plan):
         subject = builder.for_article(article)

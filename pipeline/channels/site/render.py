@@ -54,9 +54,12 @@ def json_ld(data: Any) -> Markup:
 
 
 def make_environment(root: Path) -> Environment:
+    # auto_reload off: one build renders from the templates as they were when it began, without a stat of
+    # every template (and of each one it extends or imports) per page; `xnwl serve` makes a new environment
+    # for every rebuild.
     env = Environment(loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs(root)]),
                       autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, auto_reload=False)
 
     @pass_context
     def href(ctx, target: str) -> str:  # type: ignore[no-untyped-def]
