@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/run.py [--repeat 3] [--workdir DIR] [--skip-large] [--vs-hugo]
 
 Every timing is a whole `xnwl` process, as a user runs it, measured from outside (wall seconds). Peak RSS
-is that of the largest single process (the command or one of its workers, from wait4); "tree" RSS adds up
-every process of the command while it runs, sampled every 50 ms (an upper bound: forked workers share
-most of their pages with their parent).
+is that of the largest single process (the command or one of its workers, from wait4); the tree's peak PSS
+adds up the proportional set size of every process of the command while it runs, sampled every 50 ms
+(pages that forked workers share with their parent are counted once in all).
 
 Cases:
 - start-up: `xnwl --help`
@@ -68,14 +68,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _tree_rss_kb(pid: int) -> int:
-    total, stack, page_kb = 0, [pid], os.sysconf("SC_PAGE_SIZE") // 1024
+def _tree_pss_kb(pid: int) -> int:
+    """Proportional set size of the process and all its descendants: shared pages counted once in all."""
+    total, stack = 0, [pid]
     while stack:
         current = stack.pop()
         try:
-            with open(f"/proc/{current}/statm") as handle:
-                total += int(handle.read().split()[1]) * page_kb
-        except OSError:
+            with open(f"/proc/{current}/smaps_rollup") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+        except (OSError, StopIteration, ValueError):
             continue
         stack += _children(current)
     return total
@@ -97,7 +98,7 @@ def measure(command: list[str], cwd: Path | None = None, env: dict[str, str] | N
 
         def sample() -> None:
             while not done.wait(0.05):
-                tree[0] = max(tree[0], _tree_rss_kb(process.pid))
+                tree[0] = max(tree[0], _tree_pss_kb(process.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -110,7 +111,7 @@ def measure(command: list[str], cwd: Path | None = None, env: dict[str, str] | N
         text = out.read().decode("utf-8", "replace")
     if process.returncode != 0:
         raise SystemExit(f"命令失败（{process.returncode}）：{' '.join(command)}\n{text[-3000:]}")
-    return Measured(seconds, usage.ru_maxrss, max(tree[0], usage.ru_maxrss), text)
+    return Measured(seconds, usage.ru_maxrss, tree[0], text)
 
 
 def median(values: list[float], digits: int = 3) -> float:
@@ -119,7 +120,7 @@ def median(values: list[float], digits: int = 3) -> float:
 
 def summary(runs: list[Measured]) -> dict[str, float]:
     return {"s": median([r.seconds for r in runs]), "peak_rss_mb": median([r.peak_kb / 1024 for r in runs], 1),
-            "tree_rss_mb": median([r.tree_kb / 1024 for r in runs], 1)}
+            "peak_tree_pss_mb": median([r.tree_kb / 1024 for r in runs], 1)}
 
 
 def fresh(root: Path) -> None:
@@ -226,7 +227,7 @@ def bench_posters(repeat: int) -> dict[str, object]:
     done = measure([sys.executable, str(REPO / "benchmarks" / "posters.py"), "--repeat", str(repeat)])
     data = json.loads(done.out[done.out.index("{"):])
     return {"one_core_posters_per_s": round(1000 / data["one_core_median_ms"], 1), **data,
-            "peak_rss_mb": round(done.peak_kb / 1024, 1), "tree_rss_mb": round(done.tree_kb / 1024, 1)}
+            "peak_rss_mb": round(done.peak_kb / 1024, 1), "peak_tree_pss_mb": round(done.tree_kb / 1024, 1)}
 
 
 def machine() -> dict[str, object]:
@@ -249,7 +250,7 @@ def verdicts(result: dict[str, object]) -> dict[str, object]:
     if "corpus_20k" in result:
         large = result["corpus_20k"]
         found["site_20k_over_2k_time"] = round(large["site_build_cold"]["s"] / small["site_build_cold"]["s"], 2)
-        found["site_20k_peak_rss_mb"] = large["site_build_cold"]["tree_rss_mb"]
+        found["site_20k_peak_rss_mb"] = max(large["site_build_cold"]["peak_rss_mb"], large["site_build_cold"]["peak_tree_pss_mb"])
     return {name: {"value": value, "target": TARGETS[name], "met": value <= TARGETS[name]} for name, value in found.items()}
 
 

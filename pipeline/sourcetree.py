@@ -30,11 +30,13 @@ class Snapshot:
     files: dict[str, tuple[Stat, str]] = field(default_factory=dict)  # rel -> (stat, sha256), reusable ones only
 
 
-def _walk(root: Path) -> list[tuple[str, os.stat_result]]:
-    found: list[tuple[str, os.stat_result]] = []
+def _walk(root: Path) -> list[tuple[str, os.stat_result | str]]:
+    """Every entry under the watched folders: regular files with their stat; links and anything else by what
+    they are (the loader refuses links, so a file replaced by a link to the same bytes is a change)."""
+    found: list[tuple[str, os.stat_result | str]] = []
     config = root / CONFIG
-    if config.is_file():
-        found.append((CONFIG, config.stat()))
+    if os.path.lexists(config):
+        found.append((CONFIG, config.lstat() if not config.is_symlink() else f"link:{os.readlink(config)}"))
     stack = [name for name in WATCHED if (root / name).is_dir()]
     while stack:
         rel_dir = stack.pop()
@@ -43,11 +45,15 @@ def _walk(root: Path) -> list[tuple[str, os.stat_result]]:
         with os.scandir(root / rel_dir) as entries:
             for entry in entries:
                 rel = f"{rel_dir}/{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
+                if entry.is_symlink():
+                    found.append((rel, f"link:{os.readlink(entry.path)}"))
+                elif entry.is_dir():
                     stack.append(rel)
                 elif entry.is_file():
                     found.append((rel, entry.stat()))
-    found.sort()
+                else:
+                    found.append((rel, "special"))
+    found.sort(key=lambda item: item[0])
     return found
 
 
@@ -57,6 +63,9 @@ def snapshot(root: Path, previous: dict[str, tuple[Stat, str]] | None = None) ->
     total = hashlib.sha256()
     reusable: dict[str, tuple[Stat, str]] = {}
     for rel, info in _walk(root):
+        if isinstance(info, str):
+            total.update(f"{rel}\0{info}\n".encode())
+            continue
         stat: Stat = (info.st_size, info.st_ctime_ns, info.st_ino)
         known = previous.get(rel)
         if known is not None and tuple(known[0]) == stat:

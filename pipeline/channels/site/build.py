@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment
+from jinja2 import Environment, TemplateError
 
 from pipeline import urls
 from pipeline.channels.site import feeds, files, search
@@ -111,13 +111,21 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
         "this_month": month, "urls": urls, "categories": EVENT_CATEGORIES,
     }
     pages = all_pages(site)
-    for name in sorted({page.template for page in pages}):
-        env.get_template(name)  # compiled once here, not once per worker
+    # Every template is compiled here, once (not once per worker), and never reloaded: the pages are made
+    # from the templates as they were now. Their files are hashed before and after, so a template saved
+    # meanwhile turns reuse off for this build rather than pair old fingerprints with new pages.
+    folders = template_dirs(config.root)
+    before = folders_digest(folders)
+    for name in sorted(env.list_templates()):
+        try:
+            env.get_template(name)
+        except TemplateError:  # not a template, or broken: reported by the page that uses it, if any does
+            pass
+    steady = folders_digest(folders) == before
     # What every file depends on besides its own values: the code, the templates, the values all pages share
     # (`urls` is code). Templates see only these and the page: of the SiteData, only its configuration.
-    context = [code_digest(), folders_digest(template_dirs(config.root)), str(PAGE_LIMIT),
-               repr([(k, v) for k, v in shared.items() if k != "urls"])]
-    return Prepared(site, env, shared, pages, list(site.events.values()), css, Fingerprinter(*context))
+    context = [code_digest(), before, str(PAGE_LIMIT), repr([(k, v) for k, v in shared.items() if k != "urls"])]
+    return Prepared(site, env, shared, pages, list(site.events.values()), css, Fingerprinter(*context, enabled=steady))
 
 
 def jobs(prepared: Prepared) -> list[Job]:
