@@ -3,7 +3,10 @@
     python benchmarks/make_corpus.py OUT --routes N --events M [--seed S]
 
 Deterministic for a seed: the same arguments write the same bytes. Text lengths and front matter follow the
-shipped content (route bodies of 300–800 hanzi with headings and lists, 3–6 stops, 1–3 days).
+shipped content (route bodies of 300–800 hanzi with headings and lists, 3–6 stops, 1–3 days, mostly one county,
+seasonal best months). Events are spread over as many months as it takes to hold at most --events-per-month
+starting in each month (default 4, like the shipped content), ending in December 2027, so a monthly batch of
+any month of 2027 stays within the WeChat article limits however large the corpus is.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import math
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -29,6 +33,10 @@ PHRASES = (
     "山顶能望见远处的长江", "晚饭尝尝当地的农家菜", "夜里可以住在村里的民宿", "春天油菜花开满山坡",
     "秋天桂花香飘满街巷", "冬天泡汤最能解乏", "夏天山里比城里凉快许多",
 )
+# Best-month patterns of the shipped routes (spring and autumn, summer, winter, ...), most common first.
+SEASONS = ((3, 4, 5, 9, 10, 11), (3, 4, 5, 9, 10, 11), (3, 4, 5, 9, 10, 11), (6, 7, 8), (12, 1, 2),
+           (5, 6, 7, 8, 9, 10), (4, 5, 6, 9, 10, 11), (9, 10), (4, 5, 10), (11, 12, 1, 2), (3, 4, 5), (9, 10, 11))
+LAST_EVENT_MONTH = (2027, 12)
 
 
 def sentence(rng: random.Random, count: int) -> str:
@@ -54,8 +62,8 @@ def body(rng: random.Random, low: int, high: int) -> str:
 def route_file(rng: random.Random, index: int) -> tuple[str, str]:
     route_id = f"route-{index:05d}"
     theme = THEMES[index % len(THEMES)]
-    counties = sorted(rng.sample(COUNTIES, rng.randint(1, 3)), key=COUNTIES.index)
-    months = sorted(rng.sample(range(1, 13), rng.randint(2, 6)))
+    counties = sorted(rng.sample(COUNTIES, rng.choices((1, 2, 3), (13, 5, 2))[0]), key=COUNTIES.index)
+    months = sorted(rng.choice(SEASONS))
     stops = []
     for _ in range(rng.randint(3, 6)):
         county = rng.choice(counties)
@@ -78,8 +86,17 @@ def route_file(rng: random.Random, index: int) -> tuple[str, str]:
     return route_id, text
 
 
-def event_file(rng: random.Random, index: int, route_ids: list[str]) -> tuple[str, str, date]:
-    start = date(2026, 12, 1) + timedelta(days=rng.randint(0, 394))
+def event_months(count: int, per_month: int, rng: random.Random) -> list[tuple[int, int]]:
+    """A start month for each event: at most per_month in any month, the last month being LAST_EVENT_MONTH."""
+    span = max(1, math.ceil(count / per_month))
+    last = LAST_EVENT_MONTH[0] * 12 + LAST_EVENT_MONTH[1] - 1
+    slots = [divmod(last - back, 12) for back in range(span) for _ in range(per_month)][:count]
+    rng.shuffle(slots)
+    return [(year, month + 1) for year, month in slots]
+
+
+def event_file(rng: random.Random, index: int, route_ids: list[str], month: tuple[int, int]) -> tuple[str, str, date]:
+    start = date(month[0], month[1], rng.randint(1, 28))
     end = start + timedelta(days=rng.choice((0, 0, 1, 2, 6, 14)))
     event_id = f"{start:%Y-%m}-event-{index:05d}"
     related = rng.sample(route_ids, min(len(route_ids), rng.randint(0, 2)))
@@ -94,7 +111,7 @@ def event_file(rng: random.Random, index: int, route_ids: list[str]) -> tuple[st
     return event_id, text, start
 
 
-def make_corpus(out: Path, routes: int, events: int, seed: int) -> None:
+def make_corpus(out: Path, routes: int, events: int, seed: int, events_per_month: int = 4) -> None:
     rng = random.Random(seed)
     for folder in ("routes", "content"):
         shutil.rmtree(out / folder, ignore_errors=True)
@@ -117,14 +134,15 @@ def make_corpus(out: Path, routes: int, events: int, seed: int) -> None:
         months = [int(m) for m in text.split("best_months: [")[1].split("]")[0].split(", ")]
         for month in months:
             route_months[month].append(route_id)
-    event_months: dict[int, list[str]] = {m: [] for m in range(1, 13)}
-    for index in range(events):
-        event_id, text, start = event_file(rng, index, route_ids)
+    by_month: dict[int, list[str]] = {m: [] for m in range(1, 13)}
+    for index, month in enumerate(event_months(events, events_per_month, rng)):
+        event_id, text, start = event_file(rng, index, route_ids, month)
         (out / "content" / "events" / f"{event_id}.md").write_text(text, encoding="utf-8")
-        event_months[start.month].append(event_id)
+        if start.year == LAST_EVENT_MONTH[0]:  # guides pick events of the year the benchmarks batch
+            by_month[start.month].append(event_id)
     for month in range(1, 13):
         picks = [f"  - route: {rid}\n    reason: {rng.choice(PHRASES)}。" for rid in route_months[month][:5]]
-        picks += [f"  - event: {eid}\n    reason: {rng.choice(PHRASES)}。" for eid in event_months[month][:2]]
+        picks += [f"  - event: {eid}\n    reason: {rng.choice(PHRASES)}。" for eid in sorted(by_month[month])[:2]]
         text = f"---\ntitle: {month}月好去处\npicks:\n" + "\n".join(picks) + "\n---\n" + body(rng, 150, 400)
         (out / "content" / "weekend" / f"{month:02d}.md").write_text(text, encoding="utf-8")
 
@@ -135,8 +153,9 @@ def main() -> None:
     parser.add_argument("--routes", type=int, required=True, help="线路条数")
     parser.add_argument("--events", type=int, required=True, help="活动个数")
     parser.add_argument("--seed", type=int, default=1, help="随机种子（默认 1）")
+    parser.add_argument("--events-per-month", type=int, default=4, help="每个月最多开始几个活动（默认 4）")
     args = parser.parse_args()
-    make_corpus(args.out, args.routes, args.events, args.seed)
+    make_corpus(args.out, args.routes, args.events, args.seed, args.events_per_month)
     print(f"已生成：{args.out}（{args.routes} 条线路，{args.events} 个活动，12 份指南）")
 
 

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from pipeline import __version__, output
+from pipeline import __version__, batch_record, output
 from pipeline.channels import ChannelContext, registered_channels
 from pipeline.config import CONFIG_NAME, Config, load_config
-from pipeline.content.load import load_content
 from pipeline.content.model import Content
 from pipeline.content.problems import Problem, UserError
 from pipeline.lock import exclusive
 from pipeline.plan import Month, MonthPlan, make_plan
 from pipeline.progress import LineReporter, Reporter
+from pipeline.state import cache_dir
 
 STAGE_VALIDATE = "校验内容"
 STAGE_PLAN = "生成月度计划"
@@ -48,7 +48,9 @@ class BatchResult:
 
 def validated_content(root: Path) -> tuple[Content, list[Problem]]:
     """Load and validate; raise UserError listing every problem if anything is wrong."""
-    content, problems = load_content(root)
+    from pipeline.content.load import load_content  # YAML and the validators: not needed when up to date
+
+    content, problems = load_content(root, cache_dir(root))
     if problems.errors:
         raise UserError(f"内容校验发现 {len(problems.errors)} 处错误，请逐条修改后重试（output/ 未改动）。",
                         problems.sorted())
@@ -114,6 +116,16 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
     stages = stage_names()
     reporter.begin(stages)
     folder = out_root / str(month)
+    finished = not _unfinished_marker(out_root, month).exists()
+    sources = batch_record.take_snapshot(config.root, str(month))
+    if not force and finished:
+        # Fast path: the same input files as the batch that wrote this manifest, without loading anything.
+        known = batch_record.still_current(config.root, str(month), folder, sources, [c.name for c in channels])
+        if known is not None:
+            for stage in stages:
+                reporter.skip(stage, "输入未变化")
+            files = sum(1 for p in folder.rglob("*") if p.is_file())
+            return BatchResult(month, folder, files, known, repairs, up_to_date=True, unchanged=files)
 
     reporter.start(STAGE_VALIDATE)
     content, content_warnings = validated_content(config.root)
@@ -121,13 +133,13 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
     previous = read_manifest(folder)
     reporter.finish(STAGE_VALIDATE)
     _hold_for_tests("validate")
-    finished = not _unfinished_marker(out_root, month).exists()
+    content_notes = [w.render() for w in content_warnings]
     if not force and finished and is_up_to_date(previous, folder, inputs, [c.name for c in channels]):
         for stage in stages[1:]:
             reporter.skip(stage, "输入未变化")
         files = sum(1 for p in folder.rglob("*") if p.is_file())
-        return BatchResult(month, folder, files, [w.render() for w in content_warnings], repairs, up_to_date=True,
-                           unchanged=files)
+        batch_record.remember(config.root, str(month), folder, sources, content_notes)
+        return BatchResult(month, folder, files, content_notes, repairs, up_to_date=True, unchanged=files)
 
     reporter.start(STAGE_PLAN)
     plan = make_plan(content, month, config.featured_per_month)
@@ -168,7 +180,8 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
         output.discard(staging)
         raise
     files = sum(1 for p in folder.rglob("*") if p.is_file())
-    notes = [w.render() for w in content_warnings] + list(plan.warnings) + context.warnings
+    batch_record.remember(config.root, str(month), folder, sources, content_notes)
+    notes = content_notes + list(plan.warnings) + context.warnings
     result = BatchResult(month, folder, files, notes, repairs)
     _compare(result, previous, manifest)
     return result

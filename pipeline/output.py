@@ -71,10 +71,11 @@ def new_staging(output_root: Path, name: str) -> Path:
 
 
 def swap_into_place(staging: Path, output_root: Path, name: str,
-                    midway: Callable[[], None] = lambda: None) -> None:
+                    midway: Callable[[], None] = lambda: None, keep_retired: Path | None = None) -> None:
     """Replace output_root/name with staging. Each rename is atomic; recover() mends a cut between them.
 
-    `midway` runs between the two renames (the crash tests park a batch there)."""
+    `midway` runs between the two renames (the crash tests park a batch there). The replaced folder is
+    deleted, or moved to keep_retired (outside the output folder) for the next build to start from."""
     target = output_root / name
     if target.exists():
         retired = output_root / RETIRED / f"{name}.{os.getpid()}"
@@ -84,7 +85,7 @@ def swap_into_place(staging: Path, output_root: Path, name: str,
         target.rename(retired)
         midway()
         staging.rename(target)
-        shutil.rmtree(retired)
+        _retire(retired, keep_retired)
     else:
         staging.rename(target)
     for helper in (output_root / STAGING, output_root / RETIRED):
@@ -93,6 +94,19 @@ def swap_into_place(staging: Path, output_root: Path, name: str,
         except OSError:
             pass
     _fsync_dir(output_root)
+
+
+def _retire(retired: Path, keep: Path | None) -> None:
+    if keep is not None:
+        try:
+            if keep.exists():
+                shutil.rmtree(keep)
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            retired.rename(keep)
+            return
+        except OSError:
+            pass
+    shutil.rmtree(retired)
 
 
 def _fsync_dir(path: Path) -> None:

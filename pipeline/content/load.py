@@ -26,6 +26,7 @@ from pipeline.content.model import (
     Stop,
     Theme,
 )
+from pipeline.content.parsed import ParseCache
 from pipeline.content.problems import MISSING, ProblemList
 from pipeline.content.sources import SourceText, load_yaml, read_text, relative, split_front_matter
 
@@ -43,21 +44,34 @@ TAXONOMY_FIELDS = ("id", "name", "description", "color")
 
 
 class _Loader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache: ParseCache) -> None:
         self.root = root
+        self.cache = cache
         self.problems = ProblemList()
         self.inputs: dict[str, str] = {}
+        self.read: dict[Path, SourceText | None] = {}
         # ids of every file that names one, valid or not, so one broken file does not cascade into
         # "not found" errors in every file that refers to it
         self.named: dict[str, set[str]] = {"route": set(), "event": set()}
 
     def text(self, path: Path) -> SourceText | None:
-        source = read_text(self.root, path, self.problems)
+        if path in self.read:
+            return self.read[path]
+        source = self.read[path] = read_text(self.root, path, self.problems)
         if source is not None:
             self.inputs[source.rel] = source.sha256
         else:
             self.inputs[relative(self.root, path)] = ""
         return source
+
+    def prefetch(self, paths: list[Path]) -> None:
+        """Read these files now and parse, on every core, the front matter the cache does not hold."""
+        sources = [self.text(path) for path in paths]
+        self.cache.prefetch({s.sha256: s.text for s in sources if s is not None})
+
+    def page(self, path: Path):  # type: ignore[no-untyped-def]
+        source = self.text(path)
+        return split_front_matter(source, self.problems, self.cache) if source else None
 
     def markdown_files(self, folder: str) -> list[Path]:
         directory = self.root / folder
@@ -113,8 +127,7 @@ class _Loader:
 
     # routes/<id>.md ---------------------------------------------------------------------
     def route(self, path: Path) -> Route | None:
-        source = self.text(path)
-        page = split_front_matter(source, self.problems) if source else None
+        page = self.page(path)
         if page is None:
             return None
         f = Fields(page.rel, page.meta, self.problems)
@@ -216,8 +229,7 @@ class _Loader:
 
     # content/events/<id>.md ----------------------------------------------------------------
     def event(self, path: Path) -> Event | None:
-        source = self.text(path)
-        page = split_front_matter(source, self.problems) if source else None
+        page = self.page(path)
         if page is None:
             return None
         f = Fields(page.rel, page.meta, self.problems)
@@ -257,13 +269,12 @@ class _Loader:
 
     # content/weekend/MM.md or YYYY-MM.md -------------------------------------------------------
     def guide(self, path: Path) -> Guide | None:
-        match = _GUIDE_NAME.match(path.stem)
+        match = _guide_month(path)
         rel = relative(self.root, path)
-        if not match or not 1 <= int(match[2]) <= 12:
+        if match is None:
             self.problems.add(rel, "文件名", path.name, "周末指南文件名应为 01.md–12.md，或 YYYY-MM.md（只用于某一年的某月）")
             return None
-        source = self.text(path)
-        page = split_front_matter(source, self.problems) if source else None
+        page = self.page(path)
         if page is None:
             return None
         f = Fields(page.rel, page.meta, self.problems)
@@ -318,17 +329,29 @@ class _Loader:
 _MIDNIGHT = time(0, 0)
 
 
-def load_content(root: Path) -> tuple[Content, ProblemList]:
-    """Load and validate everything. The Content holds only the items that validated."""
-    loader = _Loader(root)
+def _guide_month(path: Path) -> re.Match[str] | None:
+    """The name's (year, month) match for a well-named guide file (01.md–12.md, YYYY-MM.md), else None."""
+    match = _GUIDE_NAME.match(path.stem)
+    return match if match and 1 <= int(match[2]) <= 12 else None
+
+
+def load_content(root: Path, cache_dir: Path | None = None) -> tuple[Content, ProblemList]:
+    """Load and validate everything. The Content holds only the items that validated.
+
+    With cache_dir, front matter parsed by an earlier run from identical bytes is taken from there."""
+    cache = ParseCache(cache_dir)
+    loader = _Loader(root, cache)
     themes = loader.taxonomy("themes.yaml", THEME_IDS, "主题", Theme)
     counties = loader.taxonomy("counties.yaml", COUNTY_IDS, "县市区", County)
-    routes = loader.check_unique(
-        [r for r in map(loader.route, loader.markdown_files("routes")) if r is not None], "线路")
-    events = loader.check_unique(
-        [e for e in map(loader.event, loader.markdown_files("content/events")) if e is not None], "活动")
-    guides = {g.key: g for g in map(loader.guide, loader.markdown_files("content/weekend")) if g is not None}
+    route_files = loader.markdown_files("routes")
+    event_files = loader.markdown_files("content/events")
+    guide_files = loader.markdown_files("content/weekend")
+    loader.prefetch(route_files + event_files + [p for p in guide_files if _guide_month(p) is not None])
+    routes = loader.check_unique([r for r in map(loader.route, route_files) if r is not None], "线路")
+    events = loader.check_unique([e for e in map(loader.event, event_files) if e is not None], "活动")
+    guides = {g.key: g for g in map(loader.guide, guide_files) if g is not None}
     loader.check_references(events, guides)
+    cache.save()
     inputs = tuple(InputFile(path, digest) for path, digest in sorted(loader.inputs.items()))
     content = Content(root, themes, counties, dict(sorted(routes.items())), dict(sorted(events.items())),
                       dict(sorted(guides.items())), inputs)

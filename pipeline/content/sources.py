@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from pipeline.content.problems import ProblemList
+
+if TYPE_CHECKING:
+    from pipeline.content.parsed import ParseCache
 
 try:  # the C loader is several times faster; both are safe loaders
     _Base: type = yaml.CSafeLoader
@@ -22,6 +25,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+YAML_LOADER = _Loader
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +79,12 @@ def load_yaml(source: SourceText, problems: ProblemList, line_offset: int = 0, t
     return None
 
 
-def split_front_matter(source: SourceText, problems: ProblemList) -> FrontMatterFile | None:
+def split_front_matter(source: SourceText, problems: ProblemList,
+                       cache: ParseCache | None = None) -> FrontMatterFile | None:
+    if cache is not None:
+        hit = cache.get(source.sha256)
+        if hit is not None:
+            return FrontMatterFile(source.rel, hit[0], hit[1])
     lines = source.text.split("\n")
     if not lines or lines[0].strip() != "---":
         problems.add(source.rel, "", None, "文件应以一行“---”开头，后接 YAML 头信息，再以一行“---”结束", line=1)
@@ -94,4 +103,6 @@ def split_front_matter(source: SourceText, problems: ProblemList) -> FrontMatter
         problems.add(source.rel, "", None, "YAML 头信息应为“字段: 值”的键值对", line=2)
         return None
     body = "\n".join(lines[end + 1 :]).strip() + "\n"
+    if cache is not None:
+        cache.put(source.sha256, meta, body)
     return FrontMatterFile(source.rel, meta, body)

@@ -6,10 +6,13 @@ bundled fonts' cmaps, then the posters are drawn in parallel, one worker process
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 from PIL import Image as PILImage
 
@@ -21,6 +24,9 @@ from pipeline.channels.posters.context import Builder, Subject
 from pipeline.channels.posters.photo import PhotoError
 from pipeline.content.model import Image
 from pipeline.content.problems import Problem, UserError
+from pipeline.fingerprint import Fingerprinter, code_digest
+from pipeline.outcache import OutputCache
+from pipeline.state import cache_dir
 
 POSTER_FOLDER = "posters"
 
@@ -74,22 +80,81 @@ def workers() -> int:
 
 
 def render(ctx: ChannelContext) -> None:
-    jobs = plan_jobs(ctx)
-    check_glyphs(jobs)
-    results = run_jobs(jobs, workers())
+    # Posters drawn by this month's last batch from the very same inputs are taken from it, not drawn again;
+    # the others start drawing in the workers as soon as each is planned, while the rest are being planned.
+    cache = OutputCache(cache_dir(ctx.config.root) / f"posters-{ctx.plan.month}.json", ctx.output_root / str(ctx.plan.month))
+    keyer = _Keys()
+    count = workers()
+    pool = ProcessPoolExecutor(max_workers=count, initializer=fontset.preload) if count > 1 else None
+    pending: list[Result | Future[Result] | None] = []
+    keys: list[str | None] = []
+
+    def start(job: Job) -> None:
+        key = keyer.of(job)
+        keys.append(key)
+        extra = cache.reusable(job.path, key)
+        if extra is not None:
+            pending.append(Result(job, (cache.folder / extra["file"]).read_bytes(), extra["ext"], extra["drawn"]))
+        else:
+            pending.append(pool.submit(render_job, job) if pool is not None else None)
+
+    try:
+        jobs = plan_jobs(ctx, start)
+        check_glyphs(jobs)
+        if pool is None and None in pending:
+            fontset.preload()
+        results = [r if isinstance(r, Result) else r.result() if r is not None else render_job(job)
+                   for job, r in zip(jobs, pending)]
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     problems = [Problem(f"海报 {r.job.path}", _field_label(r.job, name), value or None, expected)
                 for r in results for name, value, expected in r.problems]
     if problems:
         raise UserError(f"海报生成失败：{len(problems)} 处问题，请按提示修改后重试（output/ 未改动）。", problems)
     entries = []
-    for result in results:
+    for result, key in zip(results, keys):
         rel = result.job.path if result.job.path.endswith(f".{result.ext}") else f"{result.job.path}.{result.ext}"
         output.write_bytes(ctx.out / rel, result.data)
+        cache.record(result.job.path, key, hashlib.sha256(result.data).hexdigest(),
+                     {"file": rel, "ext": result.ext, "drawn": result.drawn})
         entries.append({"file": rel, "subject": result.job.subject, "kind": result.job.kind,
                         "format": result.job.format, "size": list(FORMATS[result.job.format].size),
                         "bytes": len(result.data), **result.drawn})
     index = {"month": str(ctx.plan.month), "posters": sorted(entries, key=lambda e: e["file"])}
     output.write_bytes(ctx.out / POSTER_FOLDER / "index.json", output.json_bytes(index))
+    cache.save()
+
+
+class _Keys:
+    """Fingerprint of what a poster is drawn from: its layers, encoding limits, QR, photos' bytes, the code
+    (with the bundled fonts). Photos are read by path when drawn, so their bytes are part of the key."""
+
+    def __init__(self) -> None:
+        self.fingerprints = Fingerprinter(code_digest(), "posters")
+        self.photos: dict[str, str] = {}
+
+    def of(self, job: Job) -> str | None:
+        sources = sorted(_photo_sources(job.spec.layers))
+        for src in sources:
+            if src not in self.photos:
+                try:
+                    self.photos[src] = hashlib.sha256(Path(src).read_bytes()).hexdigest()
+                except OSError:
+                    self.photos[src] = "unreadable"
+        return self.fingerprints.of(job.spec, job.jpeg_only, job.limit, job.qr_url,
+                                    [(src, self.photos[src]) for src in sources])
+
+
+def _photo_sources(value: Any) -> set[str]:
+    """The photo files a layer (or the layers inside it) draws."""
+    if isinstance(value, layout.Photo):
+        return {value.src}
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_photo_sources(v) for v in value)) if value else set()
+    if isinstance(value, (layout.Stack, layout.PosterSpec)):
+        return set().union(*(_photo_sources(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    return set()
 
 
 def _field_label(job: Job, name: str) -> str:
@@ -97,7 +162,8 @@ def _field_label(job: Job, name: str) -> str:
     return f"{name}（{source}）" if source else name
 
 
-def plan_jobs(ctx: ChannelContext) -> list[Job]:
+def plan_jobs(ctx: ChannelContext, on_job: Callable[[Job], None] = lambda job: None) -> list[Job]:
+    """Every poster of the month, each handed to on_job as soon as it is planned."""
     builder = Builder(ctx.config, ctx.content, ctx.plan)
     env = layout.environment(ctx.config.root)
     jobs: list[Job] = []
@@ -124,6 +190,7 @@ def plan_jobs(ctx: ChannelContext) -> list[Job]:
             sources["credit"] = f"{sources['photo']} 的 credit"
         jobs.append(Job(path, slug, kind, fmt.key, spec, sources, fmt.cover or values["photo"] is not None,
                         encode.COVER_LIMIT if fmt.cover else encode.POSTER_LIMIT, url))
+        on_job(jobs[-1])
 
     for article in month_articles(ctx.plan):
         subject = builder.for_article(article)
@@ -194,6 +261,8 @@ def render_job(job: Job) -> Result:
 
 def run_jobs(jobs: list[Job], count: int) -> list[Result]:
     """Draw every job; in worker processes (fonts loaded once in each) when there is more than one core."""
+    if not jobs:
+        return []
     if count <= 1 or len(jobs) <= 1:
         fontset.preload()
         return [render_job(job) for job in jobs]

@@ -11,4 +11,4 @@ def render_channel(ctx: ChannelContext) -> None:
 
     result = build_site(ctx.config, ctx.content, ctx.plan.month, ctx.output_root, batch_folder=ctx.out)
     ctx.built["site"] = result.staging
-    ctx.after_swap.append(lambda: files.swap(result.staging, ctx.output_root))
+    ctx.after_swap.append(lambda: files.swap(result.staging, ctx.output_root, result.spare))

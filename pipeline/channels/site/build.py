@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from jinja2 import Environment, TemplateError
+
+from pipeline import urls
 from pipeline.channels.site import feeds, files, search
 from pipeline.channels.site.assets import Assets
-from pipeline.channels.site.pages import EVENTS, GUIDES, HOME, ROUTES, SEARCH, COUNTIES, Page, all_pages
-from pipeline.channels.site.render import make_environment
-from pipeline.channels.site.views import COVER_SUFFIX, SiteData
-from pipeline import urls
+from pipeline.channels.site.pages import EVENTS, GUIDES, HOME, ROUTES, SEARCH, COUNTIES, Page, TemplateSite, all_pages
+from pipeline.channels.site.render import make_environment, template_dirs
+from pipeline.channels.site.views import COVER_SUFFIX, EventView, SiteData
 from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content
 from pipeline.content.problems import UserError
+from pipeline.fingerprint import Fingerprinter, code_digest, folders_digest
+from pipeline.outcache import OutputCache
 from pipeline.output import discard
+from pipeline.parallel import fork_map
 from pipeline.plan import Month, MonthPlan, make_plan
+from pipeline.state import cache_dir
 
 ARCHIVE_MONTHS = 12  # monthly guides kept on the site: the batch month and the eleven before it
 PAGE_LIMIT = 30 * 1024  # HTML + CSS of one page, uncompressed, images excluded
@@ -31,6 +39,8 @@ class BuildResult:
     written: list[str]
     removed: list[str]
     unchanged: int
+    spare: Path | None = None  # for files.swap: where the replaced site is kept for the next build
+    reused: int = 0  # files taken from the last build without rendering (their inputs did not change)
 
 
 def archive_months(month: Month) -> list[Month]:
@@ -46,6 +56,21 @@ def archive_plans(config: Config, content: Content, month: Month,
         if content.guide_for(m.year, m.month) is not None:
             plans[m] = make_plan(content, m, config.featured_per_month)
     return plans
+
+
+def pending_months(config: Config, content: Content, month: Month, output_root: Path,
+                   batch_folder: Path | None = None) -> frozenset[Month]:
+    """Archive months whose guide is not approved as it is now: their pages carry a 待审 banner."""
+    from pipeline.review.gate import guide_approved
+
+    pending = set()
+    for m in archive_months(month):
+        if content.guide_for(m.year, m.month) is None:
+            continue
+        folder = batch_folder if (m == month and batch_folder is not None) else output_root / str(m)
+        if not guide_approved(config, content, m, folder):
+            pending.add(m)
+    return frozenset(pending)
 
 
 def poster_covers(output_root: Path, month: Month, batch_folder: Path | None) -> dict[str, Path]:
@@ -68,14 +93,29 @@ def _check_ids(content: Content) -> None:
                         "请在编号后加上名称，如 2027-04-azalea。")
 
 
-def render_files(config: Config, content: Content, month: Month, covers: dict[str, Path],
-                 existing: Path, pending: frozenset[Month] = frozenset(),
-                 only: frozenset[Month] | None = None) -> tuple[dict[str, bytes], set[str], list[Page]]:
-    """Every file of the site except the search bundle: (produced bytes, image variants kept as they are, pages).
+@dataclass
+class Prepared:
+    """Everything the site's files are made from, built once; worker processes inherit it when forked."""
+    site: SiteData
+    env: Environment
+    shared: dict[str, Any]
+    pages: list[Page]
+    events: list[EventView]  # every event, in the site's order
+    css: bytes
+    fingerprints: Fingerprinter
 
-    `pending` months get a 待审 banner (the preview); `only` limits the monthly guides to those months
-    (the deployable copy, with approved months only).
-    """
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    rel: str  # site path of the file
+    kind: str  # "page", "ics" (one event) or "events-ics"
+    index: int  # into Prepared.pages or Prepared.events
+
+
+def prepare(config: Config, content: Content, month: Month, covers: dict[str, Path], existing: Path,
+            pending: frozenset[Month] = frozenset(), only: frozenset[Month] | None = None) -> Prepared:
+    """`pending` months get a 待审 banner (the preview); `only` limits the monthly guides to those months
+    (the deployable copy, with approved months only)."""
     _check_ids(content)
     plans = archive_plans(config, content, month, only)
     if month not in plans:
@@ -91,58 +131,148 @@ def render_files(config: Config, content: Content, month: Month, covers: dict[st
         "search_js": assets.add("search", "js", env.get_template("search.js").render().encode()),
         "icon": assets.add("icon", "svg", env.get_template("icon.svg").render(config=config).encode()),
         "nav": [("周末", GUIDES), ("线路", ROUTES), ("活动", EVENTS), ("县市区", COUNTIES), ("搜索", SEARCH)],
-        "home": HOME, "feed": feeds.FEED_PATH, "events_ics": feeds.ICS_PATH, "site": site,
+        "home": HOME, "feed": feeds.FEED_PATH, "events_ics": feeds.ICS_PATH, "site": TemplateSite(config),
         "this_month": month, "urls": urls, "categories": EVENT_CATEGORIES,
     }
     pages = all_pages(site)
-    out: dict[str, bytes] = {}
-    for page in pages:
-        html = env.get_template(page.template).render(page=page, **shared, **page.vars).encode()
-        if len(html) + len(css) > PAGE_LIMIT:
-            raise UserError(f"网站页面 {page.file}（{page.title}）的 HTML 与 CSS 共 {(len(html) + len(css)) / 1024:.1f} KB，"
+    # Every template is compiled here, once (not once per worker), and never reloaded: the pages are made
+    # from the templates as they were now. Their files are hashed before and after, so a template saved
+    # meanwhile turns reuse off for this build rather than pair old fingerprints with new pages.
+    folders = template_dirs(config.root)
+    before = folders_digest(folders)
+    for name in sorted(env.list_templates()):
+        try:
+            env.get_template(name)
+        except TemplateError:  # not a template, or broken: reported by the page that uses it, if any does
+            pass
+    steady = folders_digest(folders) == before
+    # What every file depends on besides its own values: the code, the templates, the values all pages share
+    # (`urls` is code). Templates see only these and the page: of the SiteData, only its configuration.
+    context = [code_digest(), before, str(PAGE_LIMIT), repr([(k, v) for k, v in shared.items() if k != "urls"])]
+    return Prepared(site, env, shared, pages, list(site.events.values()), css, Fingerprinter(*context, enabled=steady))
+
+
+def jobs(prepared: Prepared) -> list[Job]:
+    found = [Job(page.file, "page", n) for n, page in enumerate(prepared.pages)]
+    found += [Job(view.ics_path, "ics", n) for n, view in enumerate(prepared.events)]
+    found.append(Job(feeds.ICS_PATH, "events-ics", 0))
+    return found
+
+
+def _key(prepared: Prepared, job: Job) -> str | None:
+    """Fingerprint of everything the job's file is made from (besides the shared context)."""
+    fp = prepared.fingerprints
+    if job.kind == "page":
+        page = prepared.pages[job.index]
+        return fp.of("page", *(getattr(page, f.name) for f in fields(page)))
+    if job.kind == "ics":
+        return fp.of("ics", prepared.site.month, prepared.events[job.index])
+    return fp.of("events-ics", prepared.site.month, prepared.events)
+
+
+def _render(prepared: Prepared, job: Job) -> bytes:
+    if job.kind == "page":
+        page = prepared.pages[job.index]
+        html = prepared.env.get_template(page.template).render(page=page, **prepared.shared, **page.vars).encode()
+        if len(html) + len(prepared.css) > PAGE_LIMIT:
+            raise UserError(f"网站页面 {page.file}（{page.title}）的 HTML 与 CSS 共 {(len(html) + len(prepared.css)) / 1024:.1f} KB，"
                             f"超过 {PAGE_LIMIT // 1024} KB 的上限：请缩短该页内容（正文或列表）。")
-        out[page.file] = html
-    out[feeds.FEED_PATH] = feeds.atom_feed(site)
-    out[feeds.ICS_PATH] = feeds.events_calendar(site)
-    for view in site.events.values():
-        out[view.ics_path] = feeds.event_calendar(site, view)
-    out[feeds.SITEMAP_PATH] = feeds.sitemap(config, pages)
-    out["robots.txt"] = feeds.robots(config)
-    out.update(assets.files)
-    return out, assets.kept, pages
+        return html
+    if job.kind == "ics":
+        return feeds.event_calendar(prepared.site, prepared.events[job.index])
+    return feeds.events_calendar(prepared.site)
 
 
-def pending_months(config: Config, content: Content, month: Month, output_root: Path,
-                   batch_folder: Path | None = None) -> frozenset[Month]:
-    """Archive months whose guide is not approved as it is now: their pages carry a 待审 banner."""
-    from pipeline.review.gate import guide_approved
+_WORK: tuple[Prepared, Path, OutputCache] | None = None  # what forked workers render from
+PARALLEL_FROM = 64  # files to consider; fewer are handled in the build's own process
 
-    pending = set()
-    for m in archive_months(month):
-        if content.guide_for(m.year, m.month) is None:
+Outcome = tuple[str, str | None, str, str | None]  # (kept | written | same | failed, key, sha256, error message)
+
+
+def _render_chunk(chunk: list[Job]) -> list[Outcome]:
+    """For each job: reuse its file if its fingerprint is unchanged, else render and write it.
+    Runs in a forked worker, or in the build's own process for small sites."""
+    assert _WORK is not None
+    prepared, staging, cache = _WORK
+    results: list[Outcome] = []
+    for job in chunk:
+        key = _key(prepared, job)
+        if cache.reusable(job.rel, key) is not None:
+            results.append(("kept", key, cache.known[job.rel][1], None))
             continue
-        folder = batch_folder if (m == month and batch_folder is not None) else output_root / str(m)
-        if not guide_approved(config, content, m, folder):
-            pending.add(m)
-    return frozenset(pending)
+        try:
+            data = _render(prepared, job)
+        except UserError as error:
+            results.append(("failed", key, "", error.message))
+            continue
+        written = files.put(staging, job.rel, data)
+        results.append(("written" if written else "same", key, hashlib.sha256(data).hexdigest(), None))
+    return results
+
+
+def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.SyncReport:
+    """Write every file of the site except the search bundle into staging, rendering only what changed."""
+    global _WORK
+    report = files.SyncReport()
+    every = jobs(prepared)
+    _WORK = (prepared, staging, cache)
+    try:
+        results = fork_map(_render_chunk, every, PARALLEL_FROM)
+    finally:
+        _WORK = None
+    errors = [message for (_, _, _, message) in results if message]
+    if errors:
+        raise UserError(errors[0])
+    for job, (state, key, digest, _) in zip(every, results):
+        cache.record(job.rel, key, digest)
+        if state == "written":
+            report.written.append(job.rel)
+        else:
+            report.unchanged += 1
+            report.reused += state == "kept"
+    site = prepared.site
+    rest = {feeds.FEED_PATH: feeds.atom_feed(site), feeds.SITEMAP_PATH: feeds.sitemap(site.config, prepared.pages),
+            "robots.txt": feeds.robots(site.config), **site.assets.files}
+    for rel in sorted(rest):
+        if files.put(staging, rel, rest[rel]):
+            report.written.append(rel)
+        else:
+            report.unchanged += 1
+    wanted = {job.rel for job in every} | set(rest) | site.assets.kept
+    report.removed = files.remove_others(staging, wanted, leave=(f"{search.BUNDLE}/",))
+    report.written.sort()
+    return report
 
 
 def build_site(config: Config, content: Content, month: Month, output_root: Path,
                batch_folder: Path | None = None, with_search: bool = True) -> BuildResult:
     """Build into output/.staging/site.<pid>/ (a copy-on-write copy of output/site). Does not swap."""
-    staging = files.open_staging(output_root)
+    spare = files.spare_folder(config.root, output_root)
+    staging = files.open_staging(output_root, spare)
     try:
         covers = poster_covers(output_root, month, batch_folder)
         pending = pending_months(config, content, month, output_root, batch_folder)
-        produced, kept, pages = render_files(config, content, month, covers, staging, pending)
-        report = files.sync(staging, produced, kept, leave=(f"{search.BUNDLE}/",))
+        prepared = prepare(config, content, month, covers, staging, pending)
+        cache = OutputCache(cache_dir(config.root) / "site-outputs.json", staging)
+        report = render_into(prepared, staging, cache)
+        cache.save()
+        pages = prepared.pages
         if with_search:
-            bundle = search.index(staging)
-            bundle_report = files.sync(staging / search.BUNDLE, {k[len(search.BUNDLE) + 1:]: v for k, v in bundle.items()})
-            report.written += [f"{search.BUNDLE}/{p}" for p in bundle_report.written]
-            report.removed += [f"{search.BUNDLE}/{p}" for p in bundle_report.removed]
-            report.unchanged += bundle_report.unchanged
+            search_cache = OutputCache(cache_dir(config.root) / "search-bundle.json", staging)
+            key = search.pages_digest(staging, {rel: entry[1] for rel, entry in cache.current.items()})
+            if search.current_bundle(staging, key, search_cache):
+                report.unchanged += len(search_cache.current)
+            else:
+                bundle = search.index(staging)
+                bundle_report = files.sync(staging / search.BUNDLE, {k[len(search.BUNDLE) + 1:]: v for k, v in bundle.items()})
+                report.written += [f"{search.BUNDLE}/{p}" for p in bundle_report.written]
+                report.removed += [f"{search.BUNDLE}/{p}" for p in bundle_report.removed]
+                report.unchanged += bundle_report.unchanged
+                search_cache.current.clear()
+                for rel, data in bundle.items():
+                    search_cache.record(rel, key, hashlib.sha256(data).hexdigest())
+            search_cache.save()
     except BaseException:
         discard(staging)
         raise
-    return BuildResult(staging, len(pages), report.written, report.removed, report.unchanged)
+    return BuildResult(staging, len(pages), report.written, report.removed, report.unchanged, spare, report.reused)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.channels.site import files, search
-from pipeline.channels.site.build import poster_covers, render_files
+from pipeline.channels.site.build import poster_covers, prepare, render_into
+from pipeline.outcache import OutputCache
 from pipeline.content.problems import UserError
 from pipeline.plan import Month
 
@@ -67,9 +68,11 @@ def deploy(root: Path, target: Path, force: bool = False, by: str | None = None,
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
-        produced, kept, pages = render_files(config, content, latest, poster_covers(output_root, latest, None),
-                                             work, only=frozenset(published))
-        files.sync(work, produced, kept, leave=(f"{search.BUNDLE}/",))
+        prepared = prepare(config, content, latest, poster_covers(output_root, latest, None), work,
+                           only=frozenset(published))
+        # no cache: the preview's cache describes output/site, not this copy
+        render_into(prepared, work, OutputCache(None, work))
+        pages = prepared.pages
         if with_search:
             files.sync(work / search.BUNDLE, {k[len(search.BUNDLE) + 1:]: v for k, v in search.index(work).items()})
         _replace_dir(work, target)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import output
+from pipeline.state import cache_dir
 
 SITE = "site"
 _CLEANUP: set[Path] = set()  # staging folders to remove at exit if still there (a batch failed after the build)
@@ -25,31 +26,77 @@ class SyncReport:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    reused: int = 0  # of the unchanged: not even rendered, their inputs being the same as last time
 
 
-def open_staging(output_root: Path) -> Path:
-    """A fresh staging folder holding hard links to every file of the current output/site."""
+def open_staging(output_root: Path, spare: Path | None = None) -> Path:
+    """A staging folder holding hard links to every file of the current output/site.
+
+    `spare` is where the previous build left the site it replaced (see swap): its folders and most of its
+    links are already right, so making it match the live site costs far less than a new copy."""
     staging = output.new_staging(output_root, SITE)
     if staging not in _CLEANUP:
         _CLEANUP.add(staging)
         atexit.register(output.discard, staging)
+    if spare is not None and spare.is_dir():
+        try:
+            staging.rmdir()
+            spare.rename(staging)
+        except OSError:  # in use or elsewhere: start from an empty folder
+            staging.mkdir(exist_ok=True)
     live = output_root / SITE
     if live.is_dir():
-        for source in sorted(live.rglob("*")):
-            target = staging / source.relative_to(live)
-            if source.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-            elif source.is_file():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(source, target)
-                except OSError:  # another file system or no link support: a plain copy keeps mtimes too
-                    shutil.copy2(source, target)
+        _mirror(live, staging)
+    else:
+        shutil.rmtree(staging)
+        staging.mkdir()
     return staging
 
 
-def swap(staging: Path, output_root: Path) -> None:
-    output.swap_into_place(staging, output_root, SITE)
+def _mirror(live: Path | str, copy: Path | str) -> None:
+    """Make copy hold hard links to exactly the files of live, folder by folder (kept links are not touched)."""
+    wanted = {entry.name: entry for entry in os.scandir(live)}
+    present = {entry.name: entry for entry in os.scandir(copy)}
+    for name, entry in present.items():
+        source = wanted.get(name)
+        keep = source is not None and (
+            (entry.is_dir(follow_symlinks=False) and source.is_dir(follow_symlinks=False))
+            or (entry.is_file(follow_symlinks=False) and source.is_file(follow_symlinks=False)
+                and entry.inode() == source.inode()))
+        if not keep:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+    for name in sorted(wanted):
+        source = wanted[name]
+        target = os.path.join(copy, name)
+        if source.is_dir(follow_symlinks=False):
+            if not os.path.isdir(target):
+                os.mkdir(target)
+            _mirror(source.path, target)
+        elif source.is_file(follow_symlinks=False) and not os.path.lexists(target):
+            try:
+                os.link(source.path, target)
+            except OSError:  # another file system or no link support: a plain copy keeps mtimes too
+                shutil.copy2(source.path, target)
+
+
+def spare_folder(root: Path, output_root: Path) -> Path | None:
+    """Where a replaced site waits for the next build (state/cache/site-spare), if links can reach it."""
+    folder = cache_dir(root)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if folder.stat().st_dev != output_root.stat().st_dev:
+            return None
+    except OSError:
+        return None
+    return folder / "site-spare"
+
+
+def swap(staging: Path, output_root: Path, spare: Path | None = None) -> None:
+    """Put staging in place of output/site; the replaced site becomes the next build's `spare` if given."""
+    output.swap_into_place(staging, output_root, SITE, keep_retired=spare)
 
 
 def _digest(data: bytes) -> str:
@@ -61,6 +108,42 @@ def replace_file(path: Path, data: bytes) -> None:
     output.replace_file(path, data)
 
 
+def put(staging: Path, rel: str, data: bytes) -> bool:
+    """Make staging/rel hold data, writing only when its bytes differ. True when it was written."""
+    path = staging / rel
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:  # nothing there, not even a link to the live site: write in place
+        try:
+            path.write_bytes(data)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return True
+    if size == len(data) and output.sha256_file(path) == _digest(data):
+        return False
+    replace_file(path, data)
+    return True
+
+
+def remove_others(staging: Path, wanted: set[str], leave: tuple[str, ...] = ()) -> list[str]:
+    """Delete files not in wanted (except under `leave`) and the folders left empty. Returns what was removed."""
+    removed = []
+    for folder, dirs, names in os.walk(staging, topdown=False):
+        rel_folder = os.path.relpath(folder, staging)
+        prefix = "" if rel_folder == "." else rel_folder.replace(os.sep, "/") + "/"
+        if prefix and any(prefix.startswith(kept) or prefix == kept.rstrip("/") + "/" for kept in leave):
+            continue
+        for name in names:
+            rel = prefix + name
+            if rel not in wanted and not any(rel.startswith(kept) for kept in leave):
+                os.unlink(os.path.join(folder, name))
+                removed.append(rel)
+        if prefix and not os.listdir(folder):
+            os.rmdir(folder)
+    return sorted(removed)
+
+
 def sync(staging: Path, files: dict[str, bytes], keep: set[str] = frozenset(), leave: tuple[str, ...] = ()) -> SyncReport:
     """Make staging hold exactly `files` (plus `keep`, files known to be current, and anything under `leave`).
 
@@ -68,22 +151,9 @@ def sync(staging: Path, files: dict[str, bytes], keep: set[str] = frozenset(), l
     """
     report = SyncReport()
     for rel in sorted(files):
-        data = files[rel]
-        path = staging / rel
-        if path.is_file() and path.stat().st_size == len(data) and output.sha256_file(path) == _digest(data):
+        if put(staging, rel, files[rel]):
+            report.written.append(rel)
+        else:
             report.unchanged += 1
-            continue
-        replace_file(path, data)
-        report.written.append(rel)
-    wanted = set(files) | set(keep)
-    for path in sorted(staging.rglob("*"), reverse=True):
-        rel = path.relative_to(staging).as_posix()
-        if any(rel == prefix.rstrip("/") or rel.startswith(prefix) for prefix in leave):
-            continue
-        if path.is_file() and rel not in wanted:
-            path.unlink()
-            report.removed.append(rel)
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-    report.removed.sort()
+    report.removed = remove_others(staging, set(files) | set(keep), leave)
     return report

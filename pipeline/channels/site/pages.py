@@ -9,6 +9,7 @@ from pipeline import urls
 from pipeline.channels.site import jsonld
 from pipeline.channels.site.assets import Picture
 from pipeline.channels.site.views import SiteData
+from pipeline.config import Config
 from pipeline.plan import Month
 
 HOME = ""
@@ -24,6 +25,13 @@ SHORT_LIST = 6  # "related events" and per-theme previews
 INDEX_MONTHS = 3  # months listed in full on the events index
 
 Link = tuple[str, str]  # (label, site path)
+
+
+@dataclass(frozen=True)
+class TemplateSite:
+    """`site` as templates see it: only the configuration. Everything else reaches a template through its page,
+    which is what lets a page be reused when its own values did not change (see build.prepare)."""
+    config: Config
 
 
 @dataclass
@@ -48,7 +56,7 @@ class Page:
     def file(self) -> str:
         return self.path + "index.html" if self.path == "" or self.path.endswith("/") else self.path
 
-    def jsonld(self, site: SiteData) -> list[dict[str, Any]]:
+    def jsonld(self, site: SiteData | TemplateSite) -> list[dict[str, Any]]:
         extra = [jsonld.breadcrumbs(site.config, self.crumbs + [(self.title, self.path)])] if self.crumbs else []
         return self.structured + extra
 
@@ -149,10 +157,14 @@ def theme_pages(site: SiteData) -> list[Page]:
 
 def route_pages(site: SiteData) -> list[Page]:
     pages = []
+    links: dict[str, list[Link]] = {}  # per theme, in order: the neighbours of each route
+    position: dict[str, int] = {}
+    for theme in {v.route.theme for v in site.routes.values()}:
+        siblings = site.routes_of_theme(theme)
+        links[theme] = [(v.route.title, v.path) for v in siblings]
+        position.update((v.route.id, n) for n, v in enumerate(siblings))
     for view in site.routes.values():
-        siblings = site.routes_of_theme(view.route.theme)
-        links = [(v.route.title, v.path) for v in siblings]
-        prev, nxt = _neighbours(links, [v.route.id for v in siblings].index(view.route.id))
+        prev, nxt = _neighbours(links[view.route.theme], position[view.route.id])
         pages.append(Page(view.path, "route.html", view.route.title, view.route.summary,
                           crumbs=[("首页", HOME), ("精品线路", ROUTES), (view.theme.name, urls.theme_path(view.theme.id))],
                           vars={"view": view, "events": site.upcoming(site.events_of_route(view.route.id), SHORT_LIST)},

@@ -29,11 +29,18 @@ def template_dirs(root: Path) -> list[Path]:
 @lru_cache(maxsize=65536)
 def relative_href(page_path: str, target: str) -> str:
     """Link from the page at page_path ('' home, 'routes/x/', '404.html') to a site path."""
-    base = page_path if page_path.endswith("/") or page_path == "" else posixpath.dirname(page_path) + "/"
-    base = base.strip("/")
     if target.startswith(("http://", "https://", "#", "mailto:")):
         return target
-    rel = posixpath.relpath(target or ".", base or ".")
+    base = page_path if page_path.endswith("/") or page_path == "" else posixpath.dirname(page_path) + "/"
+    here = [part for part in base.split("/") if part]
+    there = [part for part in target.split("/") if part]
+    if any(part in (".", "..") for part in here + there):  # never in site paths; keep the general answer
+        rel = posixpath.relpath(target or ".", base.strip("/") or ".")
+    else:
+        common = 0
+        while common < len(here) and common < len(there) and here[common] == there[common]:
+            common += 1
+        rel = "/".join([".."] * (len(here) - common) + there[common:]) or "."
     if target.endswith("/") or target == "":
         rel = "./" if rel == "." else rel + "/"
     return rel
@@ -47,9 +54,12 @@ def json_ld(data: Any) -> Markup:
 
 
 def make_environment(root: Path) -> Environment:
+    # auto_reload off: one build renders from the templates as they were when it began, without a stat of
+    # every template (and of each one it extends or imports) per page; `xnwl serve` makes a new environment
+    # for every rebuild.
     env = Environment(loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs(root)]),
                       autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, auto_reload=False)
 
     @pass_context
     def href(ctx, target: str) -> str:  # type: ignore[no-untyped-def]

@@ -45,5 +45,5 @@ def build_and_swap(root: Path, month: Month | None, with_search: bool = True) ->
     content, _ = validated_content(root)
     month = month or default_month(config.output_dir)
     result = build_site(config, content, month, config.output_dir, with_search=with_search)
-    files.swap(result.staging, config.output_dir)
+    files.swap(result.staging, config.output_dir, result.spare)
     return result

@@ -75,6 +75,7 @@ class SiteData:
         self.plans = plans
         self.covers = covers
         self.assets = assets
+        self._events_in: dict[Month, list[EventView]] = {}
 
     @property
     def plan(self) -> MonthPlan:
@@ -114,14 +115,38 @@ class SiteData:
                                     gallery[0] if gallery else None, gallery)
         return views
 
+    @cached_property
+    def _by_theme(self) -> dict[str, list[RouteView]]:
+        groups: dict[str, list[RouteView]] = {}
+        for v in self.routes.values():
+            groups.setdefault(v.route.theme, []).append(v)
+        return groups
+
+    @cached_property
+    def _by_county(self) -> dict[str, list[RouteView]]:
+        groups: dict[str, list[RouteView]] = {}
+        for v in self.routes.values():
+            for county in v.route.counties:
+                groups.setdefault(county, []).append(v)
+        return groups
+
+    @cached_property
+    def _by_route(self) -> dict[str, list[EventView]]:
+        groups: dict[str, list[EventView]] = {}
+        for v in self.events.values():
+            for route_id in dict.fromkeys(v.event.routes):
+                groups.setdefault(route_id, []).append(v)
+        return groups
+
+    # Lists are indexed once: a page per route asking for its theme's routes would otherwise cost N².
     def routes_of_theme(self, theme_id: str) -> list[RouteView]:
-        return [v for v in self.routes.values() if v.route.theme == theme_id]
+        return list(self._by_theme.get(theme_id, ()))
 
     def routes_of_county(self, county_id: str) -> list[RouteView]:
-        return [v for v in self.routes.values() if county_id in v.route.counties]
+        return list(self._by_county.get(county_id, ()))
 
     def events_of_route(self, route_id: str) -> list[EventView]:
-        return [v for v in self.events.values() if route_id in v.event.routes]
+        return list(self._by_route.get(route_id, ()))
 
     def upcoming(self, events: list[EventView] | None = None, limit: int | None = None) -> list[EventView]:
         """Events not over before the batch month begins."""
@@ -141,7 +166,9 @@ class SiteData:
         return sorted(months)
 
     def events_in(self, month: Month) -> list[EventView]:
-        return [v for v in self.events.values() if v.event.overlaps(month.first_day, month.last_day)]
+        if month not in self._events_in:
+            self._events_in[month] = [v for v in self.events.values() if v.event.overlaps(month.first_day, month.last_day)]
+        return list(self._events_in[month])
 
     @property
     def guide_months(self) -> list[Month]:

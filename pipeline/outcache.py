@@ -1,0 +1,70 @@
+"""Reusing generated files whose inputs did not change since they were made.
+
+A cache file under state/cache/ maps each generated file to the fingerprint of everything that produced it
+(pipeline.fingerprint: code, templates, the values given to the renderer) and the sha256 of the bytes that
+came out. A file is reused only when its fingerprint is the same and the copy found on disk (the staging
+copy of the site, or the month's current batch folder) still has exactly those bytes; anything else is
+made again. A stale, missing or damaged cache therefore only costs time, never correctness.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pipeline import output
+
+_FORMAT = 1
+
+
+class OutputCache:
+    """Entries by name: [fingerprint, sha256 of the file, extra]; extra may name the file ("file") and hold
+    whatever else the maker needs besides the bytes."""
+
+    def __init__(self, path: Path | None, folder: Path) -> None:
+        self.path = path
+        self.folder = folder  # where reusable files are found
+        self.known: dict[str, list[Any]] = self._read()
+        self.current: dict[str, list[Any]] = {}
+
+    def _read(self) -> dict[str, list[Any]]:
+        if self.path is None:
+            return {}
+        try:
+            data = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("files"), dict):
+            return {}
+        return {k: v for k, v in data["files"].items() if isinstance(v, list) and len(v) == 3}
+
+    def reusable(self, name: str, key: str | None) -> dict[str, Any] | None:
+        """The entry's extra when the file is what this fingerprint made last time (it is then kept), else None."""
+        entry = self.known.get(name)
+        if key is None or entry is None or entry[0] != key or not isinstance(entry[2], dict):
+            return None
+        try:
+            if output.sha256_file(self.folder / entry[2].get("file", name)) != entry[1]:
+                return None
+        except OSError:
+            return None
+        self.current[name] = entry
+        return entry[2]
+
+    def record(self, name: str, key: str | None, digest: str, extra: dict[str, Any] | None = None) -> None:
+        if key is not None:
+            self.current[name] = [key, digest, extra or {}]
+
+    def save(self) -> None:
+        if self.path is None or self.current == self.known:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(json.dumps({"format": _FORMAT, "files": dict(sorted(self.current.items()))},
+                                       ensure_ascii=False, separators=(",", ":")).encode())
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # without the cache the next run makes everything again

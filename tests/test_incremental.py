@@ -1,0 +1,170 @@
+"""Incremental work is only a shortcut: after any single change, a batch that reuses what it can (parsed
+content, posters, site pages, search bundle, the staging copy of the site) writes exactly the bytes a clean
+batch writes from scratch. The no-op fast path notices a change anywhere the batch reads, and only there."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from PIL import Image
+
+from conftest import FIXTURE, REPO, snapshot, xnwl
+from pipeline.content.load import load_content
+from pipeline.sourcetree import snapshot as tree_snapshot
+
+MONTH = "2027-04"
+# Run the forked paths (parallel parsing, site pages rendered in worker processes) even on this small tree.
+FORKED = {"XNWL_PARALLEL_FROM": "1", "XNWL_WORKERS": "2"}
+
+
+def batch(root: Path) -> None:
+    run = xnwl("batch", "--month", MONTH, root=root, env=FORKED)
+    assert run.code == 0, run.text
+    assert "已写入" in run.out, run.text
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("incremental") / "site"
+    shutil.copytree(FIXTURE, root)
+    batch(root)
+    return root
+
+
+def edit_route(root: Path) -> None:
+    route = root / "routes" / "tongshan-cool.md"
+    route.write_text(route.read_text(encoding="utf-8") + "\n## 补记\n\n山里傍晚起风，带一件外套。\n", encoding="utf-8")
+
+
+def add_event(root: Path) -> None:
+    (root / "content" / "events" / "2027-04-tea-fair.md").write_text(
+        "---\nid: 2027-04-tea-fair\ntitle: 羊楼洞砖茶文化节\nsummary: 看压砖茶，喝青砖茶。\nstart: 2027-04-24\n"
+        "end: 2027-04-25\ncounty: chibi\nvenue: 羊楼洞古镇\ncategory: festival\nroutes: [chibi-sanguo]\n"
+        "status: confirmed\nsource: 测试\nverified: 2027-03-01\n---\n古镇明清石板街上的茶事。\n", encoding="utf-8")
+
+
+def edit_template(root: Path) -> None:
+    target = root / "templates" / "site" / "base.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = (REPO / "templates" / "site" / "base.html").read_text(encoding="utf-8")
+    target.write_text(text.replace("线路与活动信息仅供参考", "线路与活动信息以现场为准，仅供参考"), encoding="utf-8")
+
+
+def delete_file(root: Path) -> None:
+    (root / "content" / "weekend" / "2026-10.md").unlink()  # its month's guide page leaves the site
+
+
+def replace_image(root: Path) -> None:
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(root / "content" / "images" / "sample.png")
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "route-edited": edit_route, "event-added": add_event, "template-edited": edit_template,
+    "file-deleted": delete_file, "image-replaced": replace_image,
+}
+
+
+def warmed(built: Path, tmp_path: Path) -> Path:
+    """A copy of the built tree whose caches belong to its own path (fingerprints name the content root)."""
+    root = tmp_path / "site"
+    shutil.copytree(built, root)
+    run = xnwl("batch", "--month", MONTH, "--force", root=root, env=FORKED)
+    assert run.code == 0, run.text
+    return root
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_incremental_batch_equals_a_clean_batch(built: Path, tmp_path: Path, change: str) -> None:
+    root = warmed(built, tmp_path)  # the same path for both builds: outputs may name files by absolute path
+    CHANGES[change](root)
+
+    batch(root)
+    incremental = snapshot(root / "output")
+
+    shutil.rmtree(root / "output")
+    shutil.rmtree(root / "state")
+    batch(root)
+    clean = snapshot(root / "output")
+
+    assert sorted(incremental) == sorted(clean)
+    differing = [rel for rel in clean if incremental[rel] != clean[rel]]
+    assert differing == [], f"after {change}, these differ from a clean batch: {differing}"
+
+
+def test_unchanged_pages_are_not_rendered_again(built: Path, tmp_path: Path) -> None:
+    root = warmed(built, tmp_path)
+    site = root / "output" / "site"
+    edit_route(root)
+    run = xnwl("site", "build", "--month", MONTH, "--no-search", root=root, env=FORKED)
+    assert run.code == 0, run.text
+    reused = int(re.search(r"其中 (\d+) 个输入未变", run.out)[1])
+    pages = int(re.search(r"（(\d+) 个页面", run.out)[1])
+    assert reused >= pages - 8, run.out  # the route, its theme, county and list pages are rendered again
+    assert "补记" in (site / "routes" / "tongshan-cool" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("where", ["templates/site/extra.html", "content/images/new.png", "xnwl.toml",
+                                   "content/counties.yaml"])
+def test_any_input_change_ends_the_fast_path(built: Path, tmp_path: Path, where: str) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(built, root)
+    path = root / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.write_bytes(path.read_bytes() + b"\n# \n")
+    else:
+        path.write_bytes(b"<p>x</p>\n")
+    run = xnwl("batch", "--month", MONTH, root=root)
+    assert run.code == 0, run.text
+    # The full check then decides: a file nothing reads (an unused template or image) leaves the month as it is.
+    assert "[1/" in run.out and "校验内容 完成" in run.out, run.text
+
+
+def test_inbox_changes_keep_the_fast_path(built: Path, tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(built, root)
+    inbox = root / "content" / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "candidate.md").write_text("---\ntitle: 候选\n---\n正文\n", encoding="utf-8")
+    run = xnwl("batch", "--month", MONTH, root=root)
+    assert run.code == 0 and "已是最新" in run.out, run.text
+    assert "校验内容 完成" not in run.out
+
+
+def test_a_rewrite_in_the_same_second_is_seen(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    (root / "routes").mkdir(parents=True)
+    page = root / "routes" / "a.md"
+    page.write_text("one\n", encoding="utf-8")
+    first = tree_snapshot(root)
+    assert "routes/a.md" not in first.files  # just written: its stat is not trusted next time
+    page.write_text("two\n", encoding="utf-8")  # same size, very likely the same mtime
+    assert tree_snapshot(root, first.files).digest != first.digest
+    # An old file is trusted by its stat only while size, inode and ctime are all unchanged.
+    old = tree_snapshot(root).files
+    os.utime(page, ns=(1_000_000_000, 1_000_000_000))
+    aged = tree_snapshot(root, old)
+    forged = {"routes/a.md": ((page.stat().st_size, 0, page.stat().st_ino), "0" * 64)}
+    assert tree_snapshot(root, forged).digest == aged.digest
+
+
+def test_parse_cache_gives_the_same_content_and_reports_yaml_errors_every_time(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    cache = tmp_path / "cache"
+    plain, plain_problems = load_content(root)
+    cold, _ = load_content(root, cache)
+    warm, _ = load_content(root, cache)
+    assert plain == cold == warm and (cache / "parsed.marshal").is_file()
+
+    broken = root / "routes" / "tongshan-cool.md"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("title:", "title: [未闭合", 1), encoding="utf-8")
+    for _ in range(2):
+        _, problems = load_content(root, cache)
+        errors = [p for p in problems.errors if p.file == "routes/tongshan-cool.md"]
+        assert errors and errors[0].line is not None and "YAML" in errors[0].expected
