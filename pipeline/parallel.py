@@ -2,6 +2,8 @@
 
 Workers are forked, so they start with everything the parent had prepared (templates compiled, views built)
 and only the items' results travel back. Small batches stay in the process: forking costs more than it saves.
+The parent may run other threads (rich's progress bar, `xnwl serve`, the scheduler); the workers only render,
+parse and write files, never touching the locks those threads take, so forking beside them is safe.
 """
 
 from __future__ import annotations
