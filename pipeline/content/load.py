@@ -28,7 +28,14 @@ from pipeline.content.model import (
 )
 from pipeline.content.parsed import ParseCache
 from pipeline.content.problems import MISSING, ProblemList
-from pipeline.content.sources import SourceText, load_yaml, read_text, relative, split_front_matter
+from pipeline.content.sources import (
+    FrontMatterFile,
+    SourceText,
+    load_yaml,
+    read_text,
+    relative,
+    split_front_matter,
+)
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _GUIDE_NAME = re.compile(r"^(?:(\d{4})-)?(\d{2})$")
@@ -69,7 +76,7 @@ class _Loader:
         sources = [self.text(path) for path in paths]
         self.cache.prefetch({s.sha256: s.text for s in sources if s is not None})
 
-    def page(self, path: Path):  # type: ignore[no-untyped-def]
+    def page(self, path: Path) -> FrontMatterFile | None:
         source = self.text(path)
         return split_front_matter(source, self.problems, self.cache) if source else None
 
