@@ -44,5 +44,15 @@ def tree(tmp_path: Path) -> Path:
     return target
 
 
+def built_fixture(factory: pytest.TempPathFactory, *months: str) -> Path:
+    """A copy of the fixture tree with these months' batches built: build once per module, copy per test."""
+    root = factory.mktemp("built") / "site"
+    shutil.copytree(FIXTURE, root)
+    for month in months:
+        run = xnwl("batch", "--month", month, root=root)
+        assert run.code == 0, run.text
+    return root
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

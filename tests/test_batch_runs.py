@@ -50,14 +50,9 @@ def manifest_is_consistent(folder: Path) -> bool:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture tree with April and May already built, copied by each test that needs it."""
-    from conftest import FIXTURE
+    from conftest import built_fixture
 
-    root = tmp_path_factory.mktemp("built") / "site"
-    shutil.copytree(FIXTURE, root)
-    for month in (MONTH, "2027-05"):
-        run = xnwl("batch", "--month", month, root=root)
-        assert run.code == 0, run.text
-    return root
+    return built_fixture(tmp_path_factory, MONTH, "2027-05")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import FIXTURE, REPO, xnwl
+from conftest import REPO, built_fixture, xnwl
 from pipeline.config import load_config
 from pipeline.content.load import load_content
 from pipeline.plan import Month, make_plan
@@ -25,11 +25,7 @@ APPID, SECRET = "wx1234567890abcdef", "s3cr3t-for-tests-only-0123456789ab"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("built") / "site"
-    shutil.copytree(FIXTURE, root)
-    run = xnwl("batch", "--month", MONTH, root=root)
-    assert run.code == 0, run.text
-    return root
+    return built_fixture(tmp_path_factory, MONTH)
 
 
 @pytest.fixture

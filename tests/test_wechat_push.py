@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import FIXTURE, xnwl
+from conftest import built_fixture, xnwl
 from pipeline.channels.wechat.api import ApiError, Credentials, Redactor, TokenCache, WeChatClient
 from wechat_fake import IMAGE_HOST, FakeServer, FakeWeChat
 
@@ -29,10 +29,7 @@ def make_covers(batch: Path) -> None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture tree with its 2027-04 batch and covers, built once for the module."""
-    root = tmp_path_factory.mktemp("built") / "site"
-    shutil.copytree(FIXTURE, root)
-    run = xnwl("batch", "--month", MONTH, root=root)
-    assert run.code == 0, run.text
+    root = built_fixture(tmp_path_factory, MONTH)
     make_covers(root / "output" / MONTH)
     approve_articles(root, MONTH)
     return root
