@@ -13,9 +13,6 @@ import shutil
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
 ARCHIVE_MONTHS = 12
 
 CONFIG = """baseURL = "https://xnwl.example.com/"
@@ -113,12 +110,9 @@ NOT_FOUND = """{{ define "main" }}<h1>页面不存在</h1><p>您要找的页面�
 
 
 def _front_matter(text: str) -> tuple[str, str]:
-    from pipeline.content.parsed import split
-
-    parts = split(text)
-    if parts is None:
-        raise ValueError("no front matter")
-    return parts
+    """(front matter, body) of a file that starts with a "---" line (the corpus always does)."""
+    _, front, body = text.split("---\n", 2)
+    return front.rstrip("\n"), body
 
 
 def _with_extra(front: str, extra: list[str]) -> str:

@@ -28,6 +28,7 @@ from pipeline.content.model import (
 )
 from pipeline.content.parsed import ParseCache
 from pipeline.content.problems import MISSING, ProblemList
+from pipeline.parallel import collector_paused
 from pipeline.content.sources import (
     FrontMatterFile,
     SourceText,
@@ -346,6 +347,11 @@ def load_content(root: Path, cache_dir: Path | None = None) -> tuple[Content, Pr
     """Load and validate everything. The Content holds only the items that validated.
 
     With cache_dir, front matter parsed by an earlier run from identical bytes is taken from there."""
+    with collector_paused():
+        return _load(root, cache_dir)
+
+
+def _load(root: Path, cache_dir: Path | None) -> tuple[Content, ProblemList]:
     cache = ParseCache(cache_dir)
     loader = _Loader(root, cache)
     themes = loader.taxonomy("themes.yaml", THEME_IDS, "主题", Theme)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 from dataclasses import dataclass, fields
@@ -23,7 +24,7 @@ from pipeline.content.problems import UserError
 from pipeline.fingerprint import Fingerprinter, code_digest, folders_digest
 from pipeline.outcache import OutputCache
 from pipeline.output import discard
-from pipeline.parallel import fork_map
+from pipeline.parallel import collector_paused, fork_map
 from pipeline.plan import Month, MonthPlan, make_plan
 from pipeline.state import cache_dir
 
@@ -216,9 +217,14 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
     report = files.SyncReport()
     every = jobs(prepared)
     _WORK = (prepared, staging, cache)
+    # Everything built so far lives until the end of the build: keep the garbage collector from scanning
+    # it again and again while pages are rendered (its full passes grow with the heap, so with the site),
+    # and from touching its pages in the forked workers.
+    gc.freeze()
     try:
         results = fork_map(_render_chunk, every, PARALLEL_FROM)
     finally:
+        gc.unfreeze()
         _WORK = None
     errors = [message for (_, _, _, message) in results if message]
     if errors:
@@ -252,7 +258,8 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
     try:
         covers = poster_covers(output_root, month, batch_folder)
         pending = pending_months(config, content, month, output_root, batch_folder)
-        prepared = prepare(config, content, month, covers, staging, pending)
+        with collector_paused():
+            prepared = prepare(config, content, month, covers, staging, pending)
         cache = OutputCache(cache_dir(config.root) / "site-outputs.json", staging)
         report = render_into(prepared, staging, cache)
         cache.save()
