@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE = Path(__file__).resolve().parent
-_LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdurl", "nh3", "icalendar", "pillow", "numpy", "segno",
+_LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdurl", "cmarkgfm", "nh3", "icalendar", "pillow", "numpy", "segno",
               "fonttools", "pyyaml", "autocorrect-py", "chinesecalendar")
 
 

@@ -1,7 +1,18 @@
-"""Markdown bodies -> HTML, the same way for every channel. Raw HTML in Markdown is escaped, not passed."""
+"""Markdown bodies -> HTML, the same way for every channel. Raw HTML in Markdown is escaped, not passed.
+
+markdown-it-py defines the output. It is pure Python, though, and rendering every body of a large site with
+it is the biggest single cost of a cold build; so plain bodies (paragraphs, headings, lists, rules and
+entities: what our routes and events are made of) are rendered by cmark-gfm, CommonMark's reference parser
+in C, whose HTML for them is byte for byte the same. Everything else goes to markdown-it-py, where the two
+may differ: emphasis (cmark-gfm follows CommonMark 0.29, markdown-it-py 0.31, whose rules for delimiters
+next to punctuation differ), links (normalisation, unsafe schemes), raw HTML, code, GFM tables, quotes
+and edge cases of lazy lines, blank list items and whitespace. tests/test_markdown.py holds the two to the same output on the shipped
+bodies and on generated ones.
+"""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -14,7 +25,48 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 
+# Text that sends a body to markdown-it: emphasis and * bullets (* _), raw HTML and autolinks (<), code (` and ~~~ fences), links and
+# reference definitions (]( and ]:), tables (|), a backslash before a space or line break, tabs, control
+# characters and Unicode spaces (markdown-it strips them where cmark keeps them).
+_NOT_PLAIN = re.compile(r"[*_<`]|~~~|\]\(|\]:|\||\\[ \n]|"
+                        r"[\t\x00-\x08\x0b-\x1f\x7f-\xa0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]")
+# Every line of a plain body: blank, an ATX heading, a list item of one level (marker, one space, text) or
+# text; none indented, none opening a quote, a rule, a setext underline or a second marker.
+_START = r"(?![ \n>#=+\-]|\d{1,9}[.)](?: |\n))"
+_PLAIN_LINES = re.compile(rf"(?:(?:#{{1,6}} (?! )|(?:[-+]|\d{{1,9}}[.)]) {_START}|{_START})[^\n]*\n|\n)*")
+# Output where the renderers may differ: quotes (lazy lines), items that open with a rule (tight or loose),
+# lists nested deeper than a few levels (markdown-it stops at 20 levels of nesting).
+_LIST_TAG = re.compile(r"<(/?)(?:ul|ol)\b")
+_MAX_DEPTH = 6
+
+
+def _fast(text: str) -> str | None:
+    """cmark-gfm's HTML for a plain body, None for a body only markdown-it may render."""
+    if not text.endswith("\n") or _NOT_PLAIN.search(text) or not _PLAIN_LINES.fullmatch(text):
+        return None
+    import cmarkgfm
+
+    html: str = cmarkgfm.markdown_to_html(text)
+    if "<blockquote" in html or "<li>\n<hr" in html or _list_depth(html) > _MAX_DEPTH:
+        return None
+    return html
+
+
+def _list_depth(html: str) -> int:
+    depth = deepest = 0
+    for match in _LIST_TAG.finditer(html):
+        depth += -1 if match.group(1) else 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def render_markdown(text: str) -> str:
+    fast = _fast(text)
+    return fast if fast is not None else _parser().render(text)
+
+
+def render_markdown_reference(text: str) -> str:
+    """markdown-it-py's HTML, always: what render_markdown must equal."""
     return _parser().render(text)
 
 
