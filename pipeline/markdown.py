@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
+import cmarkgfm
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # only when a body needs it: the import alone takes 80 ms
+
     # "commonmark" with html disabled: editors' raw HTML (and anything pasted from feeds) is shown as text.
     # markdown-it's validateLink already refuses javascript:, vbscript:, file: and most data: links.
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
@@ -44,8 +50,6 @@ def _fast(text: str) -> str | None:
     """cmark-gfm's HTML for a plain body, None for a body only markdown-it may render."""
     if not text.endswith("\n") or _NOT_PLAIN.search(text) or not _PLAIN_LINES.fullmatch(text):
         return None
-    import cmarkgfm
-
     html: str = cmarkgfm.markdown_to_html(text)
     if "<blockquote" in html or "<li>\n<hr" in html or _list_depth(html) > _MAX_DEPTH:
         return None

@@ -130,7 +130,8 @@ def make_plan(content: Content, month: Month, featured_per_month: int = 2) -> Mo
     weekends = _weekends(month)
     rest_periods = _rest_periods(month)
     makeup = tuple(d for d in _days(month.first_day, month.last_day) if calendar_cn.day_info(d).makeup_workday)
-    events = tuple(sorted((e for e in content.events.values() if e.overlaps(month.first_day, month.last_day)),
+    first, last = month.first_day, month.last_day
+    events = tuple(sorted((e for e in content.events.values() if e.overlaps(first, last)),
                           key=lambda e: (e.start_date, e.start_time or time.min, e.id)))
     featured = tuple(content.routes[rid] for rid in featured_route_ids(content, month, featured_per_month))
     if len(featured) < featured_per_month:

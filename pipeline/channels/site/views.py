@@ -167,7 +167,8 @@ class SiteData:
 
     def events_in(self, month: Month) -> list[EventView]:
         if month not in self._events_in:
-            self._events_in[month] = [v for v in self.events.values() if v.event.overlaps(month.first_day, month.last_day)]
+            first, last = month.first_day, month.last_day
+            self._events_in[month] = [v for v in self.events.values() if v.event.overlaps(first, last)]
         return list(self._events_in[month])
 
     @property
