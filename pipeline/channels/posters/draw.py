@@ -348,10 +348,15 @@ def _seal(canvas: Image.Image, layer: Seal, drawn: Drawn) -> None:
 
 def render(spec: PosterSpec) -> Drawn:
     """Draw every layer in order. Raises DrawProblem (for the field) or photo.PhotoError."""
-    canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
-    drawn = Drawn(canvas)
     layers = list(spec.layers)
     index = 0
+    first = layers[0] if layers else None
+    if isinstance(first, Gradient) and first.box == (0, 0, spec.width, spec.height) and first.opacity >= 1:
+        canvas = shapes.gradient_image(first)  # it covers the canvas: no white canvas to paste it onto
+        index = 1
+    else:
+        canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
+    drawn = Drawn(canvas)
     while index < len(layers):
         layer = layers[index]
         index += 1

@@ -64,8 +64,18 @@ def _scaled_mask(mask: Image.Image, opacity: float) -> Image.Image:
 
 
 def gradient(canvas: Image.Image, layer: Gradient) -> None:
-    """A linear gradient: one strip of colours along the direction, mapped onto the box (exact, fast)."""
     x, y, w, h = layer.box
+    image = gradient_image(layer)
+    if layer.opacity >= 1:
+        canvas.paste(image, (x, y))
+    else:
+        canvas.paste(Image.blend(canvas.crop((x, y, x + w, y + h)), image, layer.opacity), (x, y))
+
+
+def gradient_image(layer: Gradient) -> Image.Image:
+    """A linear gradient the size of its box: one strip of colours along the direction, mapped onto the
+    box (exact, fast)."""
+    _, _, w, h = layer.box
     angle = math.radians(layer.angle)
     dx, dy = math.cos(angle), math.sin(angle)
     corners = [cx * dx + cy * dy for cx in (0, w) for cy in (0, h)]
@@ -77,12 +87,8 @@ def gradient(canvas: Image.Image, layer: Gradient) -> None:
     strip = Image.fromarray(np.round(np.stack(channels, axis=-1)).astype(np.uint8)[None, :, :], "RGB")
     # Output pixel (px, py) takes strip pixel (px·dx + py·dy − low) · length / span.
     k = length / span
-    image = strip.transform((w, h), Image.Transform.AFFINE, (dx * k, dy * k, -low * k + 0.5 * (dx + dy) * k, 0, 0, 0),
-                            resample=Image.Resampling.NEAREST)
-    if layer.opacity >= 1:
-        canvas.paste(image, (x, y))
-    else:
-        canvas.paste(Image.blend(canvas.crop((x, y, x + w, y + h)), image, layer.opacity), (x, y))
+    return strip.transform((w, h), Image.Transform.AFFINE, (dx * k, dy * k, -low * k + 0.5 * (dx + dy) * k, 0, 0, 0),
+                           resample=Image.Resampling.NEAREST)
 
 
 def glow(canvas: Image.Image, layer: Glow) -> None:
