@@ -142,16 +142,17 @@ def shape_mask(layer: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int
         band = _curve_band(points, box, layer.opacity)
         if band is not None:
             return box, band
+    if kind == "rect":
+        x, y, bw, bh = layer.get("box")
+        return box, _rect_mask((w, h), ((x - ox) * s, (y - oy) * s, (x + bw - ox) * s, (y + bh - oy) * s),
+                               layer.get("radius", 0) * s, layer.opacity)
     mask = Image.new("L", (w * s, h * s), 0)
     draw = ImageDraw.Draw(mask)
 
     def pt(x: float, y: float) -> tuple[float, float]:
         return ((x - ox) * s, (y - oy) * s)
 
-    if kind == "rect":
-        x, y, bw, bh = layer.get("box")
-        draw.rounded_rectangle((*pt(x, y), *pt(x + bw, y + bh)), radius=layer.get("radius", 0) * s, fill=255)
-    elif kind in ("circle", "ring", "arc"):
+    if kind in ("circle", "ring", "arc"):
         (cx, cy), r = layer.get("center"), layer.get("radius")
         ellipse = (*pt(cx - r, cy - r), *pt(cx + r, cy + r))
         if kind == "circle":
@@ -180,6 +181,18 @@ def shape_mask(layer: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int
             cy += spacing
             row += 1
     return box, _scaled_mask(mask.reduce(s), layer.opacity)
+
+
+@lru_cache(maxsize=64)
+def _rect_mask(size: tuple[int, int], corners: tuple[float, float, float, float], radius: float,
+               opacity: float) -> Image.Image:
+    """A (rounded) rectangle's mask: the same card on every poster of a format is rasterised once per process.
+    Shared: never modified by its users."""
+    w, h = size
+    s = SUPERSAMPLE
+    mask = Image.new("L", (w * s, h * s), 0)
+    ImageDraw.Draw(mask).rounded_rectangle(corners, radius=radius, fill=255)
+    return _scaled_mask(mask.reduce(s), opacity)
 
 
 def _curve_band(points: list[tuple[float, float]], box: tuple[int, int, int, int],
@@ -218,10 +231,18 @@ def shapes(canvas: Image.Image, layers: list[Shape]) -> None:
     top = min(b[1] for b, _ in parts)
     right = max(b[2] for b, _ in parts)
     bottom = max(b[3] for b, _ in parts)
+    if len(parts) == 1:
+        blend(canvas, layers[0].color, (left, top), parts[0][1])
+        return
     total = Image.new("L", (right - left, bottom - top), 0)
+    placed: list[tuple[int, int, int, int]] = []
     for (x0, y0, x1, y1), mask in parts:
         region = (x0 - left, y0 - top, x1 - left, y1 - top)
-        total.paste(ImageChops.screen(total.crop(region), mask), region[:2])
+        if any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in placed):
+            total.paste(ImageChops.screen(total.crop(region), mask), region[:2])
+        else:
+            total.paste(mask, region[:2])  # nothing under it yet: screen over 0 is the mask itself
+        placed.append((x0, y0, x1, y1))
     # Pasting the colour through the mask blends exactly as compositing a solid image would, without one.
     blend(canvas, layers[0].color, (left, top), total)
 
