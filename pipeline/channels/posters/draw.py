@@ -346,6 +346,13 @@ def _seal(canvas: Image.Image, layer: Seal, drawn: Drawn) -> None:
     drawn.texts.append(TextMetric(layer.field, glyph, rows, ratio, need, logo=True))
 
 
+def clear_caches() -> None:
+    """Forget what drawing remembers between posters (text widths, card masks; the fonts stay loaded):
+    a process then draws as the workers of a new batch do."""
+    fontset.measure.cache_clear()
+    shapes.clear_caches()
+
+
 def render(spec: PosterSpec) -> Drawn:
     """Draw every layer in order. Raises DrawProblem (for the field) or photo.PhotoError."""
     layers = list(spec.layers)

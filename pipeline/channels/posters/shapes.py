@@ -183,6 +183,10 @@ def shape_mask(layer: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int
     return box, _scaled_mask(mask.reduce(s), layer.opacity)
 
 
+def clear_caches() -> None:
+    _rect_mask.cache_clear()
+
+
 @lru_cache(maxsize=64)
 def _rect_mask(size: tuple[int, int], corners: tuple[float, float, float, float], radius: float,
                opacity: float) -> Image.Image:
