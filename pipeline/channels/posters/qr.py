@@ -3,7 +3,8 @@
 segno picks the data mask with the lowest ISO/IEC 18004 penalty score (7.8.3), evaluating the eight masks in
 pure Python, which costs more than the rest of a poster's QR code. best_mask() computes the very same scores
 (segno's own reading of the rules, quirks included) with numpy, so the mask, and so the code, is the one
-segno would choose; tests/test_posters.py checks that against segno on many URLs.
+segno would choose: tests/test_poster_fastpaths.py checks that against segno on many URLs, and
+tests/test_posters.py decodes the posters' codes with zxing-cpp. Nothing is remembered between runs.
 """
 
 from __future__ import annotations
