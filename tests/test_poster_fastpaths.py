@@ -10,7 +10,7 @@ import numpy as np
 import segno
 from PIL import Image, ImageChops, ImageDraw
 
-from pipeline.channels.posters import contrast, fontset, qr, shapes
+from pipeline.channels.posters import contrast, encode, fontset, qr, shapes
 from pipeline.channels.posters.layout import Shape
 
 
@@ -133,3 +133,16 @@ def test_remembered_text_widths_are_the_fonts_own() -> None:
                                ("regular", 34, "2027年4月 · 09:30–17:00")):
         measure = fontset.measure(weight, size)
         assert measure(text) == measure(text) == fontset.font(weight, size).getlength(text)
+
+
+def test_png_guess_stopping_early_answers_the_same() -> None:
+    rng = np.random.default_rng(11)
+    noisy = Image.fromarray(rng.integers(0, 256, (640, 360, 3), dtype=np.uint8))
+    flat = Image.new("RGB", (360, 640), (240, 230, 200))
+    flat.paste((20, 60, 90), (0, 200, 360, 260))
+    mixed = flat.copy()
+    mixed.paste(noisy.crop((0, 0, 360, 120)), (0, 400))
+    for image in (noisy, flat, mixed):
+        full = encode.png_estimate(image)
+        for limit in (full * 0.3, full * 0.9, full - 1, full, full * 1.2):
+            assert (encode.png_estimate(image, stop_above=limit) > limit) == (full > limit)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 from PIL import Image
 
 JPEG_QUALITIES = (90, 85, 80, 75, 70, 65, 60)
@@ -36,17 +37,27 @@ def png_estimate(image: Image.Image, bands: int = 16, rows: int = 16, stop_above
     """PNG size guessed from a few horizontal bands (PNG filters and zlib only look a few rows back).
 
     With stop_above, bands stop being compressed as soon as the guess is sure to exceed it (every band only
-    adds to it): the answer to "is the guess above stop_above?" is the same, for less work."""
+    adds to it), busiest bands first: the answer to "is the guess above stop_above?" is the same, for less
+    work."""
     step = image.height // bands
     if step <= rows:
         return len(png(image))
+    samples = [image.crop((0, top, image.width, top + rows))
+               for top in (band * step + (step - rows) // 2 for band in range(bands))]
+    if stop_above is not None:
+        samples.sort(key=_busyness, reverse=True)
     total = 0
-    for band in range(bands):
-        top = band * step + (step - rows) // 2
-        total += len(png(image.crop((0, top, image.width, top + rows))))
+    for sample in samples:
+        total += len(png(sample))
         if stop_above is not None and total * image.height // (bands * rows) > stop_above:
             break
     return total * image.height // (bands * rows)
+
+
+def _busyness(sample: Image.Image) -> int:
+    """How much the green channel changes from pixel to pixel: busy bands compress worst."""
+    green = np.asarray(sample.getchannel(1), np.int16)
+    return int(np.abs(np.diff(green, axis=1)).sum())
 
 
 def encode(image: Image.Image, limit: int, jpeg_only: bool) -> tuple[bytes, str]:

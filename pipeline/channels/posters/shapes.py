@@ -187,7 +187,7 @@ def clear_caches() -> None:
     _rect_mask.cache_clear()
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def _rect_mask(size: tuple[int, int], corners: tuple[float, float, float, float], radius: float,
                opacity: float) -> Image.Image:
     """A (rounded) rectangle's mask: the same card on every poster of a format is rasterised once per process.
