@@ -58,14 +58,17 @@ def worst_ratio(image: Image.Image, boxes: list[tuple[int, int, int, int]], text
     text_lum = luminance(text_rgb)
     worst = 21.0
     for box in boxes:
-        pixels = np.asarray(image.crop(box).convert("RGB"))
+        region = image.crop(box)
+        pixels = np.asarray(region if region.mode == "RGB" else region.convert("RGB"))
         if pixels.size == 0:
             continue
         lum = _LUT_R[pixels[..., 0]] + _LUT_G[pixels[..., 1]] + _LUT_B[pixels[..., 2]]
-        darker = lum[lum <= text_lum]
-        lighter = lum[lum > text_lum]
-        if darker.size:
-            worst = min(worst, ratio(text_lum, float(darker.max())))
-        if lighter.size:
-            worst = min(worst, ratio(text_lum, float(lighter.min())))
+        darker = lum <= text_lum
+        # The brightest pixel not brighter than the text and the darkest one brighter than it.
+        darkest_gap = float(lum.max(where=darker, initial=-1.0))
+        lightest_gap = float(lum.min(where=~darker, initial=2.0))
+        if darkest_gap >= 0:
+            worst = min(worst, ratio(text_lum, darkest_gap))
+        if lightest_gap <= 1.5:
+            worst = min(worst, ratio(text_lum, lightest_gap))
     return worst

@@ -78,8 +78,8 @@ def typeset(style: TextStyle, width: int) -> Typeset:
     """Lines for the text at the largest allowed size; shortened with …… only if the template allows it."""
     size = style.size
     while True:
-        font = fontset.font(style.weight, size)
-        fitted = linebreak.fit(style.text, width, style.max_lines, font.getlength, ellipsis=False)
+        measure = fontset.measure(style.weight, size)
+        fitted = linebreak.fit(style.text, width, style.max_lines, measure, ellipsis=False)
         if not fitted.overflow:
             break
         if size - 2 >= style.min_size:
@@ -89,12 +89,12 @@ def typeset(style: TextStyle, width: int) -> Typeset:
             raise DrawProblem(style.field, style.text,
                               f"文字超出版面：宽 {width}px、最多 {style.max_lines} 行、字号 {style.min_size}px 时"
                               f"需要 {len(fitted.lines)} 行，且模板不允许省略；请缩短这段文字")
-        fitted = linebreak.fit(style.text, width, style.max_lines, font.getlength, ellipsis=True)
+        fitted = linebreak.fit(style.text, width, style.max_lines, measure, ellipsis=True)
         break
     if style.balance and not fitted.ellipsized and len(fitted.lines) > 1:
-        narrow = linebreak.balance(style.text, width, font.getlength, len(fitted.lines))
-        fitted = linebreak.fit(style.text, narrow, style.max_lines, font.getlength, ellipsis=False)
-    widths = tuple(font.getlength(line) for line in fitted.lines)
+        narrow = linebreak.balance(style.text, width, measure, len(fitted.lines))
+        fitted = linebreak.fit(style.text, narrow, style.max_lines, measure, ellipsis=False)
+    widths = tuple(measure(line) for line in fitted.lines)
     return Typeset(style, tuple(fitted.lines), widths, size, round(size * style.line_height), fitted.ellipsized)
 
 
@@ -202,11 +202,11 @@ def _text(canvas: Image.Image, layer: Text, drawn: Drawn) -> None:
 # ---- chips and stacks ----------------------------------------------------------------------------
 
 def _chip_rows(chips: Chips, width: int) -> list[list[tuple[str, int]]]:
-    font = fontset.font(chips.weight, chips.size)
+    measure = fontset.measure(chips.weight, chips.size)
     rows: list[list[tuple[str, int]]] = [[]]
     used = 0
     for item in chips.items:
-        pill = round(font.getlength(item)) + 2 * chips.pad_x
+        pill = round(measure(item)) + 2 * chips.pad_x
         if pill > width:
             raise DrawProblem(chips.field, item, f"标签宽 {pill}px，超出 {width}px 的版面")
         if rows[-1] and used + chips.gap + pill > width:
@@ -346,12 +346,24 @@ def _seal(canvas: Image.Image, layer: Seal, drawn: Drawn) -> None:
     drawn.texts.append(TextMetric(layer.field, glyph, rows, ratio, need, logo=True))
 
 
+def clear_caches() -> None:
+    """Forget what drawing remembers between posters (text widths, card masks; the fonts stay loaded):
+    a process then draws as the workers of a new batch do."""
+    fontset.measure.cache_clear()
+    shapes.clear_caches()
+
+
 def render(spec: PosterSpec) -> Drawn:
     """Draw every layer in order. Raises DrawProblem (for the field) or photo.PhotoError."""
-    canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
-    drawn = Drawn(canvas)
     layers = list(spec.layers)
     index = 0
+    first = layers[0] if layers else None
+    if isinstance(first, Gradient) and first.box == (0, 0, spec.width, spec.height) and first.opacity >= 1:
+        canvas = shapes.gradient_image(first)  # it covers the canvas: no white canvas to paste it onto
+        index = 1
+    else:
+        canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
+    drawn = Drawn(canvas)
     while index < len(layers):
         layer = layers[index]
         index += 1

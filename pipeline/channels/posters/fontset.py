@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from PIL import ImageFont
 
@@ -25,6 +26,22 @@ EM_ASCENT = 0.88
 @lru_cache(maxsize=256)
 def font(weight: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_FILES[weight]), size, layout_engine=ImageFont.Layout.BASIC)
+
+
+@lru_cache(maxsize=256)
+def measure(weight: str, size: int) -> Callable[[str], float]:
+    """font(weight, size).getlength, remembering each string's width: line breaking and balancing measure
+    the same clusters and lines over and over."""
+    getlength = font(weight, size).getlength
+    widths: dict[str, float] = {}
+
+    def length(text: str) -> float:
+        width = widths.get(text)
+        if width is None:
+            width = widths[text] = getlength(text)
+        return width
+
+    return length
 
 
 @lru_cache(maxsize=None)

@@ -17,6 +17,8 @@ from pipeline.channels.posters.layout import Glow, Gradient, Scrim, Shape
 
 SUPERSAMPLE = 2
 _GRADIENT_STEP = 8  # gradients are computed on a grid this much coarser, then smoothly enlarged
+_BLEND_BAND = 32  # rows
+_SOLID_MIN = 64  # columns: a shorter solid span is simply blended
 
 
 def _clip(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[int, int, int, int] | None:
@@ -29,6 +31,32 @@ def opacity_table(opacity: float) -> tuple[int, ...]:
     return tuple(round(v * opacity) for v in range(256))
 
 
+def blend(canvas: Image.Image, color: tuple[int, int, int], at: tuple[int, int], mask: Image.Image) -> None:
+    """canvas.paste(color, at, mask), done band by band: only over the part of each band where the mask is
+    not 0 (blending through 0 leaves a pixel as it is), and columns where it is 255 all the way down the band
+    are filled (blending through 255 gives the colour). Same pixels, less work: motifs are 0 over much of
+    their box, and solid shapes (cards) are 255 inside."""
+    x, y = at
+    w, h = mask.size
+    for top in range(0, h, _BLEND_BAND):
+        band = mask.crop((0, top, w, min(h, top + _BLEND_BAND)))
+        used = band.getbbox()
+        if used is None:
+            continue
+        left, band_top, right, bottom = used
+        band = band.crop(used)
+        solid = np.flatnonzero(np.asarray(band).min(axis=0) == 255) if band.getextrema()[1] == 255 else ()
+        if len(solid) >= _SOLID_MIN and solid[-1] - solid[0] + 1 == len(solid):
+            first, last = int(solid[0]), int(solid[-1]) + 1
+            canvas.paste(color, (x + left + first, y + top + band_top, x + left + last, y + top + bottom))
+            for a, b in ((0, first), (last, right - left)):
+                if b > a:
+                    canvas.paste(color, (x + left + a, y + top + band_top, x + left + b, y + top + bottom),
+                                 band.crop((a, 0, b, bottom - band_top)))
+        else:
+            canvas.paste(color, (x + left, y + top + band_top, x + right, y + top + bottom), band)
+
+
 def _scaled_mask(mask: Image.Image, opacity: float) -> Image.Image:
     if opacity >= 1:
         return mask
@@ -36,8 +64,18 @@ def _scaled_mask(mask: Image.Image, opacity: float) -> Image.Image:
 
 
 def gradient(canvas: Image.Image, layer: Gradient) -> None:
-    """A linear gradient: one strip of colours along the direction, mapped onto the box (exact, fast)."""
     x, y, w, h = layer.box
+    image = gradient_image(layer)
+    if layer.opacity >= 1:
+        canvas.paste(image, (x, y))
+    else:
+        canvas.paste(Image.blend(canvas.crop((x, y, x + w, y + h)), image, layer.opacity), (x, y))
+
+
+def gradient_image(layer: Gradient) -> Image.Image:
+    """A linear gradient the size of its box: one strip of colours along the direction, mapped onto the
+    box (exact, fast)."""
+    _, _, w, h = layer.box
     angle = math.radians(layer.angle)
     dx, dy = math.cos(angle), math.sin(angle)
     corners = [cx * dx + cy * dy for cx in (0, w) for cy in (0, h)]
@@ -49,12 +87,8 @@ def gradient(canvas: Image.Image, layer: Gradient) -> None:
     strip = Image.fromarray(np.round(np.stack(channels, axis=-1)).astype(np.uint8)[None, :, :], "RGB")
     # Output pixel (px, py) takes strip pixel (px·dx + py·dy − low) · length / span.
     k = length / span
-    image = strip.transform((w, h), Image.Transform.AFFINE, (dx * k, dy * k, -low * k + 0.5 * (dx + dy) * k, 0, 0, 0),
-                            resample=Image.Resampling.NEAREST)
-    if layer.opacity >= 1:
-        canvas.paste(image, (x, y))
-    else:
-        canvas.paste(Image.blend(canvas.crop((x, y, x + w, y + h)), image, layer.opacity), (x, y))
+    return strip.transform((w, h), Image.Transform.AFFINE, (dx * k, dy * k, -low * k + 0.5 * (dx + dy) * k, 0, 0, 0),
+                           resample=Image.Resampling.NEAREST)
 
 
 def glow(canvas: Image.Image, layer: Glow) -> None:
@@ -70,7 +104,7 @@ def glow(canvas: Image.Image, layer: Glow) -> None:
     distance = np.sqrt(xs[None, :] ** 2 + ys[:, None] ** 2) / r
     alpha = np.clip(1 - distance, 0, 1) ** 2 * 255 * layer.opacity
     mask = Image.fromarray(np.round(alpha).astype(np.uint8), "L").resize((w, h), Image.Resampling.BILINEAR)
-    canvas.paste(layer.color, box[:2], mask)
+    canvas.paste(layer.color, box[:2], mask)  # non-zero almost everywhere in its box: blended in one go
 
 
 def scrim(canvas: Image.Image, layer: Scrim) -> None:
@@ -101,18 +135,24 @@ def shape_mask(layer: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int
         return None
     s = SUPERSAMPLE
     w, h = box[2] - box[0], box[3] - box[1]
+    ox, oy = box[0], box[1]
+    kind = layer.shape
+    if kind in ("ridge", "wave"):
+        points = ridge_points(layer) if kind == "ridge" else wave_points(layer)
+        band = _curve_band(points, box, layer.opacity)
+        if band is not None:
+            return box, band
+    if kind == "rect":
+        x, y, bw, bh = layer.get("box")
+        return box, _rect_mask((w, h), ((x - ox) * s, (y - oy) * s, (x + bw - ox) * s, (y + bh - oy) * s),
+                               layer.get("radius", 0) * s, layer.opacity)
     mask = Image.new("L", (w * s, h * s), 0)
     draw = ImageDraw.Draw(mask)
-    ox, oy = box[0], box[1]
 
     def pt(x: float, y: float) -> tuple[float, float]:
         return ((x - ox) * s, (y - oy) * s)
 
-    kind = layer.shape
-    if kind == "rect":
-        x, y, bw, bh = layer.get("box")
-        draw.rounded_rectangle((*pt(x, y), *pt(x + bw, y + bh)), radius=layer.get("radius", 0) * s, fill=255)
-    elif kind in ("circle", "ring", "arc"):
+    if kind in ("circle", "ring", "arc"):
         (cx, cy), r = layer.get("center"), layer.get("radius")
         ellipse = (*pt(cx - r, cy - r), *pt(cx + r, cy + r))
         if kind == "circle":
@@ -126,10 +166,8 @@ def shape_mask(layer: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int
     elif kind == "line":
         draw.line([pt(x, y) for x, y in layer.get("points")], fill=255, width=round(layer.get("width") * s),
                   joint="curve")
-    elif kind == "ridge":
-        draw.polygon([pt(x, y) for x, y in ridge_points(layer)], fill=255)
-    elif kind == "wave":
-        draw.polygon([pt(x, y) for x, y in wave_points(layer)], fill=255)
+    elif kind in ("ridge", "wave"):
+        draw.polygon([pt(x, y) for x, y in points], fill=255)
     elif kind == "dots":
         x, y, bw, bh = layer.get("box")
         spacing, r = layer.get("spacing"), layer.get("radius")
@@ -145,6 +183,48 @@ def shape_mask(layer: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int
     return box, _scaled_mask(mask.reduce(s), layer.opacity)
 
 
+def clear_caches() -> None:
+    _rect_mask.cache_clear()
+
+
+@lru_cache(maxsize=16)
+def _rect_mask(size: tuple[int, int], corners: tuple[float, float, float, float], radius: float,
+               opacity: float) -> Image.Image:
+    """A (rounded) rectangle's mask: the same card on every poster of a format is rasterised once per process.
+    Shared: never modified by its users."""
+    w, h = size
+    s = SUPERSAMPLE
+    mask = Image.new("L", (w * s, h * s), 0)
+    ImageDraw.Draw(mask).rounded_rectangle(corners, radius=radius, fill=255)
+    return _scaled_mask(mask.reduce(s), opacity)
+
+
+def _curve_band(points: list[tuple[float, float]], box: tuple[int, int, int, int],
+                opacity: float) -> Image.Image | None:
+    """The mask of a band under a curve (ridge, wave) whose floor reaches the bottom of its box: only the rows
+    the curve crosses are rasterised; every row below it is the same full-width span, so it is copied.
+    Gives exactly the mask that rasterising the whole polygon gives. None when the shortcut does not apply."""
+    s = SUPERSAMPLE
+    ox, oy = box[0], box[1]
+    w, h = box[2] - ox, box[3] - oy
+    curve, floor = points[:-2], points[-2:]
+    if any((y - oy) * s < h * s for _, y in floor):
+        return None  # the floor edge is inside the box: rows below the curve are not all alike
+    # Supersampled rows from `pure` on lie below the lowest curve point: they cross only the two vertical
+    # closing edges. The band ends with one whole reduced row of them.
+    pure = math.floor((max(y for _, y in curve) - oy) * s) + 2
+    band = (-(-pure // s) + 1) * s
+    if band >= h * s:
+        return None
+    mask = Image.new("L", (w * s, band), 0)
+    ImageDraw.Draw(mask).polygon([((x - ox) * s, (y - oy) * s) for x, y in points], fill=255)
+    top = np.asarray(_scaled_mask(mask.reduce(s), opacity))
+    out = np.empty((h, w), np.uint8)
+    out[:len(top)] = top
+    out[len(top):] = top[-1]
+    return Image.fromarray(out, "L")
+
+
 def shapes(canvas: Image.Image, layers: list[Shape]) -> None:
     """Shapes of one colour drawn together: their masks are merged ("screen" = alpha over alpha for one
     colour), then the colour is blended in once over their common bounding box."""
@@ -155,13 +235,20 @@ def shapes(canvas: Image.Image, layers: list[Shape]) -> None:
     top = min(b[1] for b, _ in parts)
     right = max(b[2] for b, _ in parts)
     bottom = max(b[3] for b, _ in parts)
+    if len(parts) == 1:
+        blend(canvas, layers[0].color, (left, top), parts[0][1])
+        return
     total = Image.new("L", (right - left, bottom - top), 0)
+    placed: list[tuple[int, int, int, int]] = []
     for (x0, y0, x1, y1), mask in parts:
         region = (x0 - left, y0 - top, x1 - left, y1 - top)
-        total.paste(ImageChops.screen(total.crop(region), mask), region[:2])
-    region = (left, top, right, bottom)
-    solid = Image.new("RGB", total.size, layers[0].color)
-    canvas.paste(Image.composite(solid, canvas.crop(region), total), region[:2])
+        if any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in placed):
+            total.paste(ImageChops.screen(total.crop(region), mask), region[:2])
+        else:
+            total.paste(mask, region[:2])  # nothing under it yet: screen over 0 is the mask itself
+        placed.append((x0, y0, x1, y1))
+    # Pasting the colour through the mask blends exactly as compositing a solid image would, without one.
+    blend(canvas, layers[0].color, (left, top), total)
 
 
 def _bounds(layer: Shape) -> tuple[int, int, int, int]:
