@@ -104,6 +104,7 @@ class Prepared:
     events: list[EventView]  # every event, in the site's order
     css: bytes
     fingerprints: Fingerprinter
+    search_shards: int = 1  # the search index is split into this many Pagefind bundles (see search.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,10 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
         "this_month": month, "urls": urls, "categories": EVENT_CATEGORIES,
     }
     pages = all_pages(site)
+    shards = search.shard_count([page.file for page in pages if page.searchable])
+    for page in pages:
+        if page.path == SEARCH:
+            page.vars["search_shards"] = shards
     # Every template is compiled here, once (not once per worker), and never reloaded: the pages are made
     # from the templates as they were now. Their files are hashed before and after, so a template saved
     # meanwhile turns reuse off for this build rather than pair old fingerprints with new pages.
@@ -150,7 +155,8 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
     # What every file depends on besides its own values: the code, the templates, the values all pages share
     # (`urls` is code). Templates see only these and the page: of the SiteData, only its configuration.
     context = [code_digest(), before, str(PAGE_LIMIT), repr([(k, v) for k, v in shared.items() if k != "urls"])]
-    return Prepared(site, env, shared, pages, list(site.events.values()), css, Fingerprinter(*context, enabled=steady))
+    return Prepared(site, env, shared, pages, list(site.events.values()), css, Fingerprinter(*context, enabled=steady),
+                    shards)
 
 
 def jobs(prepared: Prepared) -> list[Job]:
@@ -231,6 +237,7 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
         raise UserError(errors[0])
     for job, (state, key, digest, _) in zip(every, results):
         cache.record(job.rel, key, digest)
+        report.digests[job.rel] = digest
         if state == "written":
             report.written.append(job.rel)
         else:
@@ -240,6 +247,8 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
     rest = {feeds.FEED_PATH: feeds.atom_feed(site), feeds.SITEMAP_PATH: feeds.sitemap(site.config, prepared.pages),
             "robots.txt": feeds.robots(site.config), **site.assets.files}
     for rel in sorted(rest):
+        if rel.endswith(".html"):
+            report.digests[rel] = hashlib.sha256(rest[rel]).hexdigest()
         if files.put(staging, rel, rest[rel]):
             report.written.append(rel)
         else:
@@ -265,20 +274,12 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
         cache.save()
         pages = prepared.pages
         if with_search:
-            search_cache = OutputCache(cache_dir(config.root) / "search-bundle.json", staging)
-            key = search.pages_digest(staging, {rel: entry[1] for rel, entry in cache.current.items()})
-            if search.current_bundle(staging, key, search_cache):
-                report.unchanged += len(search_cache.current)
-            else:
-                bundle = search.index(staging)
-                bundle_report = files.sync(staging / search.BUNDLE, {k[len(search.BUNDLE) + 1:]: v for k, v in bundle.items()})
-                report.written += [f"{search.BUNDLE}/{p}" for p in bundle_report.written]
-                report.removed += [f"{search.BUNDLE}/{p}" for p in bundle_report.removed]
-                report.unchanged += bundle_report.unchanged
-                search_cache.current.clear()
-                for rel, data in bundle.items():
-                    search_cache.record(rel, key, hashlib.sha256(data).hexdigest())
-            search_cache.save()
+            html = {rel: sha for rel, sha in report.digests.items() if rel.endswith(".html")}
+            bundle = search.build_bundle(staging, html, prepared.search_shards,
+                                         cache_dir(config.root) / "search-bundle.json")
+            report.written += bundle.written
+            report.removed += bundle.removed
+            report.unchanged += bundle.unchanged
     except BaseException:
         discard(staging)
         raise
