@@ -100,6 +100,7 @@ def render(ctx: ChannelContext) -> None:
 
     try:
         jobs = plan_jobs(ctx, start)
+        fontset.remember_coverage(cache_dir(ctx.config.root))
         check_glyphs(jobs)
         if pool is None and None in pending:
             fontset.preload()

@@ -336,16 +336,23 @@ class _Service:
             self.process.wait()
 
 
+_PLAIN_PATH = re.compile(r"^[A-Za-z0-9_./-]+$")  # nothing a glob pattern would read as syntax
+
+
 def _index(site_dir: Path, shards: dict[int, list[str]]) -> dict[int, dict[str, bytes]]:
-    """Index each shard's pages (a folder of hard links to them, at their site paths) and return each bundle's
-    files by path inside the bundle; merged shards keep only their index data. The shards are indexed side
-    by side in one Pagefind process."""
+    """Index each shard's pages and return each bundle's files by path inside the bundle; merged shards keep
+    only their index data. Pagefind reads each shard's pages from the site itself, chosen by a glob listing
+    them (or, for paths a glob could misread, from a folder of hard links to them at their site paths)."""
     found: dict[int, dict[str, bytes]] = {}
     order = sorted(shards)
     with tempfile.TemporaryDirectory(prefix="xnwl-pagefind-", dir=site_dir.parent) as tmp:
+        sources: dict[int, dict[str, str]] = {}
         for n in order:
+            if all(_PLAIN_PATH.match(rel) for rel in shards[n]):
+                sources[n] = {"path": str(site_dir), "glob": "{" + ",".join(shards[n]) + "}"} if shards[n] else \
+                    {"path": str(Path(tmp) / "empty")}
+                continue
             pages = Path(tmp) / f"pages-{n}"
-            pages.mkdir()
             for rel in shards[n]:
                 target = pages / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -353,15 +360,17 @@ def _index(site_dir: Path, shards: dict[int, list[str]]) -> dict[int, dict[str, 
                     os.link(site_dir / rel, target)
                 except OSError:
                     shutil.copyfile(site_dir / rel, target)
+            sources[n] = {"path": str(pages)}
+        (Path(tmp) / "empty").mkdir()
         # Many shards (a first build): two Pagefind processes, one per core; each loads its dictionary once.
         groups = [order[0::2], order[1::2]] if len(order) >= 4 and (os.cpu_count() or 1) > 1 else [order]
         if len(groups) == 1:
-            results = [_index_group(Path(tmp), order)]
+            results = [_index_group(sources, order)]
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(len(groups)) as pool:
-                results = list(pool.map(lambda group: _index_group(Path(tmp), group), groups))
+                results = list(pool.map(lambda group: _index_group(sources, group), groups))
     for result in results:
         for n, files in result.items():
             if "pagefind.js" not in files:
@@ -370,13 +379,13 @@ def _index(site_dir: Path, shards: dict[int, list[str]]) -> dict[int, dict[str, 
     return found
 
 
-def _index_group(tmp: Path, order: list[int]) -> dict[int, dict[str, bytes]]:
+def _index_group(sources: dict[int, dict[str, str]], order: list[int]) -> dict[int, dict[str, bytes]]:
     """The bundles' files come back in the replies (GetFiles): Pagefind's WriteFiles answers before its
     files are completely written."""
     service = _Service()
     try:
         ids = [r["index_id"] for r in service.ask([{"type": "NewIndex", "config": None}] * len(order))]
-        service.ask([{"type": "AddDir", "index_id": i, "path": str(tmp / f"pages-{n}")} for i, n in zip(ids, order)])
+        service.ask([{"type": "AddDir", "index_id": i, **sources[n]} for i, n in zip(ids, order)])
         replies = service.ask([{"type": "GetFiles", "index_id": i} for i in ids])
     finally:
         service.close()
