@@ -270,13 +270,19 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
         with collector_paused():
             prepared = prepare(config, content, month, covers, staging, pending)
         cache = OutputCache(cache_dir(config.root) / "site-outputs.json", staging)
-        report = render_into(prepared, staging, cache)
+        started = search.start_pagefind() if with_search else None  # its start-up overlaps the rendering
+        try:
+            report = render_into(prepared, staging, cache)
+        except BaseException:
+            if started is not None:
+                started.stop()
+            raise
         cache.save()
         pages = prepared.pages
         if with_search:
             html = {rel: sha for rel, sha in report.digests.items() if rel.endswith(".html")}
             bundle = search.build_bundle(staging, html, prepared.search_shards,
-                                         cache_dir(config.root) / "search-bundle.json")
+                                         cache_dir(config.root) / "search-bundle.json", started)
             report.written += bundle.written
             report.removed += bundle.removed
             report.unchanged += bundle.unchanged

@@ -177,9 +177,20 @@ def site_pages(site_dir: Path) -> dict[str, str]:
     return found
 
 
-def build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None) -> BundleReport:
+def build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None,
+                 started: _Service | None = None) -> BundleReport:
     """Make site_dir/pagefind the sharded bundle of the HTML files `pages` (sha256 by site path: every HTML
-    file of the site), indexing only the shards whose pages changed since cache_path was written."""
+    file of the site), indexing only the shards whose pages changed since cache_path was written.
+    `started`: a Pagefind process from start_pagefind, used (or stopped) here."""
+    try:
+        return _build_bundle(site_dir, pages, shards, cache_path, started)
+    finally:
+        if started is not None:
+            started.stop()
+
+
+def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None,
+                  started: _Service | None) -> BundleReport:
     cache = _Cache(cache_path)
     digests: dict[str, list[Any]] = {}
     for rel, sha in pages.items():
@@ -210,7 +221,7 @@ def build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path:
             stale.append(n)
     made: dict[str, dict[str, Any]] = {}
     if stale:
-        for n, bundle in _index(site_dir, {n: members[n] for n in stale}).items():
+        for n, bundle in _index(site_dir, {n: members[n] for n in stale}, started).items():
             files: dict[str, list[Any]] = {}
             folder = shard_folder(n)
             for name in sorted(bundle):
@@ -289,11 +300,9 @@ class _Service:
         self.number = 0
         self.pending = bytearray()
 
-    def ask(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Send every request at once (the service works on them concurrently), then wait for every reply."""
-        import select
-
-        assert self.process.stdin is not None and self.process.stdout is not None
+    def send(self, payloads: list[dict[str, Any]]) -> list[int]:
+        """Send requests without waiting (the service works on them concurrently); their message numbers."""
+        assert self.process.stdin is not None
         numbers = []
         try:
             for payload in payloads:
@@ -304,9 +313,17 @@ class _Service:
             self.process.stdin.flush()
         except OSError:
             raise UserError(_FAILED.format("Pagefind 进程意外退出")) from None
+        return numbers
+
+    def wait(self, numbers: list[int]) -> list[dict[str, Any]]:
+        """The replies to these messages (replies to others, such as the warm-up's, are passed over)."""
+        import select
+
+        assert self.process.stdout is not None
+        wanted = set(numbers)
         replies: dict[int, dict[str, Any]] = {}
         out = self.process.stdout.fileno()
-        while len(replies) < len(numbers):
+        while len(replies) < len(wanted):
             end = self.pending.find(b",")
             while end < 0:  # replies can be megabytes (GetFiles): grow one buffer, look only at what is new
                 left = self.deadline - time.monotonic()
@@ -320,11 +337,29 @@ class _Service:
                 end = self.pending.find(b",", seen)
             answer = json.loads(base64.b64decode(self.pending[:end]))
             del self.pending[:end + 1]
+            if answer.get("message_id") not in wanted:
+                continue
             result = answer.get("payload") or {}
             if result.get("type") == "Error":
                 raise UserError(_FAILED.format(result.get("message") or "未知错误"))
-            replies[answer.get("message_id")] = result
+            replies[answer["message_id"]] = result
         return [replies[number] for number in numbers]
+
+    def ask(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self.wait(self.send(payloads))
+
+    def warm_up(self) -> None:
+        """Have Pagefind load its Chinese dictionary now (it does on the first Chinese page), in its own process,
+        while this one renders the site: an index of one page that is never written."""
+        [reply] = self.ask([{"type": "NewIndex", "config": None}])
+        self.send([{"type": "AddFile", "index_id": reply["index_id"], "url": "/warm-up/", "file_path": None,
+                    "file_contents": _WARM_UP}])
+
+    def stop(self) -> None:
+        """End the process now, whatever it is doing (nothing is left to ask of it)."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
 
     def close(self) -> None:
         if self.process.stdin is not None:
@@ -339,7 +374,21 @@ class _Service:
 _PLAIN_PATH = re.compile(r"^[A-Za-z0-9_./-]+$")  # nothing a glob pattern would read as syntax
 
 
-def _index(site_dir: Path, shards: dict[int, list[str]]) -> dict[int, dict[str, bytes]]:
+_WARM_UP = '<html lang="zh-cn"><body><main data-pagefind-body><p>咸宁温泉与赏花一日游</p></main></body></html>'
+
+
+def start_pagefind() -> _Service | None:
+    """Pagefind, started before the pages are rendered so that its start-up overlaps theirs (build_bundle uses
+    and stops it); None if it cannot start now (build_bundle then reports why)."""
+    try:
+        service = _Service()
+        service.warm_up()
+    except UserError:
+        return None
+    return service
+
+
+def _index(site_dir: Path, shards: dict[int, list[str]], started: _Service | None) -> dict[int, dict[str, bytes]]:
     """Index each shard's pages and return each bundle's files by path inside the bundle; merged shards keep
     only their index data. Pagefind reads each shard's pages from the site itself, chosen by a glob listing
     them (or, for paths a glob could misread, from a folder of hard links to them at their site paths)."""
@@ -365,12 +414,13 @@ def _index(site_dir: Path, shards: dict[int, list[str]]) -> dict[int, dict[str, 
         # Many shards (a first build): two Pagefind processes, one per core; each loads its dictionary once.
         groups = [order[0::2], order[1::2]] if len(order) >= 4 and (os.cpu_count() or 1) > 1 else [order]
         if len(groups) == 1:
-            results = [_index_group(sources, order)]
+            results = [_index_group(sources, order, started)]
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(len(groups)) as pool:
-                results = list(pool.map(lambda group: _index_group(sources, group), groups))
+                results = list(pool.map(lambda n: _index_group(sources, groups[n], started if n == 0 else None),
+                                        range(len(groups))))
     for result in results:
         for n, files in result.items():
             if "pagefind.js" not in files:
@@ -379,10 +429,11 @@ def _index(site_dir: Path, shards: dict[int, list[str]]) -> dict[int, dict[str, 
     return found
 
 
-def _index_group(sources: dict[int, dict[str, str]], order: list[int]) -> dict[int, dict[str, bytes]]:
+def _index_group(sources: dict[int, dict[str, str]], order: list[int],
+                 started: _Service | None = None) -> dict[int, dict[str, bytes]]:
     """The bundles' files come back in the replies (GetFiles): Pagefind's WriteFiles answers before its
     files are completely written."""
-    service = _Service()
+    service = started or _Service()
     try:
         ids = [r["index_id"] for r in service.ask([{"type": "NewIndex", "config": None}] * len(order))]
         service.ask([{"type": "AddDir", "index_id": i, **sources[n]} for i, n in zip(ids, order)])
