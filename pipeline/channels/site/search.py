@@ -205,7 +205,9 @@ def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path
     members: dict[int, list[str]] = {n: [] for n in range(shards)}
     for rel in sorted(indexed):
         members[shard_of(rel, shards)].append(rel)
-    head = f"pagefind {_pagefind_version()} shard {{}} of {shards}\n"
+    # The bundle depends on Pagefind's version and on this module (how shards are made and trimmed).
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    head = f"pagefind {_pagefind_version()} {code} shard {{}} of {shards}\n"
     keys = {n: hashlib.sha256((head.format(n) + "".join(f"{rel}\0{indexed[rel]}\n" for rel in rels)).encode()).hexdigest()
             for n, rels in members.items()}
 
