@@ -22,7 +22,7 @@ from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content
 from pipeline.content.problems import UserError
 from pipeline.fingerprint import Fingerprinter, code_digest, folders_digest
-from pipeline.outcache import OutputCache
+from pipeline.outcache import OutputCache, file_stat
 from pipeline.output import discard
 from pipeline.parallel import collector_paused, fork_map
 from pipeline.plan import Month, MonthPlan, make_plan
@@ -196,15 +196,19 @@ PARALLEL_FROM = 64  # files to consider; fewer are handled in the build's own pr
 Outcome = tuple[str, str | None, str, str | None]  # (kept | written | same | failed, key, sha256, error message)
 
 
-def _render_chunk(chunk: list[Job]) -> list[Outcome]:
+_UNKNOWN = "?"  # a job's key not worked out yet (the worker does it)
+PRECHECK_SAMPLE = 200  # jobs looked at in the build's own process before deciding whether most are reused
+
+
+def _render_chunk(chunk: list[tuple[Job, str | None]]) -> list[Outcome]:
     """For each job: reuse its file if its fingerprint is unchanged, else render and write it.
     Runs in a forked worker, or in the build's own process for small sites."""
     assert _WORK is not None
     prepared, staging, cache = _WORK
     results: list[Outcome] = []
-    for job in chunk:
-        key = _key(prepared, job)
-        if cache.reusable(job.rel, key) is not None:
+    for job, known_key in chunk:
+        key = _key(prepared, job) if known_key == _UNKNOWN else known_key
+        if known_key == _UNKNOWN and cache.reusable(job.rel, key) is not None:
             results.append(("kept", key, cache.known[job.rel][1], None))
             continue
         try:
@@ -215,6 +219,27 @@ def _render_chunk(chunk: list[Job]) -> list[Outcome]:
         written = files.put(staging, job.rel, data)
         results.append(("written" if written else "same", key, hashlib.sha256(data).hexdigest(), None))
     return results
+
+
+def _reused_here(prepared: Prepared, every: list[Job], cache: OutputCache) -> dict[int, Outcome | str | None]:
+    """After a previous build most files are usually reused (one route changed): then deciding that here costs
+    less than forking workers that would each describe the same values again. Returns, by job number, the
+    outcome of a reused file or the key of a file to render; it stops deciding (leaving the rest to the workers)
+    as soon as a sample shows that most files must be rendered anyway."""
+    decided: dict[int, Outcome | str | None] = {}
+    if not cache.known:
+        return decided
+    misses = 0
+    for n, job in enumerate(every):
+        key = _key(prepared, job)
+        if cache.reusable(job.rel, key) is not None:
+            decided[n] = ("kept", key, cache.known[job.rel][1], None)
+        else:
+            decided[n] = key
+            misses += 1
+            if n + 1 >= PRECHECK_SAMPLE and misses * 4 > n + 1:
+                break
+    return decided
 
 
 def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.SyncReport:
@@ -228,15 +253,20 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
     # and from touching its pages in the forked workers.
     gc.freeze()
     try:
-        results = fork_map(_render_chunk, every, PARALLEL_FROM)
+        decided = _reused_here(prepared, every, cache)
+        todo = [n for n in range(len(every)) if not isinstance(decided.get(n), tuple)]
+        rendered = fork_map(_render_chunk, [(every[n], decided.get(n, _UNKNOWN)) for n in todo], PARALLEL_FROM)
     finally:
         gc.unfreeze()
         _WORK = None
+    outcomes = dict(zip(todo, rendered))
+    results: list[Outcome] = [outcomes[n] if n in outcomes else decided[n] for n in range(len(every))]  # type: ignore[misc]
     errors = [message for (_, _, _, message) in results if message]
     if errors:
         raise UserError(errors[0])
     for job, (state, key, digest, _) in zip(every, results):
-        cache.record(job.rel, key, digest)
+        if key is not None:
+            cache.record(job.rel, key, digest, {"stat": file_stat(staging / job.rel)})
         report.digests[job.rel] = digest
         if state == "written":
             report.written.append(job.rel)
