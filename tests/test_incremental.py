@@ -56,6 +56,15 @@ def edit_template(root: Path) -> None:
     target.write_text(text.replace("线路与活动信息仅供参考", "线路与活动信息以现场为准，仅供参考"), encoding="utf-8")
 
 
+def edit_poster_template(root: Path) -> None:
+    """A template the poster layouts include: every layout made from it (kept in the cache) is stale."""
+    target = root / "templates" / "posters" / "_card.j2"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = (REPO / "templates" / "posters" / "_card.j2").read_text(encoding="utf-8")
+    assert 'color: "#333333"' in text
+    target.write_text(text.replace('color: "#333333"', 'color: "#222222"'), encoding="utf-8")
+
+
 def delete_file(root: Path) -> None:
     (root / "content" / "weekend" / "2026-10.md").unlink()  # its month's guide page leaves the site
 
@@ -66,6 +75,7 @@ def replace_image(root: Path) -> None:
 
 CHANGES: dict[str, Callable[[Path], None]] = {
     "route-edited": edit_route, "event-added": add_event, "template-edited": edit_template,
+    "poster-template-edited": edit_poster_template,
     "file-deleted": delete_file, "image-replaced": replace_image,
 }
 
