@@ -19,9 +19,19 @@ from pipeline import output
 _FORMAT = 1
 
 
+def file_stat(path: Path) -> list[int] | None:
+    """Size, modification time and inode: a file with all three unchanged since it was hashed is not read again
+    (a rewrite makes a new inode or a new mtime)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
 class OutputCache:
-    """Entries by name: [fingerprint, sha256 of the file, extra]; extra may name the file ("file") and hold
-    whatever else the maker needs besides the bytes."""
+    """Entries by name: [fingerprint, sha256 of the file, extra]; extra may name the file ("file"), give its
+    stat when it was hashed ("stat", see file_stat) and hold whatever else the maker needs besides the bytes."""
 
     def __init__(self, path: Path | None, folder: Path) -> None:
         self.path = path
@@ -45,8 +55,10 @@ class OutputCache:
         entry = self.known.get(name)
         if key is None or entry is None or entry[0] != key or not isinstance(entry[2], dict):
             return None
+        path = self.folder / entry[2].get("file", name)
+        stat = entry[2].get("stat")
         try:
-            if output.sha256_file(self.folder / entry[2].get("file", name)) != entry[1]:
+            if (stat is None or file_stat(path) != stat) and output.sha256_file(path) != entry[1]:
                 return None
         except OSError:
             return None

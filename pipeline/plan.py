@@ -118,7 +118,23 @@ def _day_json(info: calendar_cn.DayInfo) -> dict[str, Any]:
             "makeup_workday": info.makeup_workday}
 
 
+_PLANS: dict[tuple[Month, int], MonthPlan] = {}
+_PLANS_OF: list[Content] = []  # the content object _PLANS were made from (only the latest is remembered)
+
+
 def make_plan(content: Content, month: Month, featured_per_month: int = 2) -> MonthPlan:
+    """The month's plan; pure, and made once per content object and month (a batch asks for the same plans
+    in several stages: the batch, the site's archive, the review gate)."""
+    if not _PLANS_OF or _PLANS_OF[0] is not content:
+        _PLANS.clear()
+        _PLANS_OF[:] = [content]
+    plan = _PLANS.get((month, featured_per_month))
+    if plan is None:
+        plan = _PLANS[(month, featured_per_month)] = _make_plan(content, month, featured_per_month)
+    return plan
+
+
+def _make_plan(content: Content, month: Month, featured_per_month: int = 2) -> MonthPlan:
     warnings: list[str] = []
     guide = content.guide_for(month.year, month.month)
     if guide is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 
 PROJECT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -24,9 +24,25 @@ def template_dirs(root: Path, channel: str = "") -> list[Path]:
     return unique
 
 
+def bytecode_cache(root: Path, kind: str) -> FileSystemBytecodeCache | None:
+    """Compiled templates under state/cache/jinja-<kind>/, so a run does not compile every template again.
+
+    Jinja keys each entry by the template's file and checks its source (and Jinja's version): an edited
+    template is compiled afresh. One folder per kind of environment: their settings compile differently."""
+    from pipeline.state import cache_dir
+
+    folder = cache_dir(root) / f"jinja-{kind}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(folder))
+
+
 @lru_cache(maxsize=8)
 def environment(root: Path) -> Environment:
     return Environment(
+        bytecode_cache=bytecode_cache(root, "review"),
         loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in template_dirs(root)]),
         autoescape=select_autoescape(("html", "htm", "xml", "svg")),
         undefined=StrictUndefined,

@@ -19,7 +19,8 @@ from pipeline.sourcetree import snapshot as tree_snapshot
 
 MONTH = "2027-04"
 # Run the forked paths (parallel parsing, site pages rendered in worker processes) even on this small tree.
-FORKED = {"XNWL_PARALLEL_FROM": "1", "XNWL_WORKERS": "2"}
+# The search index in several shards too (one per few pages), so shards are reused and rebuilt here.
+FORKED = {"XNWL_PARALLEL_FROM": "1", "XNWL_WORKERS": "2", "XNWL_SEARCH_SHARD_PAGES": "4"}
 
 
 def batch(root: Path) -> None:
@@ -55,6 +56,15 @@ def edit_template(root: Path) -> None:
     target.write_text(text.replace("线路与活动信息仅供参考", "线路与活动信息以现场为准，仅供参考"), encoding="utf-8")
 
 
+def edit_poster_template(root: Path) -> None:
+    """A template the poster layouts include: every layout made from it (kept in the cache) is stale."""
+    target = root / "templates" / "posters" / "_card.j2"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = (REPO / "templates" / "posters" / "_card.j2").read_text(encoding="utf-8")
+    assert 'color: "#333333"' in text
+    target.write_text(text.replace('color: "#333333"', 'color: "#222222"'), encoding="utf-8")
+
+
 def delete_file(root: Path) -> None:
     (root / "content" / "weekend" / "2026-10.md").unlink()  # its month's guide page leaves the site
 
@@ -65,6 +75,7 @@ def replace_image(root: Path) -> None:
 
 CHANGES: dict[str, Callable[[Path], None]] = {
     "route-edited": edit_route, "event-added": add_event, "template-edited": edit_template,
+    "poster-template-edited": edit_poster_template,
     "file-deleted": delete_file, "image-replaced": replace_image,
 }
 
@@ -106,6 +117,28 @@ def test_unchanged_pages_are_not_rendered_again(built: Path, tmp_path: Path) -> 
     pages = int(re.search(r"（(\d+) 个页面", run.out)[1])
     assert reused >= pages - 8, run.out  # the route, its theme, county and list pages are rendered again
     assert "补记" in (site / "routes" / "tongshan-cool" / "index.html").read_text(encoding="utf-8")
+
+
+def _shard_files(site: Path) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in (site / "pagefind").rglob("*") if p.is_file()}
+
+
+def test_an_edit_reindexes_only_the_search_shard_of_the_changed_page(built: Path, tmp_path: Path) -> None:
+    from pipeline.channels.site import search
+
+    root = warmed(built, tmp_path)
+    site = root / "output" / "site"
+    shards = int(re.search(r'data-shards="(\d+)"', (site / "search" / "index.html").read_text(encoding="utf-8"))[1])
+    assert shards >= 4, shards
+    before = _shard_files(site)
+    edit_route(root)  # the route's own page changes; list pages showing it keep what the index reads
+    batch(root)
+    after = _shard_files(site)
+    touched = {rel for rel in set(before) | set(after) if before.get(rel) != after.get(rel)}
+    mine = search.shard_folder(search.shard_of("routes/tongshan-cool/index.html", shards))
+    assert touched, "the edited page's shard was not indexed again"
+    assert all(rel.startswith(mine + "/") and "/" not in rel[len(mine) + 1:].replace("fragment/", "").replace(
+        "index/", "").replace("filter/", "") for rel in touched), (mine, sorted(touched))
 
 
 @pytest.mark.parametrize("where", ["templates/site/extra.html", "content/images/new.png", "xnwl.toml",

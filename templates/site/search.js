@@ -1,10 +1,12 @@
 // Site search with the Pagefind bundle; no server. Results are built as DOM nodes, never as HTML strings,
-// except Pagefind's own <mark> highlighting, which is rebuilt from plain text.
+// except Pagefind's own <mark> highlighting, which is rebuilt from plain text. The index comes in shards
+// (data-shards): shard 0 with Pagefind's scripts at pagefind/, shard n at pagefind/n/, merged here.
 (function () {
   "use strict";
   var script = document.currentScript;
   var bundle = new URL(script.getAttribute("data-bundle"), location.href).href;
   var base = script.getAttribute("data-base") || "/";
+  var shards = parseInt(script.getAttribute("data-shards"), 10) || 1;
   var form = document.getElementById("search-form");
   var input = document.getElementById("q");
   var status = document.getElementById("search-status");
@@ -16,7 +18,11 @@
   function load() {
     if (!engine) {
       engine = import(bundle).then(function (pf) {
-        return pf.options({ baseUrl: base }).then(function () { return pf; });
+        return pf.options({ baseUrl: base }).then(function () {
+          var merged = [];
+          for (var n = 1; n < shards; n++) merged.push(pf.mergeIndex(new URL(n + "/", bundle).href, { baseUrl: base }));
+          return Promise.all(merged);
+        }).then(function () { return pf; });
       });
     }
     return engine;

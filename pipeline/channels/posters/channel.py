@@ -19,7 +19,7 @@ from PIL import Image as PILImage
 from pipeline import output
 from pipeline.articles import cover_files, month_articles, poster_subjects
 from pipeline.channels import ChannelContext
-from pipeline.channels.posters import draw, encode, fontset, layout, qr
+from pipeline.channels.posters import encode, fontset, layout, qr
 from pipeline.channels.posters.context import Builder, Subject
 from pipeline.channels.posters.photo import PhotoError
 from pipeline.content.model import Image
@@ -96,10 +96,13 @@ def render(ctx: ChannelContext) -> None:
         if extra is not None:
             pending.append(Result(job, (cache.folder / extra["file"]).read_bytes(), extra["ext"], extra["drawn"]))
         else:
+            from pipeline.channels.posters import draw  # noqa: F401 - only when one is drawn; workers fork with it
+
             pending.append(pool.submit(render_job, job) if pool is not None else None)
 
     try:
         jobs = plan_jobs(ctx, start)
+        fontset.remember_coverage(cache_dir(ctx.config.root))
         check_glyphs(jobs)
         if pool is None and None in pending:
             fontset.preload()
@@ -164,8 +167,11 @@ def _field_label(job: Job, name: str) -> str:
 
 def plan_jobs(ctx: ChannelContext, on_job: Callable[[Job], None] = lambda job: None) -> list[Job]:
     """Every poster of the month, each handed to on_job as soon as it is planned."""
+    from pipeline.channels.posters.layoutcache import Layouts
+
     builder = Builder(ctx.config, ctx.content, ctx.plan)
     env = layout.environment(ctx.config.root)
+    layouts = Layouts(ctx.config.root)
     jobs: list[Job] = []
     errors: list[Problem] = []
 
@@ -176,7 +182,7 @@ def plan_jobs(ctx: ChannelContext, on_job: Callable[[Job], None] = lambda job: N
         url = qr.tagged_url(ctx.config.url(page), fmt.channel) if fmt.channel else None
         values["qr_url"] = url
         try:
-            spec = layout.build(env, fmt.template, values)
+            spec = layouts.build(env, fmt.template, values)
         except layout.LayoutError as exc:
             errors.append(Problem(f"海报 {path}", "模板", None, str(exc)))
             return
@@ -202,6 +208,7 @@ def plan_jobs(ctx: ChannelContext, on_job: Callable[[Job], None] = lambda job: N
             add(f"{POSTER_FOLDER}/{poster.slug}-{key}", poster.slug, subject, poster.kind, FORMATS[key], poster.page)
     if errors:
         raise UserError(f"海报模板有 {len(errors)} 处问题。", errors)
+    layouts.save()
     return jobs
 
 
@@ -238,6 +245,8 @@ def check_glyphs(jobs: list[Job]) -> None:
 
 
 def render_job(job: Job) -> Result:
+    from pipeline.channels.posters import draw
+
     result = Result(job)
     try:
         drawn = draw.render(job.spec)

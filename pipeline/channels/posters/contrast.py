@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
 
 NORMAL_MIN = 4.5
 LARGE_MIN = 3.0
@@ -13,15 +17,16 @@ PT_PER_PX_AT_1080 = 0.36
 MIN_PX_AT_1080 = 32
 
 
-def _channel_lut() -> np.ndarray:
+@lru_cache(maxsize=1)
+def _luts() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Relative luminance of each 8-bit channel value, weighted (numpy is loaded only when a colour is measured:
+    a batch whose posters are all reused never needs it)."""
+    import numpy as np
+
     c = np.arange(256, dtype=np.float64) / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
-_LINEAR = _channel_lut()
-_LUT_R = (0.2126 * _LINEAR).astype(np.float32)
-_LUT_G = (0.7152 * _LINEAR).astype(np.float32)
-_LUT_B = (0.0722 * _LINEAR).astype(np.float32)
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return ((0.2126 * linear).astype(np.float32), (0.7152 * linear).astype(np.float32),
+            (0.0722 * linear).astype(np.float32))
 
 
 def parse_color(value: str) -> tuple[int, int, int]:
@@ -31,7 +36,8 @@ def parse_color(value: str) -> tuple[int, int, int]:
 
 def luminance(rgb: tuple[int, int, int]) -> float:
     r, g, b = rgb
-    return float(_LUT_R[r]) + float(_LUT_G[g]) + float(_LUT_B[b])
+    lut_r, lut_g, lut_b = _luts()
+    return float(lut_r[r]) + float(lut_g[g]) + float(lut_b[b])
 
 
 def ratio(a: float, b: float) -> float:
@@ -55,6 +61,9 @@ def min_size(canvas_width: int) -> float:
 
 def worst_ratio(image: Image.Image, boxes: list[tuple[int, int, int, int]], text_rgb: tuple[int, int, int]) -> float:
     """The lowest contrast between the text colour and any background pixel inside the boxes."""
+    import numpy as np
+
+    lut_r, lut_g, lut_b = _luts()
     text_lum = luminance(text_rgb)
     worst = 21.0
     for box in boxes:
@@ -62,7 +71,7 @@ def worst_ratio(image: Image.Image, boxes: list[tuple[int, int, int, int]], text
         pixels = np.asarray(region if region.mode == "RGB" else region.convert("RGB"))
         if pixels.size == 0:
             continue
-        lum = _LUT_R[pixels[..., 0]] + _LUT_G[pixels[..., 1]] + _LUT_B[pixels[..., 2]]
+        lum = lut_r[pixels[..., 0]] + lut_g[pixels[..., 1]] + lut_b[pixels[..., 2]]
         darker = lum <= text_lum
         # The brightest pixel not brighter than the text and the darkest one brighter than it.
         darkest_gap = float(lum.max(where=darker, initial=-1.0))

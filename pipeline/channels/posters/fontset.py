@@ -47,6 +47,8 @@ def measure(weight: str, size: int) -> Callable[[str], float]:
 @lru_cache(maxsize=None)
 def covered(weight: str) -> frozenset[int]:
     """Code points the font has a glyph for (its cmap, read with fontTools)."""
+    if weight in _KNOWN:
+        return _KNOWN[weight]
     from fontTools.ttLib import TTFont
 
     with TTFont(FONT_FILES[weight], lazy=True) as face:
@@ -67,3 +69,33 @@ def preload() -> None:
     """Warm the caches (called once in each worker process)."""
     for weight in WEIGHTS:
         covered(weight)
+
+
+def remember_coverage(folder: Path) -> None:
+    """Fill covered() from folder/font-cmap.marshal when it was written from these very font files, else read
+    the cmaps and write that file: parsing the cmaps takes longer than anything else in a batch whose
+    posters are all reused. The fonts are part of the package, so the package's digest names them."""
+    import marshal
+
+    from pipeline.fingerprint import code_digest
+
+    cache = folder / "font-cmap.marshal"
+    digests = code_digest()
+    try:
+        known = marshal.loads(cache.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        known = None
+    if isinstance(known, dict) and known.get("fonts") == digests and isinstance(known.get("cmaps"), dict):
+        for weight in WEIGHTS:
+            _KNOWN[weight] = frozenset(known["cmaps"][weight])
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.tmp")
+        tmp.write_bytes(marshal.dumps({"fonts": digests, "cmaps": {w: sorted(covered(w)) for w in WEIGHTS}}))
+        tmp.replace(cache)
+    except OSError:
+        pass  # read from the fonts again next time
+
+
+_KNOWN: dict[str, frozenset[int]] = {}  # code points by weight, from remember_coverage's file

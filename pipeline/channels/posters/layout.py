@@ -23,7 +23,7 @@ import yaml
 
 from pipeline.channels.posters import contrast
 from pipeline.content.problems import UserError
-from pipeline.templates import template_dirs
+from pipeline.templates import bytecode_cache, template_dirs
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -507,7 +507,7 @@ def environment(root: Path) -> jinja2.Environment:
         raise UserError(f"找不到海报模板：{root / TEMPLATE_FOLDER}/ 不存在。")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(f) for f in folders]),
                              undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True, bytecode_cache=bytecode_cache(root, "posters"))
     env.filters["q"] = _quote
     env.filters["mix"] = mix
     env.filters["shade"] = lambda color, t: mix(color, "#000000", t)

@@ -22,7 +22,7 @@ from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content
 from pipeline.content.problems import UserError
 from pipeline.fingerprint import Fingerprinter, code_digest, folders_digest
-from pipeline.outcache import OutputCache
+from pipeline.outcache import OutputCache, file_stat
 from pipeline.output import discard
 from pipeline.parallel import collector_paused, fork_map
 from pipeline.plan import Month, MonthPlan, make_plan
@@ -104,6 +104,7 @@ class Prepared:
     events: list[EventView]  # every event, in the site's order
     css: bytes
     fingerprints: Fingerprinter
+    search_shards: int = 1  # the search index is split into this many Pagefind bundles (see search.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,10 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
         "this_month": month, "urls": urls, "categories": EVENT_CATEGORIES,
     }
     pages = all_pages(site)
+    shards = search.shard_count([page.file for page in pages if page.searchable])
+    for page in pages:
+        if page.path == SEARCH:
+            page.vars["search_shards"] = shards
     # Every template is compiled here, once (not once per worker), and never reloaded: the pages are made
     # from the templates as they were now. Their files are hashed before and after, so a template saved
     # meanwhile turns reuse off for this build rather than pair old fingerprints with new pages.
@@ -150,7 +155,8 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
     # What every file depends on besides its own values: the code, the templates, the values all pages share
     # (`urls` is code). Templates see only these and the page: of the SiteData, only its configuration.
     context = [code_digest(), before, str(PAGE_LIMIT), repr([(k, v) for k, v in shared.items() if k != "urls"])]
-    return Prepared(site, env, shared, pages, list(site.events.values()), css, Fingerprinter(*context, enabled=steady))
+    return Prepared(site, env, shared, pages, list(site.events.values()), css, Fingerprinter(*context, enabled=steady),
+                    shards)
 
 
 def jobs(prepared: Prepared) -> list[Job]:
@@ -190,15 +196,19 @@ PARALLEL_FROM = 64  # files to consider; fewer are handled in the build's own pr
 Outcome = tuple[str, str | None, str, str | None]  # (kept | written | same | failed, key, sha256, error message)
 
 
-def _render_chunk(chunk: list[Job]) -> list[Outcome]:
+_UNKNOWN = "?"  # a job's key not worked out yet (the worker does it)
+PRECHECK_SAMPLE = 200  # jobs looked at in the build's own process before deciding whether most are reused
+
+
+def _render_chunk(chunk: list[tuple[Job, str | None]]) -> list[Outcome]:
     """For each job: reuse its file if its fingerprint is unchanged, else render and write it.
     Runs in a forked worker, or in the build's own process for small sites."""
     assert _WORK is not None
     prepared, staging, cache = _WORK
     results: list[Outcome] = []
-    for job in chunk:
-        key = _key(prepared, job)
-        if cache.reusable(job.rel, key) is not None:
+    for job, known_key in chunk:
+        key = _key(prepared, job) if known_key == _UNKNOWN else known_key
+        if known_key == _UNKNOWN and cache.reusable(job.rel, key) is not None:
             results.append(("kept", key, cache.known[job.rel][1], None))
             continue
         try:
@@ -209,6 +219,27 @@ def _render_chunk(chunk: list[Job]) -> list[Outcome]:
         written = files.put(staging, job.rel, data)
         results.append(("written" if written else "same", key, hashlib.sha256(data).hexdigest(), None))
     return results
+
+
+def _reused_here(prepared: Prepared, every: list[Job], cache: OutputCache) -> dict[int, Outcome | str | None]:
+    """After a previous build most files are usually reused (one route changed): then deciding that here costs
+    less than forking workers that would each describe the same values again. Returns, by job number, the
+    outcome of a reused file or the key of a file to render; it stops deciding (leaving the rest to the workers)
+    as soon as a sample shows that most files must be rendered anyway."""
+    decided: dict[int, Outcome | str | None] = {}
+    if not cache.known:
+        return decided
+    misses = 0
+    for n, job in enumerate(every):
+        key = _key(prepared, job)
+        if cache.reusable(job.rel, key) is not None:
+            decided[n] = ("kept", key, cache.known[job.rel][1], None)
+        else:
+            decided[n] = key
+            misses += 1
+            if n + 1 >= PRECHECK_SAMPLE and misses * 4 > n + 1:
+                break
+    return decided
 
 
 def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.SyncReport:
@@ -222,15 +253,23 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
     # and from touching its pages in the forked workers.
     gc.freeze()
     try:
-        results = fork_map(_render_chunk, every, PARALLEL_FROM)
+        decided = _reused_here(prepared, every, cache)
+        todo = [n for n in range(len(every)) if not isinstance(decided.get(n), tuple)]
+        if any(every[n].kind != "page" for n in todo):
+            import icalendar  # noqa: F401 - loaded once here, not in every worker (feeds loads it when needed)
+        rendered = fork_map(_render_chunk, [(every[n], decided.get(n, _UNKNOWN)) for n in todo], PARALLEL_FROM)
     finally:
         gc.unfreeze()
         _WORK = None
+    outcomes = dict(zip(todo, rendered))
+    results: list[Outcome] = [outcomes[n] if n in outcomes else decided[n] for n in range(len(every))]  # type: ignore[misc]
     errors = [message for (_, _, _, message) in results if message]
     if errors:
         raise UserError(errors[0])
     for job, (state, key, digest, _) in zip(every, results):
-        cache.record(job.rel, key, digest)
+        if key is not None:
+            cache.record(job.rel, key, digest, {"stat": file_stat(staging / job.rel)})
+        report.digests[job.rel] = digest
         if state == "written":
             report.written.append(job.rel)
         else:
@@ -240,6 +279,8 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
     rest = {feeds.FEED_PATH: feeds.atom_feed(site), feeds.SITEMAP_PATH: feeds.sitemap(site.config, prepared.pages),
             "robots.txt": feeds.robots(site.config), **site.assets.files}
     for rel in sorted(rest):
+        if rel.endswith(".html"):
+            report.digests[rel] = hashlib.sha256(rest[rel]).hexdigest()
         if files.put(staging, rel, rest[rel]):
             report.written.append(rel)
         else:
@@ -261,24 +302,22 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
         with collector_paused():
             prepared = prepare(config, content, month, covers, staging, pending)
         cache = OutputCache(cache_dir(config.root) / "site-outputs.json", staging)
-        report = render_into(prepared, staging, cache)
+        started = search.start_pagefind() if with_search else None  # its start-up overlaps the rendering
+        try:
+            report = render_into(prepared, staging, cache)
+        except BaseException:
+            if started is not None:
+                started.stop()
+            raise
         cache.save()
         pages = prepared.pages
         if with_search:
-            search_cache = OutputCache(cache_dir(config.root) / "search-bundle.json", staging)
-            key = search.pages_digest(staging, {rel: entry[1] for rel, entry in cache.current.items()})
-            if search.current_bundle(staging, key, search_cache):
-                report.unchanged += len(search_cache.current)
-            else:
-                bundle = search.index(staging)
-                bundle_report = files.sync(staging / search.BUNDLE, {k[len(search.BUNDLE) + 1:]: v for k, v in bundle.items()})
-                report.written += [f"{search.BUNDLE}/{p}" for p in bundle_report.written]
-                report.removed += [f"{search.BUNDLE}/{p}" for p in bundle_report.removed]
-                report.unchanged += bundle_report.unchanged
-                search_cache.current.clear()
-                for rel, data in bundle.items():
-                    search_cache.record(rel, key, hashlib.sha256(data).hexdigest())
-            search_cache.save()
+            html = {rel: sha for rel, sha in report.digests.items() if rel.endswith(".html")}
+            bundle = search.build_bundle(staging, html, prepared.search_shards,
+                                         cache_dir(config.root) / "search-bundle.json", started)
+            report.written += bundle.written
+            report.removed += bundle.removed
+            report.unchanged += bundle.unchanged
     except BaseException:
         discard(staging)
         raise

@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import icalendar
 
 from pipeline import urls
 from pipeline.channels.site.pages import Page
@@ -18,6 +17,9 @@ from pipeline.channels.site.text import event_when
 from pipeline.channels.site.views import EventView, SiteData
 from pipeline.config import Config
 from pipeline.plan import Month
+
+if TYPE_CHECKING:  # loaded only when a calendar file is made: most rebuilds reuse them all
+    import icalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TZID = "Asia/Shanghai"
@@ -101,6 +103,8 @@ def _first_paragraph(markdown: str) -> str:
 
 def _timezone() -> icalendar.Timezone:
     """China has kept UTC+8 without daylight saving since 1992: one STANDARD rule says it all."""
+    import icalendar
+
     tz = icalendar.Timezone()
     tz.add("tzid", TZID)
     standard = icalendar.TimezoneStandard()
@@ -113,6 +117,8 @@ def _timezone() -> icalendar.Timezone:
 
 
 def _calendar(config: Config, name: str) -> icalendar.Calendar:
+    import icalendar
+
     cal = icalendar.Calendar()
     cal.add("prodid", "-//xnwl//咸宁文旅//ZH")
     cal.add("version", "2.0")
@@ -128,6 +134,8 @@ def uid(config: Config, event_id: str) -> str:
 
 
 def _vevent(site: SiteData, view: EventView) -> icalendar.Event:
+    import icalendar
+
     e = view.event
     config = site.config
     item = icalendar.Event()

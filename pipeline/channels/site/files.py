@@ -27,6 +27,7 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     reused: int = 0  # of the unchanged: not even rendered, their inputs being the same as last time
+    digests: dict[str, str] = field(default_factory=dict)  # sha256 of each rendered (or reused) file, by site path
 
 
 def open_staging(output_root: Path, spare: Path | None = None) -> Path:

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from pipeline.channels.site import text
 from pipeline.channels.site.sanitize import markdown_html
+from pipeline.templates import bytecode_cache
 
 # Built-in templates ship with the code; a content root may hold its own templates/site/ to override them.
 BUILTIN_TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "site"
@@ -59,7 +60,7 @@ def make_environment(root: Path) -> Environment:
     # for every rebuild.
     env = Environment(loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs(root)]),
                       autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, auto_reload=False)
+                      keep_trailing_newline=True, auto_reload=False, bytecode_cache=bytecode_cache(root, "site"))
 
     @pass_context
     def href(ctx, target: str) -> str:  # type: ignore[no-untyped-def]

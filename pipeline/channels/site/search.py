@@ -1,42 +1,264 @@
 """Site search with Pagefind (extended build: it segments Chinese words). Runs on the built HTML, no server.
 
-Pagefind re-indexes every page each time, which takes longer than building the pages; so the bundle is
-made again only when some page's HTML changed (or a page came or went) since the bundle was made.
+Pagefind has no incremental mode: it indexes every page it is given, each time. So the site's index is
+split into shards by page path (a fixed hash, so a page stays in its shard), each shard a Pagefind bundle
+of its own: shard 0 at pagefind/ (with Pagefind's scripts and WebAssembly), shard k at pagefind/<k>/
+(index data only). The search page loads shard 0 and merges the others in the browser (Pagefind's
+mergeIndex; they share shard 0's WebAssembly). A shard is indexed again only when the indexed part of one
+of its pages changed (see indexed_digest) or a page came or went; otherwise its files are kept.
+
+The number of shards depends only on the number of searchable pages, and which shard a page is in only on
+its path and that number: a rebuild that reuses shards gives exactly the bundle a clean build gives.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipeline import output
 from pipeline.content.problems import UserError
-from pipeline.outcache import OutputCache
 
 BUNDLE = "pagefind"
 TIMEOUT_S = 300
-_OPTIONS = "--silent"  # changes to the command line below go here too: they are part of the cache key
+PAGES_PER_SHARD = 128  # one shard re-indexes in about half a second
+MAX_SHARDS = 16  # every shard costs the phone two small requests on load and one index chunk per search
+_FORMAT = 1
+# What a merged (non-primary) shard needs in the browser: its entry file, metadata and index data.
+_SHARD_FILE = re.compile(r"^(pagefind-entry\.json|pagefind\.[^/]*\.pf_meta|(fragment|index|filter)/[^/]+)$")
 
 
-def pages_digest(site_dir: Path, known: dict[str, str]) -> str:
-    """What Pagefind reads: the path and bytes of every HTML file of the site (known: sha256 by path, if any)."""
-    digest = hashlib.sha256(f"pagefind {_pagefind_version()} {_OPTIONS}\n".encode())
+def shard_count(searchable: list[str]) -> int:
+    """How many shards the pages at these site paths are split into: a power of two (growing the site reshuffles
+    pages rarely), about PAGES_PER_SHARD pages each, and none of them empty (the browser loads every one)."""
+    per = int(os.environ.get("XNWL_SEARCH_SHARD_PAGES") or PAGES_PER_SHARD)  # tests: shards on a small site
+    count = 1
+    while count < MAX_SHARDS and count * per < len(searchable):
+        count *= 2
+    while count > 1 and len({shard_of(rel, count) for rel in searchable}) < count:
+        count //= 2
+    return count
+
+
+def shard_of(rel: str, count: int) -> int:
+    return int.from_bytes(hashlib.sha256(rel.encode()).digest()[:4], "big") % count
+
+
+def shard_folder(number: int) -> str:
+    return BUNDLE if number == 0 else f"{BUNDLE}/{number}"
+
+
+_BODY = b"data-pagefind-body"
+_ATTRIBUTE_TAG = re.compile(rb"<[^<>]*\bdata-pagefind[^<>]*>")
+_HTML_TAG = re.compile(rb"<html\b[^>]*>", re.IGNORECASE)
+_VOID = re.compile(rb"^<(meta|link|img|input|br|hr|source)\b", re.IGNORECASE)
+
+
+def indexed_digest(html: bytes) -> str | None:
+    """What Pagefind reads from a page, as a digest; None when the page has no data-pagefind-body (not indexed).
+
+    Pagefind reads the element marked data-pagefind-body, the <html> tag (the language) and data-pagefind-*
+    attributes anywhere (meta, filters). A page whose other data-pagefind-* elements are more than single
+    tags (their text could matter) or that has several bodies is taken whole: never too little."""
+    count = html.count(_BODY)
+    if count == 0:
+        return None
+    whole = hashlib.sha256(b"whole\0" + html).hexdigest()
+    if count > 1:
+        return whole
+    at = html.index(_BODY)
+    start = html.rfind(b"<", 0, at)
+    name = re.match(rb"<([a-zA-Z][a-zA-Z0-9-]*)", html[start:])
+    if name is None:
+        return whole
+    end = _element_end(html, start, name[1])
+    if end is None:
+        return whole
+    digest = hashlib.sha256(b"part\0")
+    tag = _HTML_TAG.search(html)
+    digest.update((tag[0] if tag else b"") + b"\0")
+    for outside in (html[:start], html[end:]):
+        for found in _ATTRIBUTE_TAG.finditer(outside):
+            if not _VOID.match(found[0]):
+                return whole
+            digest.update(found[0] + b"\0")
+    digest.update(html[start:end])
+    return digest.hexdigest()
+
+
+def _element_end(html: bytes, start: int, name: bytes) -> int | None:
+    """End offset of the element opened at start (nested elements of the same name counted)."""
+    pattern = re.compile(rb"<(/?)" + re.escape(name) + rb"(?=[\s>/])", re.IGNORECASE)
+    depth = 0
+    for found in pattern.finditer(html, start):
+        depth += -1 if found[1] else 1
+        if depth == 0:
+            close = html.find(b">", found.end())
+            return None if close < 0 else close + 1
+    return None
+
+
+@dataclass
+class BundleReport:
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    shards: int = 0
+    indexed: list[int] = field(default_factory=list)  # shards indexed again
+
+
+class _Cache:
+    """state/cache/search-bundle.json: each page's indexed digest (by the sha256 of its HTML) and each shard's
+    key and files (sha256, size, mtime, inode: a file whose stat is unchanged is not read again)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.pages: dict[str, list[Any]] = {}
+        self.shards: dict[str, dict[str, Any]] = {}
+        if path is None:
+            return
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("format") == _FORMAT:
+            self.pages = data.get("pages") or {}
+            self.shards = data.get("shards") or {}
+
+    def save(self, pages: dict[str, list[Any]], shards: dict[str, dict[str, Any]]) -> None:
+        if self.path is None or (pages == self.pages and shards == self.shards):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(json.dumps({"format": _FORMAT, "pages": dict(sorted(pages.items())),
+                                        "shards": dict(sorted(shards.items()))},
+                                       ensure_ascii=False, separators=(",", ":")).encode())
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # without the cache every shard is indexed again next time
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _intact(site_dir: Path, files: dict[str, list[Any]]) -> bool:
+    return bool(files) and all(_stat(site_dir / rel) == entry[1:] for rel, entry in files.items())
+
+
+def site_pages(site_dir: Path) -> dict[str, str]:
+    """sha256 of every HTML file of the site (what Pagefind would look at), by site path."""
+    found = {}
     for folder, dirs, names in os.walk(site_dir):
         rel_folder = os.path.relpath(folder, site_dir).replace(os.sep, "/")
         if rel_folder == BUNDLE or rel_folder.startswith(BUNDLE + "/"):
             dirs[:] = []
             continue
-        dirs.sort()
-        for name in sorted(names):
+        for name in names:
             if name.endswith(".html"):
                 rel = name if rel_folder == "." else f"{rel_folder}/{name}"
-                sha = known.get(rel) or output.sha256_file(Path(folder) / name)
-                digest.update(f"{rel}\0{sha}\n".encode())
-    return digest.hexdigest()
+                found[rel] = output.sha256_file(Path(folder) / name)
+    return found
+
+
+def build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None,
+                 started: _Service | None = None) -> BundleReport:
+    """Make site_dir/pagefind the sharded bundle of the HTML files `pages` (sha256 by site path: every HTML
+    file of the site), indexing only the shards whose pages changed since cache_path was written.
+    `started`: a Pagefind process from start_pagefind, used (or stopped) here."""
+    try:
+        return _build_bundle(site_dir, pages, shards, cache_path, started)
+    finally:
+        if started is not None:
+            started.stop()
+
+
+def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None,
+                  started: _Service | None) -> BundleReport:
+    cache = _Cache(cache_path)
+    digests: dict[str, list[Any]] = {}
+    for rel, sha in pages.items():
+        known = cache.pages.get(rel)
+        if known is not None and known[0] == sha:
+            digests[rel] = known
+        else:
+            digests[rel] = [sha, indexed_digest((site_dir / rel).read_bytes())]
+    indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
+    if not indexed:  # no page marks its body: Pagefind then indexes whole pages, all of them
+        indexed = {rel: hashlib.sha256(b"whole\0" + (site_dir / rel).read_bytes()).hexdigest() for rel in pages}
+    members: dict[int, list[str]] = {n: [] for n in range(shards)}
+    for rel in sorted(indexed):
+        members[shard_of(rel, shards)].append(rel)
+    # The bundle depends on Pagefind's version and on this module (how shards are made and trimmed).
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    head = f"pagefind {_pagefind_version()} {code} shard {{}} of {shards}\n"
+    keys = {n: hashlib.sha256((head.format(n) + "".join(f"{rel}\0{indexed[rel]}\n" for rel in rels)).encode()).hexdigest()
+            for n, rels in members.items()}
+
+    report = BundleReport(shards=shards)
+    kept: dict[str, dict[str, Any]] = {}
+    stale = []
+    for n in range(shards):
+        known = cache.shards.get(str(n))
+        if known and known.get("key") == keys[n] and _intact(site_dir, known.get("files") or {}):
+            kept[str(n)] = known
+            report.unchanged += len(known["files"])
+        else:
+            stale.append(n)
+    made: dict[str, dict[str, Any]] = {}
+    if stale:
+        for n, bundle in _index(site_dir, {n: members[n] for n in stale}, started).items():
+            files: dict[str, list[Any]] = {}
+            folder = shard_folder(n)
+            for name in sorted(bundle):
+                rel = f"{folder}/{name}"
+                data = bundle[name]
+                sha = hashlib.sha256(data).hexdigest()
+                path = site_dir / rel
+                if _stat(path) is not None and output.sha256_file(path) == sha:
+                    report.unchanged += 1
+                else:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    output.replace_file(path, data)
+                    report.written.append(rel)
+                files[rel] = [sha, *(_stat(path) or [])]
+            made[str(n)] = {"key": keys[n], "files": files}
+            report.indexed.append(n)
+    wanted = {rel for shard in (*kept.values(), *made.values()) for rel in shard["files"]}
+    report.removed = _remove_others(site_dir / BUNDLE, wanted)
+    report.written.sort()
+    cache.save({rel: entry for rel, entry in digests.items()}, {**kept, **made})
+    return report
+
+
+def _remove_others(bundle: Path, wanted: set[str]) -> list[str]:
+    removed = []
+    for folder, _, names in os.walk(bundle, topdown=False):
+        rel_folder = os.path.relpath(folder, bundle.parent).replace(os.sep, "/")
+        for name in names:
+            rel = f"{rel_folder}/{name}"
+            if rel not in wanted:
+                os.unlink(os.path.join(folder, name))
+                removed.append(rel)
+        if folder != str(bundle) and not os.listdir(folder):
+            os.rmdir(folder)
+    return sorted(removed)
 
 
 def _pagefind_command() -> list[str]:
@@ -60,26 +282,165 @@ def _pagefind_version() -> str:
         return "-"
 
 
-def current_bundle(site_dir: Path, key: str, cache: OutputCache) -> bool:
-    """True when site_dir/pagefind is exactly the bundle Pagefind made from pages with this digest."""
-    bundle = site_dir / BUNDLE
-    present = sorted(p.relative_to(site_dir).as_posix() for p in bundle.rglob("*") if p.is_file()) if bundle.is_dir() else []
-    expected = sorted(name for name in cache.known if name.startswith(BUNDLE + "/"))
-    return bool(present) and present == expected and all(cache.reusable(name, key) is not None for name in present)
+_FAILED = "站内搜索索引（Pagefind）生成失败；请确认已安装 pagefind[extended]（pip install -e .）。输出：{}"
 
 
-def index(site_dir: Path) -> dict[str, bytes]:
-    """Index site_dir's pages (those marked data-pagefind-body) and return the bundle's files by site path."""
-    with tempfile.TemporaryDirectory(prefix="xnwl-pagefind-") as tmp:
-        bundle = Path(tmp) / BUNDLE
-        command = [*_pagefind_command(), "--site", str(site_dir), "--output-path", str(bundle), _OPTIONS]
+class _Service:
+    """Pagefind's service mode (what its Python API drives), spoken synchronously: one process indexes every
+    shard, so Pagefind's Chinese dictionary is loaded once, and no reply waits on the API's polling interval."""
+
+    def __init__(self) -> None:
+        command = _pagefind_command()
+        if command[0] == sys.executable:
+            raise UserError(_FAILED.format("找不到 Pagefind 程序"))
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+            self.process = subprocess.Popen([*command, "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.DEVNULL)
+        except OSError as error:
+            raise UserError(_FAILED.format(error)) from None
+        self.deadline = time.monotonic() + TIMEOUT_S
+        self.number = 0
+        self.pending = bytearray()
+
+    def send(self, payloads: list[dict[str, Any]]) -> list[int]:
+        """Send requests without waiting (the service works on them concurrently); their message numbers."""
+        assert self.process.stdin is not None
+        numbers = []
+        try:
+            for payload in payloads:
+                self.number += 1
+                numbers.append(self.number)
+                message = {"message_id": self.number, "payload": payload}
+                self.process.stdin.write(base64.b64encode(json.dumps(message).encode()) + b",")
+            self.process.stdin.flush()
+        except OSError:
+            raise UserError(_FAILED.format("Pagefind 进程意外退出")) from None
+        return numbers
+
+    def wait(self, numbers: list[int]) -> list[dict[str, Any]]:
+        """The replies to these messages (replies to others, such as the warm-up's, are passed over)."""
+        import select
+
+        assert self.process.stdout is not None
+        wanted = set(numbers)
+        replies: dict[int, dict[str, Any]] = {}
+        out = self.process.stdout.fileno()
+        while len(replies) < len(wanted):
+            end = self.pending.find(b",")
+            while end < 0:  # replies can be megabytes (GetFiles): grow one buffer, look only at what is new
+                left = self.deadline - time.monotonic()
+                if left <= 0 or not select.select([out], [], [], left)[0]:
+                    raise UserError(f"站内搜索索引（Pagefind）超过 {TIMEOUT_S} 秒仍未完成，已中止；output/ 未改动。")
+                chunk = os.read(out, 1 << 20)
+                if not chunk:
+                    raise UserError(_FAILED.format("Pagefind 进程意外退出"))
+                seen = len(self.pending)
+                self.pending += chunk
+                end = self.pending.find(b",", seen)
+            answer = json.loads(base64.b64decode(self.pending[:end]))
+            del self.pending[:end + 1]
+            if answer.get("message_id") not in wanted:
+                continue
+            result = answer.get("payload") or {}
+            if result.get("type") == "Error":
+                raise UserError(_FAILED.format(result.get("message") or "未知错误"))
+            replies[answer["message_id"]] = result
+        return [replies[number] for number in numbers]
+
+    def ask(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self.wait(self.send(payloads))
+
+    def warm_up(self) -> None:
+        """Have Pagefind load its Chinese dictionary now (it does on the first Chinese page), in its own process,
+        while this one renders the site: an index of one page that is never written."""
+        [reply] = self.ask([{"type": "NewIndex", "config": None}])
+        self.send([{"type": "AddFile", "index_id": reply["index_id"], "url": "/warm-up/", "file_path": None,
+                    "file_contents": _WARM_UP}])
+
+    def stop(self) -> None:
+        """End the process now, whatever it is doing (nothing is left to ask of it)."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            raise UserError(f"站内搜索索引（Pagefind）超过 {TIMEOUT_S} 秒仍未完成，已中止；output/ 未改动。") from None
-        if done.returncode != 0 or not (bundle / "pagefind.js").is_file():
-            detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise UserError("站内搜索索引（Pagefind）生成失败；请确认已安装 pagefind[extended]"
-                            f"（pip install -e .）。输出：{' / '.join(detail) or '无'}")
-        return {f"{BUNDLE}/{p.relative_to(bundle).as_posix()}": p.read_bytes()
-                for p in sorted(bundle.rglob("*")) if p.is_file()}
+            self.process.kill()
+            self.process.wait()
+
+
+_PLAIN_PATH = re.compile(r"^[A-Za-z0-9_./-]+$")  # nothing a glob pattern would read as syntax
+
+
+_WARM_UP = '<html lang="zh-cn"><body><main data-pagefind-body><p>咸宁温泉与赏花一日游</p></main></body></html>'
+
+
+def start_pagefind() -> _Service | None:
+    """Pagefind, started before the pages are rendered so that its start-up overlaps theirs (build_bundle uses
+    and stops it); None if it cannot start now (build_bundle then reports why)."""
+    try:
+        service = _Service()
+        service.warm_up()
+    except UserError:
+        return None
+    return service
+
+
+def _index(site_dir: Path, shards: dict[int, list[str]], started: _Service | None) -> dict[int, dict[str, bytes]]:
+    """Index each shard's pages and return each bundle's files by path inside the bundle; merged shards keep
+    only their index data. Pagefind reads each shard's pages from the site itself, chosen by a glob listing
+    them (or, for paths a glob could misread, from a folder of hard links to them at their site paths)."""
+    found: dict[int, dict[str, bytes]] = {}
+    order = sorted(shards)
+    with tempfile.TemporaryDirectory(prefix="xnwl-pagefind-", dir=site_dir.parent) as tmp:
+        sources: dict[int, dict[str, str]] = {}
+        for n in order:
+            if all(_PLAIN_PATH.match(rel) for rel in shards[n]):
+                sources[n] = {"path": str(site_dir), "glob": "{" + ",".join(shards[n]) + "}"} if shards[n] else \
+                    {"path": str(Path(tmp) / "empty")}
+                continue
+            pages = Path(tmp) / f"pages-{n}"
+            for rel in shards[n]:
+                target = pages / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(site_dir / rel, target)
+                except OSError:
+                    shutil.copyfile(site_dir / rel, target)
+            sources[n] = {"path": str(pages)}
+        (Path(tmp) / "empty").mkdir()
+        # Many shards (a first build): two Pagefind processes, one per core; each loads its dictionary once.
+        groups = [order[0::2], order[1::2]] if len(order) >= 4 and (os.cpu_count() or 1) > 1 else [order]
+        if len(groups) == 1:
+            results = [_index_group(sources, order, started)]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(len(groups)) as pool:
+                results = list(pool.map(lambda n: _index_group(sources, groups[n], started if n == 0 else None),
+                                        range(len(groups))))
+    for result in results:
+        for n, files in result.items():
+            if "pagefind.js" not in files:
+                raise UserError(_FAILED.format("没有生成 pagefind.js"))
+            found[n] = {name: data for name, data in files.items() if n == 0 or _SHARD_FILE.match(name)}
+    return found
+
+
+def _index_group(sources: dict[int, dict[str, str]], order: list[int],
+                 started: _Service | None = None) -> dict[int, dict[str, bytes]]:
+    """The bundles' files come back in the replies (GetFiles): Pagefind's WriteFiles answers before its
+    files are completely written."""
+    service = started or _Service()
+    try:
+        ids = [r["index_id"] for r in service.ask([{"type": "NewIndex", "config": None}] * len(order))]
+        service.ask([{"type": "AddDir", "index_id": i, **sources[n]} for i, n in zip(ids, order)])
+        replies = service.ask([{"type": "GetFiles", "index_id": i} for i in ids])
+    finally:
+        service.close()
+    return {n: {entry["path"]: base64.b64decode(entry["content"]) for entry in reply.get("files") or []}
+            for n, reply in zip(order, replies)}

@@ -19,7 +19,7 @@ from pipeline.content.model import EVENT_CATEGORIES, Event, Image, Route
 from pipeline.content.problems import UserError
 from pipeline.markdown import render_markdown
 from pipeline.plan import MonthPlan
-from pipeline.templates import template_dirs
+from pipeline.templates import bytecode_cache, template_dirs
 
 TEMPLATE_FOLDER = "wechat"
 TEMPLATES = {"guide": "guide.html.j2", "events": "events.html.j2", "route": "route.html.j2"}
@@ -45,7 +45,7 @@ def template_folders(root: Path) -> list[Path]:
 
 
 @lru_cache(maxsize=4)
-def environment(folders: tuple[Path, ...]) -> jinja2.Environment:
+def environment(folders: tuple[Path, ...], root: Path | None = None) -> jinja2.Environment:
     if not folders:
         raise UserError(f"找不到公众号文章模板：应在 templates/{TEMPLATE_FOLDER}/ 下（随程序提供，可在内容目录中覆盖）。")
     env = jinja2.Environment(
@@ -54,6 +54,7 @@ def environment(folders: tuple[Path, ...]) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=bytecode_cache(root, "wechat") if root is not None else None,
     )
     env.filters["day"] = dates.day_label
     env.filters["span"] = dates.span_label
@@ -70,7 +71,7 @@ class _Renderer:
         self.config = ctx.config
         self.content = ctx.content
         self.plan = ctx.plan
-        self.env = environment(tuple(template_folders(ctx.config.root)))
+        self.env = environment(tuple(template_folders(ctx.config.root)), ctx.config.root)
         self.images: dict[str, Image] = {}
 
     # helpers exposed to the templates -------------------------------------------------------------
