@@ -18,8 +18,13 @@ _HEADING = re.compile(r"<(/?)h([1-6])>")
 # cmark-gfm's HTML for a plain body (pipeline/markdown.py) made only of these tags, the four entities it
 # escapes text with and ordinary characters: nh3 keeps every tag as it is and only writes `&quot;` as `"`
 # (html5ever escapes &, <, > and no-break spaces in text, nothing else). Anything else goes through nh3.
-_CLEAN_AS_IS = re.compile(r'(?:<(?:/?(?:p|h[1-6]|ul|ol|li)|ol start="\d{1,9}")>|&(?:amp|lt|gt|quot);|'
-                          r"[^<>&\x00-\x08\x0b-\x1f\x7f-\xa0\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff])*")
+_NOT_AS_IS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\xa0\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]|&(?!(?:amp|lt|gt|quot);)|"
+                        r'<(?!(?:/?(?:p|h[1-6]|ul|ol|li)|ol start="\d{1,9}")>)')
+
+
+def clean_as_is(html: str) -> bool:
+    """Every '<' opens one of those tags, and its '>' is the only one (text has &gt;): a search, no nh3."""
+    return html.count("<") == html.count(">") and _NOT_AS_IS.search(html) is None
 
 
 def markdown_html(text: str, top_level: int = 2) -> Markup:
@@ -27,7 +32,7 @@ def markdown_html(text: str, top_level: int = 2) -> Markup:
     fast = fast_markdown(text)
     html = fast if fast is not None else render_markdown_slow(text)
     html = shift_headings(html, top_level)
-    if fast is not None and _CLEAN_AS_IS.fullmatch(html):
+    if fast is not None and clean_as_is(html):
         return Markup(html.replace("&quot;", '"'))
     return Markup(nh3_clean(html))
 
