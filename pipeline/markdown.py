@@ -33,8 +33,9 @@ def _parser() -> MarkdownIt:
 
 # Text that sends a body to markdown-it: emphasis and * bullets (* _), raw HTML and autolinks (<), code (` and ~~~ fences), links and
 # reference definitions (]( and ]:), tables (|), a backslash before a space or line break, tabs, control
-# characters and Unicode spaces (markdown-it strips them where cmark keeps them).
-_NOT_PLAIN = re.compile(r"[*_<`]|~~~|\]\(|\]:|\||\\[ \n]|"
+# characters and Unicode spaces (markdown-it strips them where cmark keeps them), numeric character references
+# (markdown-it turns those of control characters and non-characters into U+FFFD, cmark-gfm does not).
+_NOT_PLAIN = re.compile(r"[*_<`]|~~~|\]\(|\]:|\||\\[ \n]|&#|"
                         r"[\t\x00-\x08\x0b-\x1f\x7f-\xa0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]")
 # Every line of a plain body: blank, an ATX heading, a list item of one level (marker, one space, text) or
 # text; none indented, none opening a quote, a rule, a setext underline or a second marker.
@@ -50,7 +51,10 @@ def _fast(text: str) -> str | None:
     """cmark-gfm's HTML for a plain body, None for a body only markdown-it may render."""
     if not text.endswith("\n") or _NOT_PLAIN.search(text) or not _PLAIN_LINES.fullmatch(text):
         return None
-    html: str = cmarkgfm.markdown_to_html(text)
+    try:
+        html: str = cmarkgfm.markdown_to_html(text)
+    except UnicodeDecodeError:  # cmark-gfm writes &#xFFFE; as bytes that are not UTF-8
+        return None
     if "<blockquote" in html or "<li>\n<hr" in html or _list_depth(html) > _MAX_DEPTH:
         return None
     return html
@@ -67,6 +71,16 @@ def _list_depth(html: str) -> int:
 def render_markdown(text: str) -> str:
     fast = _fast(text)
     return fast if fast is not None else _parser().render(text)
+
+
+def fast_markdown(text: str) -> str | None:
+    """cmark-gfm's HTML when the body is plain (what render_markdown returns then), else None."""
+    return _fast(text)
+
+
+def render_markdown_slow(text: str) -> str:
+    """render_markdown for a body fast_markdown refused."""
+    return _parser().render(text)
 
 
 def render_markdown_reference(text: str) -> str:

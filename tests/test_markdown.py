@@ -103,7 +103,7 @@ def test_generated_bodies_render_as_markdown_it_does() -> None:
     ">" * 5000 + "x\n", "[" * 20000 + "\n", "*" * 20000 + "\n", "- " * 3000 + "x\n", "`" * 5000 + "\n",
     "<" * 5000 + "\n", "|" * 5000 + "\n" + "-|" * 2000 + "\n", "\x00" * 100 + "\n", "a\rb\rc\n", "# \n" * 100,
     "&#" + "9" * 50 + ";\n", "1" * 20 + ". x\n", "  " * 2000 + "- x\n", "\n".join("  " * n + "- x" for n in range(60)) + "\n",
-    "\ud800\n".encode("utf-8", "surrogatepass").decode("utf-8", "replace"), "",
+    "&#xFFFE;\n", "&#xFFFF; &#xFDD0;\n", "&#x85;&#127;&#x9F;&#11;\n", "\ud800\n".encode("utf-8", "surrogatepass").decode("utf-8", "replace"), "",
 ])
 def test_adversarial_bodies_never_crash(body: str) -> None:
     assert render_markdown(body) == render_markdown_reference(body)
@@ -117,3 +117,21 @@ def test_adversarial_bodies_never_crash(body: str) -> None:
 def test_raw_html_escaped_and_unsafe_links_refused(body: str, fragment: str) -> None:
     html = render_markdown(body)
     assert fragment in html and "<script" not in html and "href=\"javascript" not in html
+
+
+def test_site_bodies_cleaned_as_nh3_does() -> None:
+    """The site's sanitizer skips nh3 for cmark-gfm's HTML of plain bodies: the same bytes nh3 would give."""
+    from pipeline.channels.site import sanitize
+
+    rng = random.Random(11)
+    bodies = [make_corpus.body(rng, 300, 800) for _ in range(100)] + _shipped_bodies() + _generated(3, 4000)
+    bodies += ["“引号” \"直引号\" &quot; &amp; &lt; &gt; &copy; &nbsp;x\n", "行尾  \n换行\n", "3. 三\n4. 四\n",
+               "# 一\n\n###### 六\n\n- a\n\n- b\n", "x\u00a0y\n"]
+    skipped = 0
+    for body in bodies:
+        for level in (2, 3):
+            expected = sanitize.nh3_clean(sanitize.shift_headings(render_markdown_reference(body), level))
+            assert str(sanitize.markdown_html(body, level)) == expected, repr(body)
+        html = markdown.fast_markdown(body)
+        skipped += html is not None and sanitize.clean_as_is(html)
+    assert skipped > 300  # the shortcut is exercised, not only nh3
