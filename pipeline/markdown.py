@@ -70,7 +70,7 @@ def _list_depth(html: str) -> int:
 
 def render_markdown(text: str) -> str:
     fast = _fast(text)
-    return fast if fast is not None else _parser().render(text)
+    return fast if fast is not None else render_markdown_reference(text)
 
 
 def fast_markdown(text: str) -> str | None:
@@ -78,13 +78,8 @@ def fast_markdown(text: str) -> str | None:
     return _fast(text)
 
 
-def render_markdown_slow(text: str) -> str:
-    """render_markdown for a body fast_markdown refused."""
-    return _parser().render(text)
-
-
 def render_markdown_reference(text: str) -> str:
-    """markdown-it-py's HTML, always: what render_markdown must equal."""
+    """markdown-it-py's HTML, always: what render_markdown must equal (and returns for a body fast_markdown refused)."""
     return _parser().render(text)
 
 

@@ -7,7 +7,7 @@ import re
 import nh3
 from markupsafe import Markup
 
-from pipeline.markdown import fast_markdown, render_markdown_slow
+from pipeline.markdown import fast_markdown, render_markdown_reference
 
 # Images in bodies are dropped: pictures come from the `images:` field (sized, credited, local), and a body
 # image could load from another host.
@@ -30,7 +30,7 @@ def clean_as_is(html: str) -> bool:
 def markdown_html(text: str, top_level: int = 2) -> Markup:
     """Render Markdown, shift its headings so the body's highest one becomes h<top_level>, sanitize."""
     fast = fast_markdown(text)
-    html = fast if fast is not None else render_markdown_slow(text)
+    html = fast if fast is not None else render_markdown_reference(text)
     html = shift_headings(html, top_level)
     if fast is not None and clean_as_is(html):
         return Markup(html.replace("&quot;", '"'))
