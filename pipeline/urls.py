@@ -27,3 +27,9 @@ def theme_path(theme_id: str) -> str:
 
 def county_path(county_id: str) -> str:
     return f"counties/{county_id}/"
+
+
+def tagged_url(url: str, channel: str) -> str:
+    """The page URL with the channel tag that tells which poster a visitor scanned (?from=xhs)."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}from={channel}"

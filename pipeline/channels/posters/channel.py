@@ -19,7 +19,7 @@ from PIL import Image as PILImage
 from pipeline import output
 from pipeline.articles import cover_files, month_articles, poster_subjects
 from pipeline.channels import ChannelContext
-from pipeline.channels.posters import encode, fontset, layout, qr
+from pipeline.channels.posters import encode, fontset, layout
 from pipeline.channels.posters.context import Builder, Subject
 from pipeline.channels.posters.photo import PhotoError
 from pipeline.content.model import Image
@@ -27,6 +27,7 @@ from pipeline.content.problems import Problem, UserError
 from pipeline.fingerprint import Fingerprinter, code_digest
 from pipeline.outcache import OutputCache
 from pipeline.state import cache_dir
+from pipeline.urls import tagged_url
 
 POSTER_FOLDER = "posters"
 
@@ -179,7 +180,7 @@ def plan_jobs(ctx: ChannelContext, on_job: Callable[[Job], None] = lambda job: N
         values = dict(subject.values)
         values["canvas"] = {"w": fmt.size[0], "h": fmt.size[1], "format": fmt.key}
         values["photo"] = _photo(subject.photo, fmt, ctx, path)
-        url = qr.tagged_url(ctx.config.url(page), fmt.channel) if fmt.channel else None
+        url = tagged_url(ctx.config.url(page), fmt.channel) if fmt.channel else None
         values["qr_url"] = url
         try:
             spec = layouts.build(env, fmt.template, values)

@@ -35,12 +35,6 @@ class QRImage:
     modules: int
 
 
-def tagged_url(url: str, channel: str) -> str:
-    """The page URL with the channel tag that tells which poster a visitor scanned (?from=xhs)."""
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}from={channel}"
-
-
 def make(url: str, max_size: int, dark: tuple[int, int, int], light: tuple[int, int, int]) -> QRImage:
     """The largest whole-pixel QR code (quiet zone included) that fits in max_size × max_size."""
     matrix, version = encode(url)
