@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +76,6 @@ def remember(root: Path, month: str, folder: Path, sources: Snapshot, warnings: 
               "files": sources.files}
     path = _path(root, month)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
-        os.replace(tmp, path)
+        output.replace_file(path, json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
     except OSError:
         pass  # without a record the next batch only takes the full check

@@ -10,7 +10,6 @@ made again. A stale, missing or damaged cache therefore only costs time, never c
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +72,7 @@ class OutputCache:
         if self.path is None or self.current == self.known:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(json.dumps({"format": _FORMAT, "files": dict(sorted(self.current.items()))},
-                                       ensure_ascii=False, separators=(",", ":")).encode())
-            os.replace(tmp, self.path)
+            output.replace_file(self.path, json.dumps({"format": _FORMAT, "files": dict(sorted(self.current.items()))},
+                                                      ensure_ascii=False, separators=(",", ":")).encode())
         except OSError:
             pass  # without the cache the next run makes everything again

@@ -9,11 +9,11 @@ so its problems are always reported with their line numbers.
 from __future__ import annotations
 
 import marshal
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from pipeline import output
 from pipeline.parallel import fork_map, worth_forking
 
 # Change when what is cached changes (the front-matter split, the YAML loader's constructors).
@@ -106,10 +106,6 @@ class ParseCache:
         if self.path is None or not (self.fresh or len(self.used) != len(self.stored)):
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            data = marshal.dumps((_stamp(), dict(sorted(self.used.items()))))
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, self.path)
+            output.replace_file(self.path, marshal.dumps((_stamp(), dict(sorted(self.used.items())))))
         except (OSError, ValueError):  # ValueError: a YAML value marshal cannot hold (e.g. a !!set of tuples)
             pass  # a cache that cannot be written only costs time next run

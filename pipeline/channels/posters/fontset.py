@@ -77,6 +77,7 @@ def remember_coverage(folder: Path) -> None:
     posters are all reused. The fonts are part of the package, so the package's digest names them."""
     import marshal
 
+    from pipeline import output
     from pipeline.fingerprint import code_digest
 
     cache = folder / "font-cmap.marshal"
@@ -90,10 +91,7 @@ def remember_coverage(folder: Path) -> None:
             _KNOWN[weight] = frozenset(known["cmaps"][weight])
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.tmp")
-        tmp.write_bytes(marshal.dumps({"fonts": digests, "cmaps": {w: sorted(covered(w)) for w in WEIGHTS}}))
-        tmp.replace(cache)
+        output.replace_file(cache, marshal.dumps({"fonts": digests, "cmaps": {w: sorted(covered(w)) for w in WEIGHTS}}))
     except OSError:
         pass  # read from the fonts again next time
 

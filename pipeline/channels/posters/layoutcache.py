@@ -5,13 +5,13 @@ a missing or damaged file only costs time."""
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from pipeline import output
 from pipeline.channels.posters import layout
 from pipeline.fingerprint import Fingerprinter, code_digest, folders_digest
 from pipeline.state import cache_dir
@@ -49,9 +49,7 @@ class Layouts:
         if self.current == self.known:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(pickle.dumps({"format": _FORMAT, "layouts": dict(sorted(self.current.items()))}, protocol=4))
-            os.replace(tmp, self.path)
+            output.replace_file(self.path, pickle.dumps({"format": _FORMAT, "layouts": dict(sorted(self.current.items()))},
+                                                        protocol=4))
         except OSError:
             pass

@@ -140,12 +140,9 @@ class _Cache:
         if self.path is None or (pages == self.pages and shards == self.shards):
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(json.dumps({"format": _FORMAT, "pages": dict(sorted(pages.items())),
-                                        "shards": dict(sorted(shards.items()))},
-                                       ensure_ascii=False, separators=(",", ":")).encode())
-            os.replace(tmp, self.path)
+            output.replace_file(self.path, json.dumps({"format": _FORMAT, "pages": dict(sorted(pages.items())),
+                                                       "shards": dict(sorted(shards.items()))},
+                                                      ensure_ascii=False, separators=(",", ":")).encode())
         except OSError:
             pass  # without the cache every shard is indexed again next time
 
