@@ -68,8 +68,13 @@ _escape_inner = getattr(markupsafe, "_escape_inner", None)  # markupsafe's C esc
 def _escape(value: Any) -> Any:
     """What autoescaped templates call on every `{{ ... }}`: markupsafe.escape's text, without wrapping plain
     strings in Markup (the compiled code only joins these results into the page or into a Markup)."""
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return _escape_inner(value)  # type: ignore[misc]
+    if kind is Markup:  # already safe: markupsafe.escape would copy it
+        return value
+    if kind is int:  # digits and a minus sign: nothing to escape
+        return str(value)
     return markupsafe.escape(value)
 
 
