@@ -42,8 +42,9 @@ def fork_map(func: Callable[[list[T]], list[R]], items: list[T], min_items: int)
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    # Interleaved chunks even out the cost of expensive and cheap items; several per worker keep both busy.
-    parts = count * 4
+    # Interleaved chunks even out the cost of expensive and cheap items; many small ones per worker keep every
+    # worker busy to the end (a worker left with the last big chunk would make the others wait).
+    parts = min(count * 16, len(items))
     chunks = [items[i::parts] for i in range(parts)]
     with ProcessPoolExecutor(max_workers=count, mp_context=get_context("fork")) as pool:
         done = list(pool.map(func, chunks))

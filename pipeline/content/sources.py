@@ -20,8 +20,51 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Base = yaml.SafeLoader
 
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+class _Unusual(Exception):
+    """A document the direct construction below does not handle: PyYAML's own construction does it."""
+
+
 class _Loader(_Base):  # type: ignore[misc, valid-type]
     """Safe loader that keeps dates as text, so an impossible date is a field problem, not a crash."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        # PyYAML builds every value through construct_object, generators and per-node bookkeeping, which is
+        # most of the time spent on front matter. Plain documents (text keys, lists and maps, each node used
+        # once) are built here directly, with the same results; anything else, or any error, starts over
+        # with PyYAML's construction, so values and messages are exactly PyYAML's.
+        try:
+            data = self._direct(node, set())
+        except Exception:  # noqa: BLE001 - PyYAML's own construction below raises the right error, if any
+            self.constructed_objects = {}
+            self.recursive_objects = {}
+            self.state_generators = []
+            self.deep_construct = False
+            return super().construct_document(node)
+        self.constructed_objects = {}
+        return data
+
+    def _direct(self, node: yaml.Node, seen: set[int]) -> Any:
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            return node.value if node.tag == _STR else self.construct_object(node, deep=True)
+        if id(node) in seen:  # an alias: PyYAML gives the same object twice
+            raise _Unusual
+        seen.add(id(node))
+        if kind is yaml.SequenceNode and node.tag == _SEQ:
+            return [self._direct(child, seen) for child in node.value]
+        if kind is yaml.MappingNode and node.tag == _MAP:
+            mapping = {}
+            for key_node, value_node in node.value:
+                if type(key_node) is not yaml.ScalarNode or key_node.tag != _STR:  # merge keys, odd keys
+                    raise _Unusual
+                mapping[key_node.value] = self._direct(value_node, seen)
+            return mapping
+        raise _Unusual
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))

@@ -19,6 +19,11 @@ from pipeline.state import cache_dir
 
 SITE = "site"
 _CLEANUP: set[Path] = set()  # staging folders to remove at exit if still there (a batch failed after the build)
+# Staging folders that started empty (no live site to copy): everything in them was written by put, so
+# nothing needs comparing or removing. Forked workers inherit this.
+_FRESH: set[str] = set()
+_MADE: set[str] = set()  # folders this process created or found in a fresh staging folder
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass
@@ -36,6 +41,8 @@ def open_staging(output_root: Path, spare: Path | None = None) -> Path:
     `spare` is where the previous build left the site it replaced (see swap): its folders and most of its
     links are already right, so making it match the live site costs far less than a new copy."""
     staging = output.new_staging(output_root, SITE)
+    _FRESH.discard(str(staging))  # `xnwl serve` builds again and again into the same folder name
+    _MADE.clear()
     if staging not in _CLEANUP:
         _CLEANUP.add(staging)
         atexit.register(output.discard, staging)
@@ -51,6 +58,7 @@ def open_staging(output_root: Path, spare: Path | None = None) -> Path:
     else:
         shutil.rmtree(staging)
         staging.mkdir()
+        _FRESH.add(str(staging))
     return staging
 
 
@@ -109,8 +117,41 @@ def replace_file(path: Path, data: bytes) -> None:
     output.replace_file(path, data)
 
 
+def _write_new(path: str, data: bytes) -> None:
+    """Create path (it must not exist) holding data: one open, the writes, one close."""
+    fd = os.open(path, _NEW_FILE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _make_folder(folder: str) -> None:
+    if folder in _MADE:
+        return
+    try:
+        os.mkdir(folder)
+    except FileExistsError:  # another worker made it
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+    _MADE.add(folder)
+
+
 def put(staging: Path, rel: str, data: bytes) -> bool:
     """Make staging/rel hold data, writing only when its bytes differ. True when it was written."""
+    base = str(staging)
+    if base in _FRESH:  # nothing there but what put wrote: no stat, no failed open, each folder made once
+        folder, _, _ = rel.rpartition("/")
+        if folder:
+            _make_folder(f"{base}/{folder}")
+        try:
+            _write_new(f"{base}/{rel}", data)
+            return True
+        except FileExistsError:  # written before in this build: compare as below
+            pass
     path = staging / rel
     try:
         size = path.stat().st_size
@@ -129,7 +170,9 @@ def put(staging: Path, rel: str, data: bytes) -> bool:
 
 def remove_others(staging: Path, wanted: set[str], leave: tuple[str, ...] = ()) -> list[str]:
     """Delete files not in wanted (except under `leave`) and the folders left empty. Returns what was removed."""
-    removed = []
+    removed: list[str] = []
+    if str(staging) in _FRESH:  # only put wrote here, and only wanted files
+        return removed
     for folder, dirs, names in os.walk(staging, topdown=False):
         rel_folder = os.path.relpath(folder, staging)
         prefix = "" if rel_folder == "." else rel_folder.replace(os.sep, "/") + "/"

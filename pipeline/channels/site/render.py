@@ -8,7 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
+import markupsafe
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, pass_context
 from markupsafe import Markup
 
 from pipeline.channels.site import text
@@ -27,21 +28,28 @@ def template_dirs(root: Path) -> list[Path]:
     return dirs
 
 
+@lru_cache(maxsize=4096)
+def _parts(path: str) -> tuple[tuple[str, ...], bool]:
+    """A site path's non-empty parts, and whether any is '.' or '..' (never in site paths)."""
+    parts = tuple(part for part in path.split("/") if part)
+    return parts, "." in parts or ".." in parts
+
+
 @lru_cache(maxsize=65536)
 def relative_href(page_path: str, target: str) -> str:
     """Link from the page at page_path ('' home, 'routes/x/', '404.html') to a site path."""
     if target.startswith(("http://", "https://", "#", "mailto:")):
         return target
     base = page_path if page_path.endswith("/") or page_path == "" else posixpath.dirname(page_path) + "/"
-    here = [part for part in base.split("/") if part]
-    there = [part for part in target.split("/") if part]
-    if any(part in (".", "..") for part in here + there):  # never in site paths; keep the general answer
+    here, odd_here = _parts(base)
+    there, odd_there = _parts(target)
+    if odd_here or odd_there:  # keep the general answer
         rel = posixpath.relpath(target or ".", base.strip("/") or ".")
     else:
         common = 0
         while common < len(here) and common < len(there) and here[common] == there[common]:
             common += 1
-        rel = "/".join([".."] * (len(here) - common) + there[common:]) or "."
+        rel = "/".join([".."] * (len(here) - common) + list(there[common:])) or "."
     if target.endswith("/") or target == "":
         rel = "./" if rel == "." else rel + "/"
     return rel
@@ -52,6 +60,34 @@ def json_ld(data: Any) -> Markup:
     dumped = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
     dumped = dumped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(dumped)
+
+
+_escape_inner = getattr(markupsafe, "_escape_inner", None)  # markupsafe's C escaping of a str, when present
+
+
+def _escape(value: Any) -> Any:
+    """What autoescaped templates call on every `{{ ... }}`: markupsafe.escape's text, without wrapping plain
+    strings in Markup (the compiled code only joins these results into the page or into a Markup)."""
+    kind = type(value)
+    if kind is str:
+        return _escape_inner(value)  # type: ignore[misc]
+    if kind is Markup:  # already safe: markupsafe.escape would copy it
+        return value
+    if kind is int:  # digits and a minus sign: nothing to escape
+        return str(value)
+    return markupsafe.escape(value)
+
+
+class _SiteTemplate(Template):
+    """A template whose compiled code escapes output with _escape: hundreds of thousands of calls per build."""
+
+    @classmethod
+    def from_code(cls, environment, code, globals, uptodate=None):  # type: ignore[no-untyped-def, override]
+        template = super().from_code(environment, code, globals, uptodate)
+        namespace = template.root_render_func.__globals__  # the compiled module's: its blocks and macros share it
+        if _escape_inner is not None and namespace.get("escape") is markupsafe.escape:
+            namespace["escape"] = _escape
+        return template
 
 
 def make_environment(root: Path) -> Environment:
@@ -69,7 +105,9 @@ def make_environment(root: Path) -> Environment:
             return ctx["base_path"] + target
         return relative_href(page.path, target)
 
+    env.template_class = _SiteTemplate
     env.globals["href"] = href
+    env.filters["href"] = href  # `path|href`: a filter is called directly, a function through Context.call
     env.filters["markdown"] = markdown_html
     env.filters["json_ld"] = json_ld
     env.filters["day"] = text.day_text
