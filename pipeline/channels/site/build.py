@@ -255,6 +255,8 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
     try:
         decided = _reused_here(prepared, every, cache)
         todo = [n for n in range(len(every)) if not isinstance(decided.get(n), tuple)]
+        if any(every[n].kind != "page" for n in todo):
+            import icalendar  # noqa: F401 - loaded once here, not in every worker (feeds loads it when needed)
         rendered = fork_map(_render_chunk, [(every[n], decided.get(n, _UNKNOWN)) for n in todo], PARALLEL_FROM)
     finally:
         gc.unfreeze()

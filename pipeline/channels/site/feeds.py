@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pipeline import urls
@@ -16,6 +17,9 @@ from pipeline.channels.site.text import event_when
 from pipeline.channels.site.views import EventView, SiteData
 from pipeline.config import Config
 from pipeline.plan import Month
+
+if TYPE_CHECKING:  # loaded only when a calendar file is made: most rebuilds reuse them all
+    import icalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TZID = "Asia/Shanghai"
@@ -96,101 +100,82 @@ def _first_paragraph(markdown: str) -> str:
 
 
 # ---- iCalendar ------------------------------------------------------------------------------------------
-# Written as text, line by line, exactly as the icalendar library writes the same calendar (RFC 5545: properties
-# in its canonical order, TEXT escaping, lines folded at 75 octets): building its objects cost more than the
-# rest of an event's page. tests/test_site_fastpaths.py compares every event with icalendar's own output.
 
-_PRODID = "-//xnwl//咸宁文旅//ZH"
-# China has kept UTC+8 without daylight saving since 1992: one STANDARD rule says it all.
-_TIMEZONE = ("BEGIN:VTIMEZONE", f"TZID:{TZID}", "BEGIN:STANDARD", "DTSTART:19920101T000000", "TZNAME:CST",
-             "TZOFFSETFROM:+0800", "TZOFFSETTO:+0800", "END:STANDARD", "END:VTIMEZONE")
+def _timezone() -> icalendar.Timezone:
+    """China has kept UTC+8 without daylight saving since 1992: one STANDARD rule says it all."""
+    import icalendar
 
-
-def _text(value: str) -> str:
-    """An iCalendar TEXT value (as icalendar escapes it, `\\N` included)."""
-    return (value.replace("\\N", "\n").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
-
-
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets continue on the next line after CRLF and a space, never inside a character."""
-    if line.isascii():
-        return "\r\n ".join(line[i:i + 74] for i in range(0, len(line), 74)) if len(line) > 74 else line
-    if len(line.encode()) < 75:
-        return line
-    parts: list[str] = []
-    count = 0
-    for char in line:
-        size = len(char.encode())
-        count += size
-        if count >= 75:
-            parts.append("\r\n ")
-            count = size
-        parts.append(char)
-    return "".join(parts)
+    tz = icalendar.Timezone()
+    tz.add("tzid", TZID)
+    standard = icalendar.TimezoneStandard()
+    standard.add("dtstart", datetime(1992, 1, 1))
+    standard.add("tzoffsetfrom", timedelta(hours=8))
+    standard.add("tzoffsetto", timedelta(hours=8))
+    standard.add("tzname", "CST")
+    tz.add_component(standard)
+    return tz
 
 
-def _stamp(day: date) -> str:
-    return f"{day.year:04}{day.month:02}{day.day:02}"
+def _calendar(config: Config, name: str) -> icalendar.Calendar:
+    import icalendar
 
-
-def _when(name: str, day: date, at: time | None) -> str:
-    """DTSTART/DTEND: a whole day (VALUE=DATE), or a time of day in Asia/Shanghai."""
-    if at is None:
-        return f"{name};VALUE=DATE:{_stamp(day)}"
-    return f"{name};TZID={TZID}:{_stamp(day)}T{at.hour:02}{at.minute:02}{at.second:02}"
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//xnwl//咸宁文旅//ZH")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", TZID)
+    return cal
 
 
 def uid(config: Config, event_id: str) -> str:
     return f"{event_id}@{urlsplit(config.base_url).hostname}"
 
 
-def _vevent(site: SiteData, view: EventView) -> list[str]:
+def _vevent(site: SiteData, view: EventView) -> icalendar.Event:
+    import icalendar
+
     e = view.event
     config = site.config
-    if e.start_time is None:
-        start = _when("DTSTART", e.start_date, None)
-        end = _when("DTEND", e.end_date + timedelta(days=1), None)  # DATE end is exclusive
-    else:
-        start = _when("DTSTART", e.start_date, e.start_time)
-        if e.end_time is not None:
-            end = _when("DTEND", e.end_date, e.end_time)
-        else:  # no closing time given: until the end of the last day
-            end = _when("DTEND", e.end_date + timedelta(days=1), time(0, 0))
+    item = icalendar.Event()
+    item.add("uid", uid(config, e.id))
     # DTSTAMP must not come from the clock: the verified date, else the batch month (when this copy was published)
     stamp = e.verified or site.month.first_day
-    url = config.url(view.path)
-    return ["BEGIN:VEVENT",
-            "SUMMARY:" + _text(e.title + (TENTATIVE_MARK if e.tentative else "")),
-            start,
-            end,
-            f"DTSTAMP:{_stamp(stamp)}T000000Z",
-            "UID:" + _text(uid(config, e.id)),
-            "DESCRIPTION:" + _text(f"{e.summary}\n日期来源：{e.source_ref}\n详情：{url}"),
-            "LOCATION:" + _text(f"咸宁市{view.county.name} {e.venue}"),
-            "STATUS:" + ("TENTATIVE" if e.tentative else "CONFIRMED"),
-            "TRANSP:TRANSPARENT",
-            "URL:" + url,
-            "END:VEVENT"]
-
-
-def _calendar(name: str, timezone: bool, events: list[list[str]]) -> bytes:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:" + _text(_PRODID), "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             "X-WR-CALNAME:" + _text(name), f"X-WR-TIMEZONE:{TZID}"]
-    if timezone:
-        lines += _TIMEZONE
-    for event in events:
-        lines += event
-    lines.append("END:VCALENDAR")
-    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
+    item.add("dtstamp", datetime.combine(stamp, time(0, 0), ZoneInfo("UTC")))
+    if e.start_time is None:
+        item.add("dtstart", e.start_date)
+        item.add("dtend", e.end_date + timedelta(days=1))  # DATE end is exclusive
+    else:
+        item.add("dtstart", datetime.combine(e.start_date, e.start_time, SHANGHAI))
+        if e.end_time is not None:
+            end = datetime.combine(e.end_date, e.end_time, SHANGHAI)
+        else:  # no closing time given: until the end of the last day
+            end = datetime.combine(e.end_date + timedelta(days=1), time(0, 0), SHANGHAI)
+        item.add("dtend", end)
+    item.add("summary", e.title + (TENTATIVE_MARK if e.tentative else ""))
+    item.add("location", f"咸宁市{view.county.name} {e.venue}")
+    item.add("description", f"{e.summary}\n日期来源：{e.source_ref}\n详情：{config.url(view.path)}")
+    item.add("url", config.url(view.path))
+    item.add("status", "TENTATIVE" if e.tentative else "CONFIRMED")
+    item.add("transp", "TRANSPARENT")
+    return item
 
 
 def events_calendar(site: SiteData) -> bytes:
-    return _calendar(f"{site.config.brand_short_name}活动", True, [_vevent(site, view) for view in site.events.values()])
+    cal = _calendar(site.config, f"{site.config.brand_short_name}活动")
+    cal.add_component(_timezone())
+    for view in site.events.values():
+        cal.add_component(_vevent(site, view))
+    return cal.to_ical()
 
 
 def event_calendar(site: SiteData, view: EventView) -> bytes:
-    return _calendar(view.event.title, view.event.start_time is not None, [_vevent(site, view)])
+    cal = _calendar(site.config, view.event.title)
+    if view.event.start_time is not None:
+        cal.add_component(_timezone())
+    cal.add_component(_vevent(site, view))
+    return cal.to_ical()
 
 
 # ---- sitemap and robots ---------------------------------------------------------------------------------
