@@ -46,11 +46,12 @@ class BatchResult:
     unchanged: int = 0
 
 
-def validated_content(root: Path) -> tuple[Content, list[Problem]]:
-    """Load and validate; raise UserError listing every problem if anything is wrong."""
+def validated_content(root: Path, known: dict[str, str] | None = None) -> tuple[Content, list[Problem]]:
+    """Load and validate; raise UserError listing every problem if anything is wrong. `known`: sha256 of input
+    files by path, just taken (see pipeline.content.load.load_content)."""
     from pipeline.content.load import load_content  # YAML and the validators: not needed when up to date
 
-    content, problems = load_content(root, cache_dir(root))
+    content, problems = load_content(root, cache_dir(root), known)
     if problems.errors:
         raise UserError(f"内容校验发现 {len(problems.errors)} 处错误，请逐条修改后重试（output/ 未改动）。",
                         problems.sorted())
@@ -128,7 +129,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
             return BatchResult(month, folder, files, known, repairs, up_to_date=True, unchanged=files)
 
     reporter.start(STAGE_VALIDATE)
-    content, content_warnings = validated_content(config.root)
+    content, content_warnings = validated_content(config.root, sources.digests)
     inputs = input_hashes(config, content)
     previous = read_manifest(folder)
     reporter.finish(STAGE_VALIDATE)
