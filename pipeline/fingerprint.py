@@ -63,6 +63,21 @@ def _field_names(kind: type) -> tuple[str, ...] | None:
     return names
 
 
+_KNOWN: dict[int, tuple[Any, str]] = {}  # id -> (object, kept alive; digest): see known_digest
+
+
+def known_digest(value: Any, digest: str) -> None:
+    """Describe this object by `digest` wherever it appears: for an object that is a pure function of bytes
+    whose digest is known (a content item built from its file, see pipeline.content.built), so that it is not
+    walked again. The digest must change whenever anything the object holds could."""
+    _KNOWN[id(value)] = (value, digest)
+
+
+def forget_known() -> None:
+    """Drop every known_digest (a new content load replaces the objects; the old ones need not stay alive)."""
+    _KNOWN.clear()
+
+
 class _Unstable(Exception):
     """A value whose description would not be the same in another run (shown by its address)."""
 
@@ -89,6 +104,9 @@ class _Describer(pickle.Pickler):
         kind = type(obj)
         names = _field_names(kind)
         if names is not None:
+            known = _KNOWN.get(id(obj))
+            if known is not None:
+                return (_described, ("known", known[1]))
             if self.memoise:
                 return (_described, (self.fingerprinter.digest_of(obj, names),))
             return (_described, (f"{kind.__module__}.{kind.__qualname__}", tuple([getattr(obj, n) for n in names])))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copyreg
 import dataclasses
+import hashlib
 import io
 import marshal
 import pickle
@@ -22,6 +23,7 @@ from typing import Any
 from pipeline import output
 from pipeline.content import model
 from pipeline.content.problems import Problem
+from pipeline.fingerprint import forget_known, known_digest
 
 CACHE_NAME = "built.pickle"
 _FORMAT = "built-v2"
@@ -61,11 +63,18 @@ def key(kind: str, rel: str, digest: str) -> str:
     return f"{kind}\0{rel}\0{digest}"
 
 
+def _describe_by(item: Any, data: bytes) -> None:
+    # The pickled entry holds every field of the object (see _DISPATCH): its digest describes the object for
+    # the site's fingerprints, so that pages do not walk every route again.
+    known_digest(item, hashlib.sha256(b"built\0" + data).hexdigest())
+
+
 class BuiltCache:
     """What earlier runs built, and what this run used or built (only that is kept for the next run)."""
 
     def __init__(self, folder: Path | None) -> None:
         self.path = folder / CACHE_NAME if folder is not None else None
+        forget_known()
         self.stored: dict[str, bytes] = self._read()  # each entry pickled on its own: only new ones are pickled
         self.used: dict[str, bytes] = {}
         self.fresh = False
@@ -91,13 +100,15 @@ class BuiltCache:
         except Exception:
             return None
         self.used[name] = data
+        _describe_by(entry[0], data)
         return entry  # type: ignore[no-any-return]
 
     def put(self, name: str, item: Any, warnings: tuple[Problem, ...]) -> None:
         try:
-            self.used[name] = _dumps((item, warnings))
+            data = self.used[name] = _dumps((item, warnings))
         except (pickle.PicklingError, TypeError, AttributeError):
             return  # not kept: built again next time
+        _describe_by(item, data)
         self.fresh = True
 
     def save(self) -> None:
