@@ -145,6 +145,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
     reporter.start(STAGE_PLAN)
     plan = make_plan(content, month, config.featured_per_month)
     staging = output.new_staging(out_root, str(month))
+    context: ChannelContext | None = None
     try:
         output.write_bytes(staging / "plan.json", output.json_bytes(plan.to_json()))
         reporter.finish(STAGE_PLAN)
@@ -162,6 +163,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
                 continue
             reporter.finish(channel.name)
             _hold_for_tests(f"channel-{index}")
+        failures += _settle(context, failed=bool(failures))
         if failures:
             raise combined_error(failures)
         reporter.start(STAGE_MANIFEST)
@@ -178,6 +180,8 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
         unfinished.unlink()
         reporter.finish(STAGE_SWAP)
     except BaseException:
+        if context is not None:
+            _settle(context, failed=True)
         output.discard(staging)
         raise
     files = sum(1 for p in folder.rglob("*") if p.is_file())
@@ -186,6 +190,18 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
     result = BatchResult(month, folder, files, notes, repairs)
     _compare(result, previous, manifest)
     return result
+
+
+def _settle(context: ChannelContext, failed: bool) -> list[UserError]:
+    """Wait for the work the channels left running (or, when the batch failed, stop it); its failures."""
+    errors = []
+    while context.waiting:
+        finish = context.waiting.pop(0)
+        try:
+            finish(failed=failed)
+        except UserError as error:
+            errors.append(error)
+    return errors
 
 
 def _unfinished_marker(out_root: Path, month: Month) -> Path:

@@ -39,6 +39,7 @@ from pipeline.content.sources import (
     split_front_matter,
 )
 
+PARSE_CACHE_FROM = 32  # files whose objects must be built: from this many on, their front matter is looked up
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _GUIDE_NAME = re.compile(r"^(?:(\d{4})-)?(\d{2})$")
 
@@ -81,9 +82,12 @@ class _Loader:
             self.inputs[relative(self.root, path)] = ""
         return source
 
-    def prefetch(self, paths: list[tuple[str, Path]]) -> None:
-        """Read these files (kind, path) now and parse, on every core, the front matter the caches do not hold."""
+    def prefetch(self, paths: list[tuple[str, Path]], cache_dir: Path | None) -> None:
+        """Read these files (kind, path) now and parse, on every core, the front matter the caches do not hold.
+        The parse cache is read only when many objects must be built (after a change of the code, or the first
+        time): a few files are parsed faster than the cache of every file is read and written."""
         sources = [self.text(path) for kind, path in paths if self.cached(kind, path) is None]
+        self.cache = ParseCache(cache_dir if len(sources) >= PARSE_CACHE_FROM or not self.built.stored else None)
         self.cache.prefetch({s.sha256: s.text for s in sources if s is not None})
 
     def cached(self, kind: str, path: Path, rel: str | None = None) -> str | None:
@@ -398,16 +402,15 @@ def load_content(root: Path, cache_dir: Path | None = None,
 
 
 def _load(root: Path, cache_dir: Path | None, known: dict[str, str] | None) -> tuple[Content, ProblemList]:
-    cache = ParseCache(cache_dir)
     built = BuiltCache(cache_dir)
-    loader = _Loader(root, cache, built, known)
+    loader = _Loader(root, ParseCache(None), built, known)
     themes = loader.taxonomy("themes.yaml", THEME_IDS, "主题", Theme)
     counties = loader.taxonomy("counties.yaml", COUNTY_IDS, "县市区", County)
     route_files = loader.markdown_files("routes")
     event_files = loader.markdown_files("content/events")
     guide_files = loader.markdown_files("content/weekend")
     loader.prefetch([("route", p) for p in route_files] + [("event", p) for p in event_files]
-                    + [("guide", p) for p in guide_files if _guide_month(p) is not None])
+                    + [("guide", p) for p in guide_files if _guide_month(p) is not None], cache_dir)
     routes = loader.check_unique([r for p in route_files if (r := loader.build("route", p, loader.route)) is not None],
                                  "线路")
     events = loader.check_unique([e for p in event_files if (e := loader.build("event", p, loader.event)) is not None],
@@ -415,7 +418,7 @@ def _load(root: Path, cache_dir: Path | None, known: dict[str, str] | None) -> t
     guides = {g.key: g for p in guide_files
               if (g := loader.build("guide", p, loader.guide) if _guide_month(p) else loader.guide(p)) is not None}
     loader.check_references(events, guides)
-    cache.save()
+    loader.cache.save()
     built.save()
     inputs = tuple(InputFile(path, digest) for path, digest in sorted(loader.inputs.items()))
     content = Content(root, themes, counties, dict(sorted(routes.items())), dict(sorted(events.items())),
