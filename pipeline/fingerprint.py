@@ -95,6 +95,9 @@ class _Describer(pickle.Pickler):
     def __init__(self, fingerprinter: Fingerprinter, memoise: bool) -> None:
         self.buffer = io.BytesIO()
         super().__init__(self.buffer, protocol=5)
+        # No memo: a value shown twice is written twice, so the bytes depend on the values alone, not on which
+        # equal values happen to be one object (a route loaded from the cache shares its strings differently).
+        self.fast = True
         self.fingerprinter = fingerprinter
         self.memoise = memoise
 
