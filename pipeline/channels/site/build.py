@@ -169,12 +169,15 @@ def jobs(prepared: Prepared) -> list[Job]:
     return found
 
 
+_PAGE_FIELDS = tuple(f.name for f in fields(Page))
+
+
 def _key(prepared: Prepared, job: Job) -> str | None:
     """Fingerprint of everything the job's file is made from (besides the shared context)."""
     fp = prepared.fingerprints
     if job.kind == "page":
         page = prepared.pages[job.index]
-        return fp.of("page", *(getattr(page, f.name) for f in fields(page)))
+        return fp.of("page", *[getattr(page, name) for name in _PAGE_FIELDS])
     if job.kind == "ics":
         return fp.of("ics", prepared.site.month, prepared.events[job.index])
     return fp.of("events-ics", prepared.site.month, prepared.events)
