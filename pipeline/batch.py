@@ -46,11 +46,12 @@ class BatchResult:
     unchanged: int = 0
 
 
-def validated_content(root: Path) -> tuple[Content, list[Problem]]:
-    """Load and validate; raise UserError listing every problem if anything is wrong."""
+def validated_content(root: Path, known: dict[str, str] | None = None) -> tuple[Content, list[Problem]]:
+    """Load and validate; raise UserError listing every problem if anything is wrong. `known`: sha256 of input
+    files by path, just taken (see pipeline.content.load.load_content)."""
     from pipeline.content.load import load_content  # YAML and the validators: not needed when up to date
 
-    content, problems = load_content(root, cache_dir(root))
+    content, problems = load_content(root, cache_dir(root), known)
     if problems.errors:
         raise UserError(f"内容校验发现 {len(problems.errors)} 处错误，请逐条修改后重试（output/ 未改动）。",
                         problems.sorted())
@@ -128,7 +129,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
             return BatchResult(month, folder, files, known, repairs, up_to_date=True, unchanged=files)
 
     reporter.start(STAGE_VALIDATE)
-    content, content_warnings = validated_content(config.root)
+    content, content_warnings = validated_content(config.root, sources.digests)
     inputs = input_hashes(config, content)
     previous = read_manifest(folder)
     reporter.finish(STAGE_VALIDATE)
@@ -144,6 +145,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
     reporter.start(STAGE_PLAN)
     plan = make_plan(content, month, config.featured_per_month)
     staging = output.new_staging(out_root, str(month))
+    context: ChannelContext | None = None
     try:
         output.write_bytes(staging / "plan.json", output.json_bytes(plan.to_json()))
         reporter.finish(STAGE_PLAN)
@@ -161,6 +163,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
                 continue
             reporter.finish(channel.name)
             _hold_for_tests(f"channel-{index}")
+        failures += _settle(context, failed=bool(failures))
         if failures:
             raise combined_error(failures)
         reporter.start(STAGE_MANIFEST)
@@ -177,6 +180,8 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
         unfinished.unlink()
         reporter.finish(STAGE_SWAP)
     except BaseException:
+        if context is not None:
+            _settle(context, failed=True)
         output.discard(staging)
         raise
     files = sum(1 for p in folder.rglob("*") if p.is_file())
@@ -185,6 +190,18 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
     result = BatchResult(month, folder, files, notes, repairs)
     _compare(result, previous, manifest)
     return result
+
+
+def _settle(context: ChannelContext, failed: bool) -> list[UserError]:
+    """Wait for the work the channels left running (or, when the batch failed, stop it); its failures."""
+    errors = []
+    while context.waiting:
+        finish = context.waiting.pop(0)
+        try:
+            finish(failed=failed)
+        except UserError as error:
+            errors.append(error)
+    return errors
 
 
 def _unfinished_marker(out_root: Path, month: Month) -> Path:

@@ -2,15 +2,18 @@
 
 A rendered output may be reused only when everything that produced it is the same: the code (every module
 of the package and the versions of the libraries that render), the templates, and the values passed in.
-Values are fingerprinted through their repr, which for the frozen dataclasses of the model and the views
-names every field; a value whose repr does not describe it (an object shown by its address) makes the
-fingerprint None, and None means "render it".
+Values are fingerprinted through a serialisation that describes them completely: plain values and containers
+as pickle writes them, every field of a dataclass (memoised per instance), anything else by its type and repr;
+a value whose repr does not describe it (an object shown by its address) makes the fingerprint None, and
+None means "render it".
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
+import pickle
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -49,42 +52,103 @@ def folders_digest(folders: list[Path]) -> str:
     return digest.hexdigest()
 
 
-_PLAIN = {str, int, float, bool, type(None)}
-_UNSTABLE = "\0unstable"  # repr never yields a NUL character, so this cannot come from a value
+_FIELDS: dict[type, tuple[str, ...] | None] = {}  # dataclass -> its fields' names; None: not a dataclass
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    names = _FIELDS.get(kind, ())
+    if names == ():
+        names = _FIELDS[kind] = (tuple(f.name for f in dataclasses.fields(kind))
+                                 if dataclasses.is_dataclass(kind) and isinstance(kind, type) else None)
+    return names
+
+
+_KNOWN: dict[int, tuple[Any, str]] = {}  # id -> (object, kept alive; digest): see known_digest
+
+
+def known_digest(value: Any, digest: str) -> None:
+    """Describe this object by `digest` wherever it appears: for an object that is a pure function of bytes
+    whose digest is known (a content item built from its file, see pipeline.content.built), so that it is not
+    walked again. The digest must change whenever anything the object holds could."""
+    _KNOWN[id(value)] = (value, digest)
+
+
+def forget_known() -> None:
+    """Drop every known_digest (a new content load replaces the objects; the old ones need not stay alive)."""
+    _KNOWN.clear()
+
+
+class _Unstable(Exception):
+    """A value whose description would not be the same in another run (shown by its address)."""
+
+
+def _described(*parts: str) -> None:
+    """Stands in a description for a value described by text (never called: descriptions are only hashed)."""
+
+
+class _Describer(pickle.Pickler):
+    """Writes values as pickle does (plain values, lists, tuples, dicts, sets: in C, exactly), a dataclass
+    instance as its class and its fields' values, and anything else as its type and repr. The dataclass
+    instances a page's values hold directly are written as the digest of their description, memoised, so a
+    route shown on many pages is described once; those inside them are written out in that description."""
+
+    def __init__(self, fingerprinter: Fingerprinter, memoise: bool) -> None:
+        self.buffer = io.BytesIO()
+        super().__init__(self.buffer, protocol=5)
+        # No memo: a value shown twice is written twice, so the bytes depend on the values alone, not on which
+        # equal values happen to be one object (a route loaded from the cache shares its strings differently).
+        self.fast = True
+        self.fingerprinter = fingerprinter
+        self.memoise = memoise
+
+    def reducer_override(self, obj: Any) -> Any:
+        if obj is _described:
+            return NotImplemented  # written by name
+        kind = type(obj)
+        names = _field_names(kind)
+        if names is not None:
+            known = _KNOWN.get(id(obj))
+            if known is not None:
+                return (_described, ("known", known[1]))
+            if self.memoise:
+                return (_described, (self.fingerprinter.digest_of(obj, names),))
+            return (_described, (f"{kind.__module__}.{kind.__qualname__}", tuple([getattr(obj, n) for n in names])))
+        text = repr(obj)
+        if " at 0x" in text:
+            raise _Unstable(text)
+        return (_described, (f"{kind.__module__}.{kind.__qualname__}", text))
 
 
 class Fingerprinter:
-    """sha256 of values, each dataclass instance described once per build however many pages show it."""
+    """sha256 of values, each dataclass instance described once per build however many pages show it.
+
+    A dataclass instance is described by its class and all its fields (those its repr shows and any left out),
+    a nested instance by the digest of its own description; any other object by its type and repr."""
 
     def __init__(self, *context: Any, enabled: bool = True) -> None:
-        self._memo: dict[int, tuple[Any, str]] = {}  # id -> (the object, kept alive so its id stays unique; repr)
+        self._memo: dict[int, tuple[Any, str]] = {}  # id -> (the object, kept alive so its id stays unique; digest)
         self.context = "\n".join(context)
         self.enabled = enabled  # off: every fingerprint is None, so nothing is reused or remembered
 
-    def _describe(self, value: Any) -> str:
-        kind = type(value)
-        if kind in _PLAIN:
-            return repr(value)
-        if kind is list:
-            return "[" + ",".join([self._describe(v) for v in value]) + "]"
-        if kind is tuple:
-            return "(" + ",".join([self._describe(v) for v in value]) + ")"
-        if kind is dict:
-            return "{" + ",".join([f"{k!r}:{self._describe(v)}" for k, v in value.items()]) + "}"
-        if dataclasses.is_dataclass(kind):
-            known = self._memo.get(id(value))
-            if known is None:
-                text = repr(value)
-                known = self._memo[id(value)] = (value, hashlib.sha256(text.encode()).hexdigest()
-                                                 if " at 0x" not in text else "")
-            return f"{kind.__qualname__}#{known[1]}" if known[1] else _UNSTABLE
-        text = repr(value)
-        return _UNSTABLE if " at 0x" in text else text
+    def _pickled(self, values: Any, memoise: bool = True) -> bytes:
+        describer = _Describer(self, memoise)
+        describer.dump(values)
+        return describer.buffer.getvalue()
+
+    def digest_of(self, value: Any, names: tuple[str, ...]) -> str:
+        known = self._memo.get(id(value))
+        if known is None:
+            kind = type(value)
+            data = self._pickled(tuple([getattr(value, name) for name in names]), memoise=False)
+            digest = hashlib.sha256(f"{kind.__module__}.{kind.__qualname__}\0".encode() + data).hexdigest()
+            known = self._memo[id(value)] = (value, digest)
+        return known[1]
 
     def of(self, *values: Any) -> str | None:
         if not self.enabled:
             return None
-        text = "\n".join(self._describe(v) for v in values)
-        if _UNSTABLE in text:
+        try:
+            data = self._pickled(values)
+        except (_Unstable, pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
             return None
-        return hashlib.sha256((self.context + "\n" + text).encode()).hexdigest()
+        return hashlib.sha256(self.context.encode() + b"\n" + data).hexdigest()

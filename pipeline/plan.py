@@ -187,10 +187,6 @@ def _rest_periods(month: Month) -> tuple[RestPeriod, ...]:
     return tuple(periods)
 
 
-def _candidates(content: Content, month_of_year: int) -> tuple[str, ...]:
-    return tuple(r.id for r in content.routes.values() if month_of_year in r.best_months)
-
-
 # Rotation starts here; months before it are planned without the "not two months running" rule.
 _ROTATION_EPOCH = Month(2024, 1)
 
@@ -200,8 +196,25 @@ def featured_route_ids(content: Content, month: Month, count: int) -> tuple[str,
 
     Walks month by month from a fixed epoch so the result depends only on content and month.
     """
-    pools = {m: _candidates(content, m) for m in range(1, 13)}
-    return _rotate(tuple(pools[m] for m in range(1, 13)), month.index, count)
+    return _rotate(_month_pools(content), month.index, count)
+
+
+_POOLS: list[tuple[Content, tuple[tuple[str, ...], ...]]] = []  # for the latest content object only
+
+
+def _month_pools(content: Content) -> tuple[tuple[str, ...], ...]:
+    """For months 1–12, the ids of the routes in season (best_months), in content order: one pass over the
+    routes, once per content object."""
+    if _POOLS and _POOLS[0][0] is content:
+        return _POOLS[0][1]
+    pools: dict[int, list[str]] = {m: [] for m in range(1, 13)}
+    for route in content.routes.values():
+        for m in set(route.best_months):
+            if m in pools:
+                pools[m].append(route.id)
+    found = tuple(tuple(pools[m]) for m in range(1, 13))
+    _POOLS[:] = [(content, found)]
+    return found
 
 
 @lru_cache(maxsize=64)
@@ -214,7 +227,16 @@ def _rotate(pools: tuple[tuple[str, ...], ...], target: int, count: int) -> tupl
             chosen = ()
         else:
             offset = (index * count) % len(pool)
-            ordered = pool[offset:] + pool[:offset]
-            chosen = tuple([rid for rid in ordered if rid not in previous][:count])
+            # the first `count` of pool[offset:] + pool[:offset] not chosen last month (without copying the pool)
+            picked: list[str] = []
+            for n in range(len(pool) if count > 0 else 0):
+                rid = pool[(offset + n) % len(pool)]
+                if rid not in previous:
+                    picked.append(rid)
+                    if len(picked) == count:
+                        break
+            if count <= 0:  # what slicing the rotated pool gives (never configured so, but kept exact)
+                picked = [rid for rid in pool[offset:] + pool[:offset] if rid not in previous][:count]
+            chosen = tuple(picked)
         previous = chosen
     return chosen

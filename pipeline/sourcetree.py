@@ -28,6 +28,7 @@ Stat = tuple[int, int, int]  # size, ctime_ns, inode
 class Snapshot:
     digest: str
     files: dict[str, tuple[Stat, str]] = field(default_factory=dict)  # rel -> (stat, sha256), reusable ones only
+    digests: dict[str, str] = field(default_factory=dict)  # rel -> sha256 of every regular file that could be read
 
 
 def _walk(root: Path) -> list[tuple[str, os.stat_result | str]]:
@@ -62,6 +63,7 @@ def snapshot(root: Path, previous: dict[str, tuple[Stat, str]] | None = None) ->
     now = time.time_ns()
     total = hashlib.sha256()
     reusable: dict[str, tuple[Stat, str]] = {}
+    digests: dict[str, str] = {}
     for rel, info in _walk(root):
         if isinstance(info, str):
             total.update(f"{rel}\0{info}\n".encode())
@@ -77,5 +79,7 @@ def snapshot(root: Path, previous: dict[str, tuple[Stat, str]] | None = None) ->
                 digest = "unreadable"
         if now - info.st_ctime_ns > _RACY_NS:
             reusable[rel] = (stat, digest)
+        if digest != "unreadable":
+            digests[rel] = digest
         total.update(f"{rel}\0{digest}\n".encode())
-    return Snapshot(total.hexdigest(), reusable)
+    return Snapshot(total.hexdigest(), reusable, digests)

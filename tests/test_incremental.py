@@ -23,10 +23,15 @@ MONTH = "2027-04"
 FORKED = {"XNWL_PARALLEL_FROM": "1", "XNWL_WORKERS": "2", "XNWL_SEARCH_SHARD_PAGES": "4"}
 
 
-def batch(root: Path) -> None:
+def batch(root: Path) -> str:
     run = xnwl("batch", "--month", MONTH, root=root, env=FORKED)
     assert run.code == 0, run.text
     assert "已写入" in run.out, run.text
+    return run.text
+
+
+def _notes(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "提醒" in line]
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +78,33 @@ def replace_image(root: Path) -> None:
     Image.new("RGB", (64, 48), (200, 80, 40)).save(root / "content" / "images" / "sample.png")
 
 
+def retitle_route(root: Path) -> None:
+    """Shown beyond its own page: theme and county lists, neighbours' prev/next links, picks, feeds, articles."""
+    route = root / "routes" / "chibi-sanguo.md"
+    text = route.read_text(encoding="utf-8")
+    title = re.search(r"^title: (.+)$", text, re.M)[1]
+    route.write_text(text.replace(f"title: {title}", f"title: {title}（新版）", 1), encoding="utf-8")
+
+
+def edit_config(root: Path) -> None:
+    config = root / "xnwl.toml"
+    text = config.read_text(encoding="utf-8")
+    assert 'title = "咸宁文旅·周末好去处"' in text
+    config.write_text(text.replace('title = "咸宁文旅·周末好去处"', 'title = "咸宁文旅·周末去哪儿"'), encoding="utf-8")
+
+
+def edit_guide_picks(root: Path) -> None:
+    """Down to three picks: the guide's pages, home and articles change, and the file now has a warning."""
+    guide = root / "content" / "weekend" / "04.md"
+    text = guide.read_text(encoding="utf-8")
+    guide.write_text(re.sub(r"  - route: tongshan-cool\n    reason: .+\n", "", text), encoding="utf-8")
+
+
 CHANGES: dict[str, Callable[[Path], None]] = {
     "route-edited": edit_route, "event-added": add_event, "template-edited": edit_template,
     "poster-template-edited": edit_poster_template,
     "file-deleted": delete_file, "image-replaced": replace_image,
+    "route-retitled": retitle_route, "config-edited": edit_config, "guide-picks-edited": edit_guide_picks,
 }
 
 
@@ -94,17 +122,31 @@ def test_incremental_batch_equals_a_clean_batch(built: Path, tmp_path: Path, cha
     root = warmed(built, tmp_path)  # the same path for both builds: outputs may name files by absolute path
     CHANGES[change](root)
 
-    batch(root)
+    incremental_run = batch(root)
     incremental = snapshot(root / "output")
 
     shutil.rmtree(root / "output")
     shutil.rmtree(root / "state")
-    batch(root)
+    clean_run = batch(root)
     clean = snapshot(root / "output")
+
+    assert _notes(incremental_run) == _notes(clean_run)  # the same warnings, from cached objects or not
 
     assert sorted(incremental) == sorted(clean)
     differing = [rel for rel in clean if incremental[rel] != clean[rel]]
     assert differing == [], f"after {change}, these differ from a clean batch: {differing}"
+
+
+def test_a_batch_after_a_clean_one_renders_nothing_again(tmp_path: Path) -> None:
+    """The first batch builds content objects from the files, the next takes them from the cache: the pages'
+    fingerprints must not depend on which (they would all be rendered again)."""
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    batch(root)
+    run = xnwl("site", "build", "--month", MONTH, "--no-search", root=root, env=FORKED)
+    assert run.code == 0, run.text
+    pages = int(re.search(r"（(\d+) 个页面", run.out)[1])
+    assert "改写 0 个文件" in run.out and int(re.search(r"其中 (\d+) 个输入未变", run.out)[1]) >= pages, run.out
 
 
 def test_unchanged_pages_are_not_rendered_again(built: Path, tmp_path: Path) -> None:
@@ -201,3 +243,64 @@ def test_parse_cache_gives_the_same_content_and_reports_yaml_errors_every_time(t
         _, problems = load_content(root, cache)
         errors = [p for p in problems.errors if p.file == "routes/tongshan-cool.md"]
         assert errors and errors[0].line is not None and "YAML" in errors[0].expected
+
+
+def test_built_objects_give_the_same_content_and_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Objects taken from state/cache/built.pickle: the same content, the same warnings in the same order, and the
+    checks across files (duplicate ids, references) still made on every object."""
+    from pipeline.content import load
+
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    guide = root / "content" / "weekend" / "04.md"
+    guide.write_text(re.sub(r"  - route: tongshan-cool\n    reason: .+\n", "", guide.read_text(encoding="utf-8")),
+                     encoding="utf-8")  # a warning
+    twin = root / "routes" / "zz-twin.md"
+    twin.write_text((root / "routes" / "tongshan-cool.md").read_text(encoding="utf-8"), encoding="utf-8")  # same id
+    event = root / "content" / "events" / "2027-04-azalea.md"
+    event.write_text(event.read_text(encoding="utf-8").replace("routes: [", "routes: [no-such-route, ", 1),
+                     encoding="utf-8")
+    cache = tmp_path / "cache"
+    plain, plain_problems = load_content(root)
+    cold, cold_problems = load_content(root, cache)
+    assert (cache / "built.pickle").is_file()
+
+    built_again: list[str] = []
+    for kind in ("route", "event", "guide"):
+        make = getattr(load._Loader, kind)
+        monkeypatch.setattr(load._Loader, kind, lambda self, path, make=make: built_again.append(path.name) or make(self, path))
+    warm, warm_problems = load_content(root, cache)
+    # every valid file came from the cache (the event with a bad reference is valid on its own, so it did too),
+    # except a route with images: those are checked and hashed every time
+    with_images = sorted(Path(r.source).name for r in plain.routes.values() if r.images)
+    assert with_images == ["chibi-sanguo.md"] and built_again == with_images
+    assert plain == cold == warm
+    rendered = [p.render() for p in plain_problems.sorted()]
+    assert rendered == [p.render() for p in cold_problems.sorted()] == [p.render() for p in warm_problems.sorted()]
+    assert any("每月至少推荐 4 处" in line for line in rendered)
+    assert any("线路编号重复" in line for line in rendered) and any("no-such-route" in line for line in rendered)
+
+    # a changed file is built again, the others are not; known digests (the batch's snapshot) are trusted
+    edit_route(root)
+    known = tree_snapshot(root).digests
+    changed, _ = load_content(root, cache, known)
+    assert built_again == with_images * 2 + ["tongshan-cool.md"]
+    assert "补记" in changed.routes["tongshan-cool"].body and changed.routes["xianan-hotspring"] == plain.routes["xianan-hotspring"]
+
+
+def test_built_cache_of_other_code_or_damaged_is_not_used(tmp_path: Path) -> None:
+    from pipeline.content import built
+
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    cache = tmp_path / "cache"
+    plain, _ = load_content(root, cache)
+    stored = built.BuiltCache(cache).stored
+    assert stored and all(isinstance(v, bytes) for v in stored.values())
+    import marshal
+    (cache / built.CACHE_NAME).write_bytes(marshal.dumps(("built-v0|other code", stored)))
+    assert built.BuiltCache(cache).stored == {}
+    (cache / built.CACHE_NAME).write_bytes(b"\x00garbage")
+    assert built.BuiltCache(cache).stored == {}
+    again, _ = load_content(root, cache)
+    assert again == plain and built.BuiltCache(cache).stored.keys() == stored.keys()

@@ -22,6 +22,9 @@ class ChannelContext:
     # Called after the month folder was swapped in: a channel that builds outside it (the site, in its
     # own staging folder) swaps its result into place here, so a failed batch changes nothing at all.
     after_swap: list[Callable[[], None]] = field(default_factory=list)
+    # Work a channel left running in the background (the site's search index), waited for after the last
+    # channel: finish() raises UserError if it failed; finish(failed=True) stops it and cleans up.
+    waiting: list[Callable[..., None]] = field(default_factory=list)
     # Folders a channel built outside the month folder, by name (the site's staging copy), for later stages
     built: dict[str, Path] = field(default_factory=dict)
     # progress(done, total) moves the channel's bar, for a channel that renders many items

@@ -7,6 +7,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any, Callable
 
+from pipeline.content.built import BuiltCache, key as built_key
 from pipeline.content.fields import Fields
 from pipeline.content.images import read_images
 from pipeline.content.model import (
@@ -27,7 +28,7 @@ from pipeline.content.model import (
     Theme,
 )
 from pipeline.content.parsed import ParseCache
-from pipeline.content.problems import MISSING, ProblemList
+from pipeline.content.problems import MISSING, WARNING, ProblemList
 from pipeline.parallel import collector_paused
 from pipeline.content.sources import (
     FrontMatterFile,
@@ -38,6 +39,7 @@ from pipeline.content.sources import (
     split_front_matter,
 )
 
+PARSE_CACHE_FROM = 32  # files whose objects must be built: from this many on, their front matter is looked up
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _GUIDE_NAME = re.compile(r"^(?:(\d{4})-)?(\d{2})$")
 
@@ -52,15 +54,23 @@ TAXONOMY_FIELDS = ("id", "name", "description", "color")
 
 
 class _Loader:
-    def __init__(self, root: Path, cache: ParseCache) -> None:
+    def __init__(self, root: Path, cache: ParseCache, built: BuiltCache | None = None,
+                 known: dict[str, str] | None = None) -> None:
         self.root = root
         self.cache = cache
+        self.built = built if built is not None else BuiltCache(None)
+        self.known = known or {}  # sha256 of files by path, already taken by the caller (the batch's snapshot)
+        self._prefix = root.as_posix().rstrip("/") + "/"
         self.problems = ProblemList()
         self.inputs: dict[str, str] = {}
         self.read: dict[Path, SourceText | None] = {}
         # ids of every file that names one, valid or not, so one broken file does not cascade into
         # "not found" errors in every file that refers to it
         self.named: dict[str, set[str]] = {"route": set(), "event": set()}
+
+    def rel(self, path: Path) -> str:
+        text = path.as_posix()
+        return text[len(self._prefix):] if text.startswith(self._prefix) else relative(self.root, path)
 
     def text(self, path: Path) -> SourceText | None:
         if path in self.read:
@@ -72,10 +82,47 @@ class _Loader:
             self.inputs[relative(self.root, path)] = ""
         return source
 
-    def prefetch(self, paths: list[Path]) -> None:
-        """Read these files now and parse, on every core, the front matter the cache does not hold."""
-        sources = [self.text(path) for path in paths]
+    def prefetch(self, paths: list[tuple[str, Path]], cache_dir: Path | None) -> None:
+        """Read these files (kind, path) now and parse, on every core, the front matter the caches do not hold.
+        The parse cache is read only when many objects must be built (after a change of the code, or the first
+        time): a few files are parsed faster than the cache of every file is read and written."""
+        sources = [self.text(path) for kind, path in paths if self.cached(kind, path) is None]
+        self.cache = ParseCache(cache_dir if len(sources) >= PARSE_CACHE_FROM or not self.built.stored else None)
         self.cache.prefetch({s.sha256: s.text for s in sources if s is not None})
+
+    def cached(self, kind: str, path: Path, rel: str | None = None) -> str | None:
+        """The cache key of the object built earlier from this file's current bytes, if there is one."""
+        rel = rel or self.rel(path)
+        digest = self.known.get(rel)
+        if digest is None:
+            source = self.text(path)
+            if source is None:
+                return None
+            digest = source.sha256
+        name = built_key(kind, rel, digest)
+        return name if name in self.built else None
+
+    def build(self, kind: str, path: Path, make: Callable[[Path], Any]) -> Any:
+        """make(path), or the object it made from the same bytes in an earlier run, with the same warnings."""
+        rel = self.rel(path)
+        name = self.cached(kind, path, rel)
+        entry = self.built.get(name) if name is not None else None
+        if name is not None and entry is not None:
+            item, warnings = entry
+            digest = self.inputs[rel] = name.rsplit("\0", 1)[1]
+            self.cache.get(digest)  # keep its parsed front matter too, for when the code changes
+            self.problems.items.extend(warnings)
+            if kind in self.named:
+                self.named[kind].add(item.id)
+            return item
+        before = len(self.problems.items)
+        item = make(path)
+        new = self.problems.items[before:]
+        digest = self.inputs.get(rel)
+        if (item is not None and digest and not getattr(item, "images", ())
+                and all(p.file == rel and p.severity == WARNING for p in new)):
+            self.built.put(built_key(kind, rel, digest), item, tuple(new))
+        return item
 
     def page(self, path: Path) -> FrontMatterFile | None:
         source = self.text(path)
@@ -343,28 +390,36 @@ def _guide_month(path: Path) -> re.Match[str] | None:
     return match if match and 1 <= int(match[2]) <= 12 else None
 
 
-def load_content(root: Path, cache_dir: Path | None = None) -> tuple[Content, ProblemList]:
+def load_content(root: Path, cache_dir: Path | None = None,
+                 known: dict[str, str] | None = None) -> tuple[Content, ProblemList]:
     """Load and validate everything. The Content holds only the items that validated.
 
-    With cache_dir, front matter parsed by an earlier run from identical bytes is taken from there."""
+    With cache_dir, front matter parsed and objects built by an earlier run from identical bytes are taken
+    from there. `known` gives the sha256 of files (by path under root) the caller has just taken, so that a
+    file whose object is cached is not read again."""
     with collector_paused():
-        return _load(root, cache_dir)
+        return _load(root, cache_dir, known)
 
 
-def _load(root: Path, cache_dir: Path | None) -> tuple[Content, ProblemList]:
-    cache = ParseCache(cache_dir)
-    loader = _Loader(root, cache)
+def _load(root: Path, cache_dir: Path | None, known: dict[str, str] | None) -> tuple[Content, ProblemList]:
+    built = BuiltCache(cache_dir)
+    loader = _Loader(root, ParseCache(None), built, known)
     themes = loader.taxonomy("themes.yaml", THEME_IDS, "主题", Theme)
     counties = loader.taxonomy("counties.yaml", COUNTY_IDS, "县市区", County)
     route_files = loader.markdown_files("routes")
     event_files = loader.markdown_files("content/events")
     guide_files = loader.markdown_files("content/weekend")
-    loader.prefetch(route_files + event_files + [p for p in guide_files if _guide_month(p) is not None])
-    routes = loader.check_unique([r for r in map(loader.route, route_files) if r is not None], "线路")
-    events = loader.check_unique([e for e in map(loader.event, event_files) if e is not None], "活动")
-    guides = {g.key: g for g in map(loader.guide, guide_files) if g is not None}
+    loader.prefetch([("route", p) for p in route_files] + [("event", p) for p in event_files]
+                    + [("guide", p) for p in guide_files if _guide_month(p) is not None], cache_dir)
+    routes = loader.check_unique([r for p in route_files if (r := loader.build("route", p, loader.route)) is not None],
+                                 "线路")
+    events = loader.check_unique([e for p in event_files if (e := loader.build("event", p, loader.event)) is not None],
+                                 "活动")
+    guides = {g.key: g for p in guide_files
+              if (g := loader.build("guide", p, loader.guide) if _guide_month(p) else loader.guide(p)) is not None}
     loader.check_references(events, guides)
-    cache.save()
+    loader.cache.save()
+    built.save()
     inputs = tuple(InputFile(path, digest) for path, digest in sorted(loader.inputs.items()))
     content = Content(root, themes, counties, dict(sorted(routes.items())), dict(sorted(events.items())),
                       dict(sorted(guides.items())), inputs)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PIL import Image as PILImage
 
@@ -28,6 +27,9 @@ from pipeline.fingerprint import Fingerprinter, code_digest
 from pipeline.outcache import OutputCache
 from pipeline.state import cache_dir
 from pipeline.urls import tagged_url
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 POSTER_FOLDER = "posters"
 
@@ -86,11 +88,12 @@ def render(ctx: ChannelContext) -> None:
     cache = OutputCache(cache_dir(ctx.config.root) / f"posters-{ctx.plan.month}.json", ctx.output_root / str(ctx.plan.month))
     keyer = _Keys()
     count = workers()
-    pool = ProcessPoolExecutor(max_workers=count, initializer=fontset.preload) if count > 1 else None
+    pool: ProcessPoolExecutor | None = None  # started with the first poster to draw (none when all are reused)
     pending: list[Result | Future[Result] | None] = []
     keys: list[str | None] = []
 
     def start(job: Job) -> None:
+        nonlocal pool
         key = keyer.of(job)
         keys.append(key)
         extra = cache.reusable(job.path, key)
@@ -99,6 +102,10 @@ def render(ctx: ChannelContext) -> None:
         else:
             from pipeline.channels.posters import draw  # noqa: F401 - only when one is drawn; workers fork with it
 
+            if pool is None and count > 1:
+                from concurrent.futures import ProcessPoolExecutor
+
+                pool = ProcessPoolExecutor(max_workers=count, initializer=fontset.preload)
             pending.append(pool.submit(render_job, job) if pool is not None else None)
 
     try:
@@ -276,5 +283,7 @@ def run_jobs(jobs: list[Job], count: int) -> list[Result]:
     if count <= 1 or len(jobs) <= 1:
         fontset.preload()
         return [render_job(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=min(count, len(jobs)), initializer=fontset.preload) as pool:
         return list(pool.map(render_job, jobs, chunksize=1))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
+import threading
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, TemplateError
@@ -42,6 +43,8 @@ class BuildResult:
     unchanged: int
     spare: Path | None = None  # for files.swap: where the replaced site is kept for the next build
     reused: int = 0  # files taken from the last build without rendering (their inputs did not change)
+    # Waits for work left running (build_site's `background`); finish(failed=True) only cleans up.
+    finish: Callable[..., None] = lambda failed=False: None
 
 
 def archive_months(month: Month) -> list[Month]:
@@ -166,12 +169,15 @@ def jobs(prepared: Prepared) -> list[Job]:
     return found
 
 
+_PAGE_FIELDS = tuple(f.name for f in fields(Page))
+
+
 def _key(prepared: Prepared, job: Job) -> str | None:
     """Fingerprint of everything the job's file is made from (besides the shared context)."""
     fp = prepared.fingerprints
     if job.kind == "page":
         page = prepared.pages[job.index]
-        return fp.of("page", *(getattr(page, f.name) for f in fields(page)))
+        return fp.of("page", *[getattr(page, name) for name in _PAGE_FIELDS])
     if job.kind == "ics":
         return fp.of("ics", prepared.site.month, prepared.events[job.index])
     return fp.of("events-ics", prepared.site.month, prepared.events)
@@ -242,8 +248,11 @@ def _reused_here(prepared: Prepared, every: list[Job], cache: OutputCache) -> di
     return decided
 
 
-def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.SyncReport:
-    """Write every file of the site except the search bundle into staging, rendering only what changed."""
+def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
+                pages_done: Callable[[dict[str, str]], None] = lambda digests: None) -> files.SyncReport:
+    """Write every file of the site except the search bundle into staging, rendering only what changed.
+    pages_done(sha256 of every page by site path) is called as soon as the pages are in place, before the
+    feeds, assets and clean-up (the search index is made from the pages alone)."""
     global _WORK
     report = files.SyncReport()
     every = jobs(prepared)
@@ -275,6 +284,7 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
         else:
             report.unchanged += 1
             report.reused += state == "kept"
+    pages_done({rel: sha for rel, sha in report.digests.items() if rel.endswith(".html")})
     site = prepared.site
     rest = {feeds.FEED_PATH: feeds.atom_feed(site), feeds.SITEMAP_PATH: feeds.sitemap(site.config, prepared.pages),
             "robots.txt": feeds.robots(site.config), **site.assets.files}
@@ -291,34 +301,90 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache) -> files.
     return report
 
 
+class _Search:
+    """The search bundle, made in a thread while this process goes on (Pagefind works in its own process;
+    this thread mostly waits for it): started once the pages are written, waited for by finish()."""
+
+    def __init__(self, staging: Path, shards: int, cache_path: Path, started: search._Service | None) -> None:
+        self.staging, self.shards, self.cache_path, self.started = staging, shards, cache_path, started
+        self.thread: threading.Thread | None = None
+        self.report: search.BundleReport | None = None
+        self.error: BaseException | None = None
+
+    def start(self, pages: dict[str, str]) -> None:
+        self.thread = threading.Thread(target=self._run, args=(pages,), name="xnwl-search", daemon=True)
+        self.thread.start()
+
+    def _run(self, pages: dict[str, str]) -> None:
+        try:
+            self.report = search.build_bundle(self.staging, pages, self.shards, self.cache_path, self.started)
+            self.started = None  # build_bundle stopped it
+        except BaseException as error:  # handed to finish(), in the batch's own thread
+            self.error = error
+
+    def cancel(self) -> None:
+        """Stop Pagefind (the thread then ends at once) and wait for the thread."""
+        if self.started is not None:
+            self.started.stop()
+        if self.thread is not None:
+            self.thread.join()
+
+    def finish(self) -> search.BundleReport:
+        if self.thread is None:
+            self.cancel()
+            raise RuntimeError("search bundle never started")
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.report is not None
+        return self.report
+
+
 def build_site(config: Config, content: Content, month: Month, output_root: Path,
-               batch_folder: Path | None = None, with_search: bool = True) -> BuildResult:
-    """Build into output/.staging/site.<pid>/ (a copy-on-write copy of output/site). Does not swap."""
+               batch_folder: Path | None = None, with_search: bool = True, background: bool = False) -> BuildResult:
+    """Build into output/.staging/site.<pid>/ (a copy-on-write copy of output/site). Does not swap.
+    background: return while the search bundle is still being made; BuildResult.finish() waits for it (and
+    must be called, also when the batch fails: it then only cleans up)."""
     spare = files.spare_folder(config.root, output_root)
     staging = files.open_staging(output_root, spare)
+    bundle: _Search | None = None
     try:
         covers = poster_covers(output_root, month, batch_folder)
         pending = pending_months(config, content, month, output_root, batch_folder)
         with collector_paused():
             prepared = prepare(config, content, month, covers, staging, pending)
         cache = OutputCache(cache_dir(config.root) / "site-outputs.json", staging)
-        started = search.start_pagefind() if with_search else None  # its start-up overlaps the rendering
-        try:
-            report = render_into(prepared, staging, cache)
-        except BaseException:
-            if started is not None:
-                started.stop()
-            raise
+        if with_search:  # Pagefind's start-up overlaps the rendering
+            bundle = _Search(staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.json",
+                             search.start_pagefind())
+        report = render_into(prepared, staging, cache, bundle.start if bundle is not None else lambda digests: None)
         cache.save()
-        pages = prepared.pages
-        if with_search:
-            html = {rel: sha for rel, sha in report.digests.items() if rel.endswith(".html")}
-            bundle = search.build_bundle(staging, html, prepared.search_shards,
-                                         cache_dir(config.root) / "search-bundle.json", started)
-            report.written += bundle.written
-            report.removed += bundle.removed
-            report.unchanged += bundle.unchanged
     except BaseException:
+        if bundle is not None:
+            bundle.cancel()
         discard(staging)
         raise
-    return BuildResult(staging, len(pages), report.written, report.removed, report.unchanged, spare, report.reused)
+    result = BuildResult(staging, len(prepared.pages), report.written, report.removed, report.unchanged, spare,
+                         report.reused)
+    result.finish = lambda failed=False: _finish(result, bundle, failed)
+    if not background:
+        result.finish()
+    return result
+
+
+def _finish(result: BuildResult, bundle: _Search | None, failed: bool) -> None:
+    """Wait for the search bundle and count its files; on failure (its own or the batch's), discard the build."""
+    if bundle is None:
+        return
+    if failed:
+        bundle.cancel()
+        discard(result.staging)
+        return
+    try:
+        made = bundle.finish()
+    except BaseException:
+        discard(result.staging)
+        raise
+    result.written = result.written + made.written
+    result.removed += made.removed
+    result.unchanged += made.unchanged

@@ -1,0 +1,99 @@
+"""Fingerprints decide what is reused: every difference in a value must change them, and a value that cannot be
+described the same way in another run must give None (render it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from markupsafe import Markup
+
+from pipeline.fingerprint import Fingerprinter, known_digest
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    name: str
+    where: tuple[float, float] | None = None
+    hidden: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    leaf: Leaf
+    leaves: tuple[Leaf, ...]
+    extra: dict[str, object]
+
+
+@dataclass
+class Page:
+    path: str
+    vars: dict[str, object]
+
+
+def node(**changes: object) -> Node:
+    base = Node(Leaf("a", (1.0, 2.0)), (Leaf("b"), Leaf("c")), {"n": 1, "when": date(2027, 4, 1)})
+    return replace(base, **changes)
+
+
+def test_every_difference_changes_the_fingerprint() -> None:
+    values = [
+        node(),
+        node(leaf=Leaf("a", (1.0, 2.5))),
+        node(leaf=Leaf("a", (1.0, 2.0), hidden="x")),  # a field left out of repr still counts
+        node(leaves=(Leaf("b"),)),
+        node(leaves=(Leaf("c"), Leaf("b"))),
+        node(extra={"n": True, "when": date(2027, 4, 1)}),  # 1 and True are different values
+        node(extra={"n": 1.0, "when": date(2027, 4, 1)}),
+        node(extra={"n": 1, "when": date(2027, 4, 2)}),
+        node(extra={"when": date(2027, 4, 1), "n": 1}),  # the order a template iterates in
+        node(extra={"n": "1", "when": date(2027, 4, 1)}),
+        node(extra={"n": Markup("1"), "when": date(2027, 4, 1)}),
+        node(extra={"n": [1], "when": date(2027, 4, 1)}),
+        node(extra={"n": (1,), "when": date(2027, 4, 1)}),
+        Leaf("a", (1.0, 2.0)),
+    ]
+    keys = [Fingerprinter("ctx").of("page", Page("x/", {"v": v})) for v in values]
+    assert None not in keys and len(set(keys)) == len(keys)
+    assert Fingerprinter("other").of("page", Page("x/", {"v": values[0]})) != keys[0]  # the shared context counts
+
+
+def test_equal_values_give_equal_fingerprints_across_fingerprinters_and_runs() -> None:
+    one = Fingerprinter("ctx")
+    shared = node()
+    first = one.of("page", Page("x/", {"v": shared, "again": shared}))
+    assert one.of("page", Page("x/", {"v": node(), "again": node()})) == first  # memoised or not
+    assert Fingerprinter("ctx").of("page", Page("x/", {"v": node(), "again": node()})) == first
+    text = "".join(["山", "水"])  # one string object shown twice, or two equal ones: the same
+    assert one.of(Page("x/", {"a": text, "b": text})) == one.of(Page("x/", {"a": "山水", "b": "".join(["山", "水"])}))
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); import test_fingerprint as t; "
+              "from pipeline.fingerprint import Fingerprinter; "
+              "print(Fingerprinter('ctx').of('page', t.Page('x/', {'v': t.node(), 'again': t.node()})))")
+    other = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], capture_output=True, text=True,
+                           check=True, env={"PYTHONHASHSEED": "123"})
+    assert other.stdout.strip() == first
+
+
+def test_values_shown_by_their_address_are_never_reused() -> None:
+    class Opaque:
+        pass
+
+    fp = Fingerprinter("ctx")
+    assert fp.of("page", Page("x/", {"v": Opaque()})) is None
+    assert fp.of("page", Page("x/", {"v": node(extra={"f": lambda: 1})})) is None
+    assert fp.of("page", Page("x/", {"v": node()})) is not None
+    assert Fingerprinter("ctx", enabled=False).of("page", Page("x/", {})) is None
+
+
+def test_a_known_digest_stands_for_its_object() -> None:
+    fp = Fingerprinter("ctx")
+    leaf = Leaf("a")
+    plain = fp.of(leaf)
+    known_digest(leaf, "d1")
+    described = Fingerprinter("ctx").of(leaf)
+    assert described != plain and Fingerprinter("ctx").of(Leaf("a")) == plain  # only that object
+    known_digest(leaf, "d2")
+    assert Fingerprinter("ctx").of(leaf) != described
