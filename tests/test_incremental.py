@@ -297,10 +297,13 @@ def test_built_cache_of_other_code_or_damaged_is_not_used(tmp_path: Path) -> Non
     plain, _ = load_content(root, cache)
     stored = built.BuiltCache(cache).stored
     assert stored and all(isinstance(v, bytes) for v in stored.values())
-    import marshal
-    (cache / built.CACHE_NAME).write_bytes(marshal.dumps(("built-v0|other code", stored)))
+    built.write_entries(cache / built.CACHE_NAME, "built-v0|other code", stored.items())
     assert built.BuiltCache(cache).stored == {}
     (cache / built.CACHE_NAME).write_bytes(b"\x00garbage")
+    assert built.BuiltCache(cache).stored == {}
+    built.write_entries(cache / built.CACHE_NAME, built._stamp(), stored.items())
+    assert built.BuiltCache(cache).stored == stored
+    (cache / built.CACHE_NAME).write_bytes((cache / built.CACHE_NAME).read_bytes()[:-5])  # cut short
     assert built.BuiltCache(cache).stored == {}
     again, _ = load_content(root, cache)
     assert again == plain and built.BuiltCache(cache).stored.keys() == stored.keys()

@@ -15,18 +15,19 @@ import copyreg
 import dataclasses
 import hashlib
 import io
-import marshal
+import os
 import pickle
+import struct
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Iterable, Iterator
 
-from pipeline import output
 from pipeline.content import model
 from pipeline.content.problems import Problem
 from pipeline.fingerprint import forget_known, known_digest
 
 CACHE_NAME = "built.pickle"
-_FORMAT = "built-v2"
+_FORMAT = "built-v3"
+_LENGTHS = struct.Struct("<II")  # each record: the length of its name and of its data, then both
 
 Entry = tuple[Any, tuple[Problem, ...]]  # (the object, the warnings its file produced, in order)
 
@@ -69,24 +70,57 @@ def _describe_by(item: Any, data: bytes) -> None:
     known_digest(item, hashlib.sha256(b"built\0" + data).hexdigest())
 
 
+def _record(name: str, data: bytes) -> bytes:
+    encoded = name.encode()
+    return _LENGTHS.pack(len(encoded), len(data)) + encoded + data
+
+
+def _records(data: bytes) -> Iterator[tuple[str, bytes]]:
+    view = memoryview(data)
+    at = 0
+    while at < len(view):
+        name_size, size = _LENGTHS.unpack_from(view, at)
+        at += _LENGTHS.size
+        name = str(view[at:at + name_size], "utf-8")
+        at += name_size
+        if at + size > len(view):
+            raise ValueError("truncated")
+        yield name, bytes(view[at:at + size])
+        at += size
+
+
+def write_entries(path: Path, stamp: str, entries: Iterable[tuple[str, bytes]]) -> None:
+    """The cache file: the stamp, then one record per entry (see BuiltCache)."""
+    with open(path, "wb") as file:
+        file.write(_record(stamp, b""))
+        for name, data in entries:
+            file.write(_record(name, data))
+
+
 class BuiltCache:
-    """What earlier runs built, and what this run used or built (only that is kept for the next run)."""
+    """What earlier runs built, and what this run used or built (only that is kept for the next run).
+
+    Entries this run builds are written to a spool file next to the cache as they are made, not kept in memory:
+    on a large tree built from nothing, the pickled entries of every object would add tens of megabytes to
+    the peak memory of the whole build (the forked site workers inherit it)."""
 
     def __init__(self, folder: Path | None) -> None:
         self.path = folder / CACHE_NAME if folder is not None else None
         forget_known()
         self.stored: dict[str, bytes] = self._read()  # each entry pickled on its own: only new ones are pickled
-        self.used: dict[str, bytes] = {}
+        self.kept: dict[str, None] = {}  # names of the entries used or built this run, in order
+        self._spool: BinaryIO | None = None
         self.fresh = False
 
     def _read(self) -> dict[str, bytes]:
         if self.path is None:
             return {}
         try:
-            stamp, entries = marshal.loads(self.path.read_bytes())
+            records = _records(self.path.read_bytes())
+            stamp, _ = next(records)
+            return dict(records) if stamp == _stamp() else {}
         except Exception:  # missing, damaged or from another version: only costs time
             return {}
-        return entries if stamp == _stamp() and isinstance(entries, dict) else {}
 
     def __contains__(self, name: str) -> bool:
         return name in self.stored
@@ -99,22 +133,64 @@ class BuiltCache:
             entry = pickle.loads(data)
         except Exception:
             return None
-        self.used[name] = data
+        self._keep(name, data)
         _describe_by(entry[0], data)
         return entry  # type: ignore[no-any-return]
 
     def put(self, name: str, item: Any, warnings: tuple[Problem, ...]) -> None:
         try:
-            data = self.used[name] = _dumps((item, warnings))
+            data = _dumps((item, warnings))
         except (pickle.PicklingError, TypeError, AttributeError):
             return  # not kept: built again next time
         _describe_by(item, data)
+        if self.path is None:
+            return
+        if self._spool is None:
+            self._open_spool()
         self.fresh = True
+        self._keep(name, data)
+
+    def _keep(self, name: str, data: bytes) -> None:
+        if name in self.kept:
+            return
+        self.kept[name] = None
+        if self._spool is not None:
+            self._spool.write(_record(name, data))
+
+    def _open_spool(self) -> None:
+        """Start the new cache file, with the entries kept so far (all of them from the old one)."""
+        assert self.path is not None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._spool = open(self._spool_path(), "wb")
+            self._spool.write(_record(_stamp(), b""))
+            for name in self.kept:
+                self._spool.write(_record(name, self.stored[name]))
+        except OSError:
+            self._spool = None
+            self.path = None  # without the cache the next run builds every object again
+
+    def _spool_path(self) -> Path:
+        assert self.path is not None
+        return self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
 
     def save(self) -> None:
-        if self.path is None or not (self.fresh or len(self.used) != len(self.stored)):
+        if self.path is None:
+            return
+        if self._spool is None and len(self.kept) != len(self.stored):  # entries dropped: write what was used
+            self._open_spool()
+        if self._spool is None:
             return
         try:
-            output.replace_file(self.path, marshal.dumps((_stamp(), dict(sorted(self.used.items())))))
+            self._spool.close()
+            os.replace(self._spool_path(), self.path)
         except OSError:
             pass  # without the cache the next run builds every object again
+        self._spool = None
+
+    def discard(self) -> None:
+        """After a failed load: drop the new cache file if one was started (the old one stays)."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool_path().unlink(missing_ok=True)
+            self._spool = None

@@ -403,6 +403,14 @@ def load_content(root: Path, cache_dir: Path | None = None,
 
 def _load(root: Path, cache_dir: Path | None, known: dict[str, str] | None) -> tuple[Content, ProblemList]:
     built = BuiltCache(cache_dir)
+    try:
+        return _load_with(root, cache_dir, known, built)
+    finally:
+        built.discard()
+
+
+def _load_with(root: Path, cache_dir: Path | None, known: dict[str, str] | None,
+               built: BuiltCache) -> tuple[Content, ProblemList]:
     loader = _Loader(root, ParseCache(None), built, known)
     themes = loader.taxonomy("themes.yaml", THEME_IDS, "主题", Theme)
     counties = loader.taxonomy("counties.yaml", COUNTY_IDS, "县市区", County)
