@@ -276,3 +276,30 @@ def test_poster_covers_are_used_with_srcset(built: Path, tmp_path: Path) -> None
     assert pages["index.html"].soup.select_one("header.hero img")["fetchpriority"] == "high"
     # routes without a cover keep the designed background (no photo shipped)
     assert pages["routes/tongshan-cool/index.html"].soup.select_one("header.hero img") is None
+
+
+@pytest.mark.parametrize("template, edit, named", [
+    ("base.html", ("<main", "{{ 1|nosuchfilter }}<main"), "No filter named 'nosuchfilter'"),
+    ("route.html", ("{% block main %}", "{% block main %}{{ page.nosuchfield }}"), "nosuchfield"),
+])
+def test_broken_site_template_is_a_message_and_changes_nothing(built: Path, tmp_path: Path, template: str,
+                                                               edit: tuple[str, str], named: str) -> None:
+    """An office's own template with a mistake: the file and line are named once (not once per page), no
+    traceback, and the published output stays as it was."""
+    import shutil
+
+    from conftest import REPO
+
+    root = tmp_path / "tree"
+    shutil.copytree(built.parent.parent, root)
+    before = snapshot(root / "output")
+    (root / "templates" / "site").mkdir(parents=True)
+    source = (REPO / "templates" / "site" / template).read_text(encoding="utf-8")
+    assert edit[0] in source
+    (root / "templates" / "site" / template).write_text(source.replace(edit[0], edit[1], 1), encoding="utf-8")
+    for command in (["site", "build"], ["batch", "--month", "2027-04"]):
+        run = xnwl(*command, root=root)
+        assert run.code == 1 and "Traceback" not in run.text, run.text
+        assert re.search(rf"网站模板出错（\S*templates/site/{template} 第 \d+ 行）", run.err), run.err
+        assert named in run.err and run.err.count("网站模板出错") == 1, run.err
+    assert snapshot(root / "output") == before

@@ -6,12 +6,13 @@ import gc
 import hashlib
 import re
 import threading
+import traceback
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, TemplateError
+from jinja2 import Environment, TemplateError, TemplateSyntaxError
 
 from pipeline import urls
 from pipeline.channels.site import feeds, files, search
@@ -222,9 +223,21 @@ def _render_chunk(chunk: list[tuple[Job, str | None]]) -> list[Outcome]:
         except UserError as error:
             results.append(("failed", key, "", error.message))
             continue
+        except TemplateError as error:  # an office's own template: say which file and line, no traceback
+            results.append(("failed", key, "", _template_problem(error)))
+            continue
         written = files.put(staging, job.rel, data)
         results.append(("written" if written else "same", key, hashlib.sha256(data).hexdigest(), None))
     return results
+
+
+def _template_problem(error: TemplateError) -> str:
+    if isinstance(error, TemplateSyntaxError):
+        where = f"{error.filename or error.name} 第 {error.lineno} 行"
+    else:  # raised while rendering: Jinja puts the template's file and line into the traceback
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.endswith((".html", ".xml"))]
+        where = f"{frames[-1].filename} 第 {frames[-1].lineno} 行" if frames else "templates/site/"
+    return f"网站模板出错（{where}）：{error.message or type(error).__name__}"
 
 
 def _reused_here(prepared: Prepared, every: list[Job], cache: OutputCache) -> dict[int, Outcome | str | None]:
@@ -272,9 +285,9 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
         _WORK = None
     outcomes = dict(zip(todo, rendered))
     results: list[Outcome] = [outcomes[n] if n in outcomes else decided[n] for n in range(len(every))]  # type: ignore[misc]
-    errors = [message for (_, _, _, message) in results if message]
+    errors = list(dict.fromkeys(message for (_, _, _, message) in results if message))  # a broken template: once
     if errors:
-        raise UserError(errors[0])
+        raise UserError("\n".join(errors))
     for job, (state, key, digest, _) in zip(every, results):
         if key is not None:
             cache.record(job.rel, key, digest, {"stat": file_stat(staging / job.rel)})
