@@ -228,15 +228,14 @@ def _rotate(pools: tuple[tuple[str, ...], ...], target: int, count: int) -> tupl
         else:
             offset = (index * count) % len(pool)
             # the first `count` of pool[offset:] + pool[:offset] not chosen last month (without copying the pool)
+            # (count is 1–10: the configuration is checked)
             picked: list[str] = []
-            for n in range(len(pool) if count > 0 else 0):
+            for n in range(len(pool)):
                 rid = pool[(offset + n) % len(pool)]
                 if rid not in previous:
                     picked.append(rid)
                     if len(picked) == count:
                         break
-            if count <= 0:  # what slicing the rotated pool gives (never configured so, but kept exact)
-                picked = [rid for rid in pool[offset:] + pool[:offset] if rid not in previous][:count]
             chosen = tuple(picked)
         previous = chosen
     return chosen
