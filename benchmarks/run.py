@@ -129,10 +129,42 @@ def summary(runs: list[Measured]) -> dict[str, float]:
             "peak_tree_pss_mb": median([r.tree_kb / 1024 for r in runs], 1)}
 
 
+# ext4 without a journal (this machine's disk) does not reuse an inode within 30 s of its deletion and checks
+# each candidate on disk: for half a minute after thousands of files were deleted, creating files and folders
+# in the same place costs several times more kernel time. A benchmark that deleted the last run's output just
+# before timing the next one would mostly measure that. So a cold start moves the old output aside, and what
+# was set aside is deleted between cases, followed by a wait, never just before a timed run.
+SET_ASIDE = ".set-aside"
+RECENT_DELETE_S = 35
+
+
+def set_aside(path: Path) -> None:
+    if path.exists():
+        folder = path.parent.parent / SET_ASIDE
+        folder.mkdir(exist_ok=True)
+        path.rename(folder / f"{len(list(folder.iterdir()))}-{path.parent.name}-{path.name}")
+
+
+def settle(work: Path) -> None:
+    """Delete what was set aside and wait until the disk no longer treats it as just deleted."""
+    shutil.rmtree(work / SET_ASIDE, ignore_errors=True)  # also when only this case's set-up deleted files
+    os.sync()
+    say(f"  （等待 {RECENT_DELETE_S} 秒，让刚删除的文件不影响计时，见 docs/benchmarks.md）")
+    time.sleep(RECENT_DELETE_S)
+
+
 def fresh(root: Path) -> None:
-    """Cold: no output and no caches."""
+    """Cold: no output and no caches (moved aside, see set_aside)."""
     for name in ("output", "state"):
-        shutil.rmtree(root / name, ignore_errors=True)
+        set_aside(root / name)
+
+
+def precompile() -> None:
+    """Bytecode for the package, as a regular install has it (pip compiles what it installs; an editable
+    install and PYTHONDONTWRITEBYTECODE=1 would otherwise compile the modules again in every timed run)."""
+    found = subprocess.run([sys.executable, "-c", "import pipeline, pathlib; print(pathlib.Path(pipeline.__file__).parent)"],
+                           capture_output=True, text=True, check=True, cwd=REPO)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", found.stdout.strip()], check=True)
 
 
 def copy_shipped(target: Path) -> Path:
@@ -161,6 +193,7 @@ def bench_help(repeat: int) -> dict[str, float]:
 def bench_shipped(work: Path, repeat: int) -> dict[str, object]:
     root = copy_shipped(work / "shipped")
     batch = [*xnwl_command(), "--root", str(root), "batch", "--month", MONTH]
+    settle(work)
     cold, noop = [], []
     for n in range(repeat):
         fresh(root)
@@ -181,6 +214,7 @@ def bench_corpus_2k(work: Path, repeat: int, hugo: bool) -> dict[str, object]:
     hugo_root = work / "hugo-2k"
     if hugo:
         convert(root, hugo_root)
+    settle(work)
     for n in range(repeat):
         fresh(root)
         say(f"  约 2,000 页：冷启动完整批处理 {n + 1}/{repeat}")
@@ -196,7 +230,7 @@ def bench_corpus_2k(work: Path, repeat: int, hugo: bool) -> dict[str, object]:
         site_runs.append(measure(site))
         if hugo:
             for name in ("public", "resources", "hugo-cache"):
-                shutil.rmtree(hugo_root / name, ignore_errors=True)
+                set_aside(hugo_root / name)
             hugo_runs.append(measure(["hugo", "--quiet", "--cacheDir", str(hugo_root / "hugo-cache")], cwd=hugo_root))
     pages = pages_of(site_runs[-1].out)
     result: dict[str, object] = {
@@ -219,6 +253,7 @@ def bench_corpus_20k(work: Path, repeat: int) -> dict[str, object]:
     root = work / "corpus-20k"
     make_corpus(root, LARGE["routes"], LARGE["events"], 1, LARGE["events_per_month"])
     site = [*xnwl_command(), "--root", str(root), "site", "build", "--no-search", "--month", MONTH]
+    settle(work)
     runs = []
     for n in range(repeat):
         say(f"  约 20,000 页：冷启动网站生成 {n + 1}/{repeat}")
@@ -280,6 +315,7 @@ def main() -> int:
         return 1
     work = args.workdir or Path(tempfile.mkdtemp(prefix="xnwl-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    precompile()
     result: dict[str, object] = {"machine": machine(), "repeat": args.repeat}
     cases = [("help", "启动：xnwl --help", lambda: bench_help(args.repeat)),
              ("shipped", "已发布内容（routes/、content/）", lambda: bench_shipped(work, args.repeat)),

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -128,68 +129,72 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
             files = sum(1 for p in folder.rglob("*") if p.is_file())
             return BatchResult(month, folder, files, known, repairs, up_to_date=True, unchanged=files)
 
-    reporter.start(STAGE_VALIDATE)
-    content, content_warnings = validated_content(config.root, sources.digests)
-    inputs = input_hashes(config, content)
-    previous = read_manifest(folder)
-    reporter.finish(STAGE_VALIDATE)
-    _hold_for_tests("validate")
-    content_notes = [w.render() for w in content_warnings]
-    if not force and finished and is_up_to_date(previous, folder, inputs, [c.name for c in channels]):
-        for stage in stages[1:]:
-            reporter.skip(stage, "输入未变化")
+    with ExitStack() as head_starts:
+        for channel in channels:
+            if channel.head_start is not None:
+                head_starts.callback(channel.head_start(config, out_root))
+        reporter.start(STAGE_VALIDATE)
+        content, content_warnings = validated_content(config.root, sources.digests)
+        inputs = input_hashes(config, content)
+        previous = read_manifest(folder)
+        reporter.finish(STAGE_VALIDATE)
+        _hold_for_tests("validate")
+        content_notes = [w.render() for w in content_warnings]
+        if not force and finished and is_up_to_date(previous, folder, inputs, [c.name for c in channels]):
+            for stage in stages[1:]:
+                reporter.skip(stage, "输入未变化")
+            files = sum(1 for p in folder.rglob("*") if p.is_file())
+            batch_record.remember(config.root, str(month), folder, sources, content_notes)
+            return BatchResult(month, folder, files, content_notes, repairs, up_to_date=True, unchanged=files)
+
+        reporter.start(STAGE_PLAN)
+        plan = make_plan(content, month, config.featured_per_month)
+        staging = output.new_staging(out_root, str(month))
+        context: ChannelContext | None = None
+        try:
+            output.write_bytes(staging / "plan.json", output.json_bytes(plan.to_json()))
+            reporter.finish(STAGE_PLAN)
+            _hold_for_tests("plan")
+            context = ChannelContext(config, content, plan, staging, out_root, progress=reporter.advance)
+            failures: list[UserError] = []
+            for index, channel in enumerate(channels, start=1):
+                reporter.start(channel.name)
+                try:
+                    channel.render(context)
+                except UserError as failure:
+                    # Keep going: the other channels' problems are reported in the same run.
+                    failures.append(failure)
+                    reporter.skip(channel.name, "出错")
+                    continue
+                reporter.finish(channel.name)
+                _hold_for_tests(f"channel-{index}")
+            failures += _settle(context, failed=bool(failures))
+            if failures:
+                raise combined_error(failures)
+            reporter.start(STAGE_MANIFEST)
+            manifest = write_manifest(config, plan, staging, inputs, [c.name for c in channels])
+            reporter.finish(STAGE_MANIFEST)
+            _hold_for_tests("manifest")
+            reporter.start(STAGE_SWAP)
+            unfinished = _unfinished_marker(out_root, month)
+            unfinished.touch()
+            output.swap_into_place(staging, out_root, str(month), midway=lambda: _hold_for_tests("swap"))
+            _hold_for_tests("after-swap")
+            for finish in context.after_swap:
+                finish()
+            unfinished.unlink()
+            reporter.finish(STAGE_SWAP)
+        except BaseException:
+            if context is not None:
+                _settle(context, failed=True)
+            output.discard(staging)
+            raise
         files = sum(1 for p in folder.rglob("*") if p.is_file())
         batch_record.remember(config.root, str(month), folder, sources, content_notes)
-        return BatchResult(month, folder, files, content_notes, repairs, up_to_date=True, unchanged=files)
-
-    reporter.start(STAGE_PLAN)
-    plan = make_plan(content, month, config.featured_per_month)
-    staging = output.new_staging(out_root, str(month))
-    context: ChannelContext | None = None
-    try:
-        output.write_bytes(staging / "plan.json", output.json_bytes(plan.to_json()))
-        reporter.finish(STAGE_PLAN)
-        _hold_for_tests("plan")
-        context = ChannelContext(config, content, plan, staging, out_root, progress=reporter.advance)
-        failures: list[UserError] = []
-        for index, channel in enumerate(channels, start=1):
-            reporter.start(channel.name)
-            try:
-                channel.render(context)
-            except UserError as failure:
-                # Keep going: the other channels' problems are reported in the same run.
-                failures.append(failure)
-                reporter.skip(channel.name, "出错")
-                continue
-            reporter.finish(channel.name)
-            _hold_for_tests(f"channel-{index}")
-        failures += _settle(context, failed=bool(failures))
-        if failures:
-            raise combined_error(failures)
-        reporter.start(STAGE_MANIFEST)
-        manifest = write_manifest(config, plan, staging, inputs, [c.name for c in channels])
-        reporter.finish(STAGE_MANIFEST)
-        _hold_for_tests("manifest")
-        reporter.start(STAGE_SWAP)
-        unfinished = _unfinished_marker(out_root, month)
-        unfinished.touch()
-        output.swap_into_place(staging, out_root, str(month), midway=lambda: _hold_for_tests("swap"))
-        _hold_for_tests("after-swap")
-        for finish in context.after_swap:
-            finish()
-        unfinished.unlink()
-        reporter.finish(STAGE_SWAP)
-    except BaseException:
-        if context is not None:
-            _settle(context, failed=True)
-        output.discard(staging)
-        raise
-    files = sum(1 for p in folder.rglob("*") if p.is_file())
-    batch_record.remember(config.root, str(month), folder, sources, content_notes)
-    notes = content_notes + list(plan.warnings) + context.warnings
-    result = BatchResult(month, folder, files, notes, repairs)
-    _compare(result, previous, manifest)
-    return result
+        notes = content_notes + list(plan.warnings) + context.warnings
+        result = BatchResult(month, folder, files, notes, repairs)
+        _compare(result, previous, manifest)
+        return result
 
 
 def _settle(context: ChannelContext, failed: bool) -> list[UserError]:

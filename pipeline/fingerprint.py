@@ -64,18 +64,29 @@ def _field_names(kind: type) -> tuple[str, ...] | None:
 
 
 _KNOWN: dict[int, tuple[Any, str]] = {}  # id -> (object, kept alive; digest): see known_digest
+_NEW: set[int] = set()  # ids of the known objects that were built anew, not taken from a cache
 
 
-def known_digest(value: Any, digest: str) -> None:
+def known_digest(value: Any, digest: str, new: bool = False) -> None:
     """Describe this object by `digest` wherever it appears: for an object that is a pure function of bytes
     whose digest is known (a content item built from its file, see pipeline.content.built), so that it is not
-    walked again. The digest must change whenever anything the object holds could."""
+    walked again. The digest must change whenever anything the object holds could. `new`: built from bytes
+    that no cache knew (a file that changed), see built_anew."""
     _KNOWN[id(value)] = (value, digest)
+    if new:
+        _NEW.add(id(value))
+
+
+def built_anew(value: Any) -> bool:
+    """Whether this object was described as built anew: a hint of what changed since the last run (to do
+    that work first), never a reason to reuse anything."""
+    return id(value) in _NEW and id(value) in _KNOWN
 
 
 def forget_known() -> None:
     """Drop every known_digest (a new content load replaces the objects; the old ones need not stay alive)."""
     _KNOWN.clear()
+    _NEW.clear()
 
 
 class _Unstable(Exception):

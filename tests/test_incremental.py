@@ -183,6 +183,42 @@ def test_an_edit_reindexes_only_the_search_shard_of_the_changed_page(built: Path
         "index/", "").replace("filter/", "") for rel in touched), (mine, sorted(touched))
 
 
+def test_the_changed_pages_shard_is_indexed_ahead_and_the_site_equals_a_clean_one(
+        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a small edit Pagefind starts on the edited page's shard as soon as that shard's pages are final,
+    before the rest of the site is checked; the finished bundle uses that work, and is what a clean build makes."""
+    from pipeline.channels.site import search
+    from pipeline.channels.site.standalone import build_and_swap
+    from pipeline.plan import Month
+
+    root = warmed(built, tmp_path)
+    edit_route(root)
+    for name, value in {**FORKED, "XNWL_WORKERS": "1"}.items():
+        monkeypatch.setenv(name, value)
+    early: list[tuple[int, bool]] = []
+    real_result = search.Ahead.result
+
+    def result(self: search.Ahead, key: str) -> dict[str, bytes] | None:
+        bundle = real_result(self, key)
+        early.append((self.shard, bundle is not None))
+        return bundle
+
+    monkeypatch.setattr(search.Ahead, "result", result)
+    build_and_swap(root, Month.parse(MONTH))
+    site = root / "output" / "site"
+    shards = int(re.search(r'data-shards="(\d+)"', (site / "search" / "index.html").read_text(encoding="utf-8"))[1])
+    assert early == [(search.shard_of("routes/tongshan-cool/index.html", shards), True)]
+    incremental = snapshot(site)
+
+    shutil.rmtree(site)
+    shutil.rmtree(root / "state")
+    build_and_swap(root, Month.parse(MONTH))
+    assert len(early) == 1  # nothing is indexed ahead without the last build's caches
+    clean = snapshot(site)
+    assert sorted(incremental) == sorted(clean)
+    assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
+
+
 @pytest.mark.parametrize("where", ["templates/site/extra.html", "content/images/new.png", "xnwl.toml",
                                    "content/counties.yaml"])
 def test_any_input_change_ends_the_fast_path(built: Path, tmp_path: Path, where: str) -> None:

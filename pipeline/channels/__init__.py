@@ -35,17 +35,20 @@ class ChannelContext:
 class Channel:
     name: str  # Chinese, shown to the user
     render: Callable[[ChannelContext], None]
+    # Work that needs no content, started before the content is loaded (the site's staging copy); returns what
+    # to call once the batch is over, whether or not the channel ran: it waits for that work and tidies up.
+    head_start: Callable[[Config, Path], Callable[[], None]] | None = None
 
 
 def registered_channels() -> tuple[Channel, ...]:
     """The stages a batch runs after the plan, in order; the review stage reads what the channels made."""
     from pipeline.channels import posters
-    from pipeline.channels.site import render_channel as site
+    from pipeline.channels.site import head_start as site_head_start, render_channel as site
 
     return (
         posters.CHANNEL,
         Channel("公众号文章", _wechat),
-        Channel("网站", site),  # after the posters: it uses their covers
+        Channel("网站", site, site_head_start),  # after the posters: it uses their covers
         Channel("审核", _review),  # last: it checks what the others made
     )
 

@@ -64,10 +64,10 @@ def key(kind: str, rel: str, digest: str) -> str:
     return f"{kind}\0{rel}\0{digest}"
 
 
-def _describe_by(item: Any, data: bytes) -> None:
+def _describe_by(item: Any, data: bytes, new: bool = False) -> None:
     # The pickled entry holds every field of the object (see _DISPATCH): its digest describes the object for
     # the site's fingerprints, so that pages do not walk every route again.
-    known_digest(item, hashlib.sha256(b"built\0" + data).hexdigest())
+    known_digest(item, hashlib.sha256(b"built\0" + data).hexdigest(), new)
 
 
 def _record(name: str, data: bytes) -> bytes:
@@ -142,7 +142,7 @@ class BuiltCache:
             data = _dumps((item, warnings))
         except (pickle.PicklingError, TypeError, AttributeError):
             return  # not kept: built again next time
-        _describe_by(item, data)
+        _describe_by(item, data, new=True)
         if self.path is None:
             return
         if self._spool is None:

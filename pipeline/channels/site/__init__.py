@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Callable
+
 from pipeline.channels import ChannelContext
+from pipeline.config import Config
+
+
+def head_start(config: Config, output_root: Path) -> Callable[[], None]:
+    """Start copying output/site into the site's staging folder while the batch loads the content."""
+    from pipeline.channels.site import files
+
+    return files.begin_staging(output_root, files.spare_folder(config.root, output_root))
 
 
 def render_channel(ctx: ChannelContext) -> None:

@@ -23,7 +23,7 @@ from pipeline.channels.site.views import COVER_SUFFIX, EventView, SiteData
 from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content
 from pipeline.content.problems import UserError
-from pipeline.fingerprint import Fingerprinter, code_digest, folders_digest
+from pipeline.fingerprint import Fingerprinter, built_anew, code_digest, folders_digest
 from pipeline.outcache import OutputCache, file_stat
 from pipeline.output import discard
 from pipeline.parallel import collector_paused, fork_map
@@ -240,7 +240,8 @@ def _template_problem(error: TemplateError) -> str:
     return f"网站模板出错（{where}）：{error.message or type(error).__name__}"
 
 
-def _reused_here(prepared: Prepared, every: list[Job], cache: OutputCache) -> dict[int, Outcome | str | None]:
+def _reused_here(prepared: Prepared, every: list[Job], cache: OutputCache,
+                 skip: dict[int, Any] | None = None) -> dict[int, Outcome | str | None]:
     """After a previous build most files are usually reused (one route changed): then deciding that here costs
     less than forking workers that would each describe the same values again. Returns, by job number, the
     outcome of a reused file or the key of a file to render; it stops deciding (leaving the rest to the workers)
@@ -250,6 +251,8 @@ def _reused_here(prepared: Prepared, every: list[Job], cache: OutputCache) -> di
         return decided
     misses = 0
     for n, job in enumerate(every):
+        if skip and n in skip:
+            continue
         key = _key(prepared, job)
         if cache.reusable(job.rel, key) is not None:
             decided[n] = ("kept", key, cache.known[job.rel][1], None)
@@ -261,11 +264,50 @@ def _reused_here(prepared: Prepared, every: list[Job], cache: OutputCache) -> di
     return decided
 
 
+HOT_PAGES = 8  # more pages of changed content than this: not a small edit, no shard goes first
+
+
+def _changed_pages(prepared: Prepared) -> list[str]:
+    """Site paths of the pages of routes and events built anew in this run (their files changed)."""
+    content = prepared.site.content
+    paths = {urls.route_path(r.id) for r in content.routes.values() if built_anew(r)}
+    paths |= {urls.event_path(e.id) for e in content.events.values() if built_anew(e)}
+    return sorted(page.file for page in prepared.pages if page.path in paths and page.searchable)
+
+
+def _hot_shard_first(prepared: Prepared, every: list[Job], cache: OutputCache,
+                     shard_done: Callable[[int, dict[str, str]], None]) -> dict[int, Outcome]:
+    """After a small edit, the search shard holding the page of the changed content is settled first: each of
+    its pages reused or rendered, then shard_done lets Pagefind index it while the rest of the site is checked
+    (else it would wait for every page). Only an order of work: each page is decided as it would be anyway,
+    and the search bundle checks the shard again from the finished pages."""
+    changed = _changed_pages(prepared)
+    if not changed or len(changed) > HOT_PAGES:
+        return {}
+    shards = prepared.search_shards
+    shard = search.shard_of(changed[0], shards)
+    members = [n for n, job in enumerate(every) if job.kind == "page" and prepared.pages[job.index].searchable
+               and search.shard_of(job.rel, shards) == shard]
+    outcomes: dict[int, Outcome] = {}
+    for n in members:
+        job = every[n]
+        key = _key(prepared, job)
+        if cache.reusable(job.rel, key) is not None:
+            outcomes[n] = ("kept", key, cache.known[job.rel][1], None)
+        else:
+            [outcomes[n]] = _render_chunk([(job, key)])
+    if all(outcome[0] != "failed" for outcome in outcomes.values()):
+        shard_done(shard, {every[n].rel: outcomes[n][2] for n in members})
+    return outcomes
+
+
 def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
-                pages_done: Callable[[dict[str, str]], None] = lambda digests: None) -> files.SyncReport:
+                pages_done: Callable[[dict[str, str]], None] = lambda digests: None,
+                shard_done: Callable[[int, dict[str, str]], None] | None = None) -> files.SyncReport:
     """Write every file of the site except the search bundle into staging, rendering only what changed.
     pages_done(sha256 of every page by site path) is called as soon as the pages are in place, before the
-    feeds, assets and clean-up (the search index is made from the pages alone)."""
+    feeds, assets and clean-up (the search index is made from the pages alone). shard_done(shard, sha256 of
+    its pages) is called when the pages of one search shard are in place early (see _hot_shard_first)."""
     global _WORK
     report = files.SyncReport()
     every = jobs(prepared)
@@ -275,7 +317,10 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
     # and from touching its pages in the forked workers.
     gc.freeze()
     try:
-        decided = _reused_here(prepared, every, cache)
+        decided: dict[int, Outcome | str | None] = {}
+        if shard_done is not None and cache.known:
+            decided.update(_hot_shard_first(prepared, every, cache, shard_done))
+        decided.update(_reused_here(prepared, every, cache, skip=decided))
         todo = [n for n in range(len(every)) if not isinstance(decided.get(n), tuple)]
         if any(every[n].kind != "page" for n in todo):
             import icalendar  # noqa: F401 - loaded once here, not in every worker (feeds loads it when needed)
@@ -288,9 +333,10 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
     errors = list(dict.fromkeys(message for (_, _, _, message) in results if message))  # a broken template: once
     if errors:
         raise UserError("\n".join(errors))
+    base = str(staging)
     for job, (state, key, digest, _) in zip(every, results):
         if key is not None:
-            cache.record(job.rel, key, digest, {"stat": file_stat(staging / job.rel)})
+            cache.record(job.rel, key, digest, {"stat": file_stat(f"{base}/{job.rel}")})
         report.digests[job.rel] = digest
         if state == "written":
             report.written.append(job.rel)
@@ -321,8 +367,17 @@ class _Search:
     def __init__(self, staging: Path, shards: int, cache_path: Path, started: search._Service | None) -> None:
         self.staging, self.shards, self.cache_path, self.started = staging, shards, cache_path, started
         self.thread: threading.Thread | None = None
+        self.ahead: search.Ahead | None = None
         self.report: search.BundleReport | None = None
         self.error: BaseException | None = None
+
+    def index_ahead(self, shard: int, pages: dict[str, str]) -> None:
+        """One shard's pages are final already: index it now, with the Pagefind process started for the build."""
+        if self.started is None or self.ahead is not None:
+            return
+        self.ahead = search.index_ahead(self.staging, shard, self.shards, pages, self.cache_path, self.started)
+        if self.ahead is not None:
+            self.started = None  # the shard's thread has it now
 
     def start(self, pages: dict[str, str]) -> None:
         self.thread = threading.Thread(target=self._run, args=(pages,), name="xnwl-search", daemon=True)
@@ -330,8 +385,9 @@ class _Search:
 
     def _run(self, pages: dict[str, str]) -> None:
         try:
-            self.report = search.build_bundle(self.staging, pages, self.shards, self.cache_path, self.started)
-            self.started = None  # build_bundle stopped it
+            self.report = search.build_bundle(self.staging, pages, self.shards, self.cache_path, self.started,
+                                              self.ahead)
+            self.started = self.ahead = None  # build_bundle stopped them
         except BaseException as error:  # handed to finish(), in the batch's own thread
             self.error = error
 
@@ -339,6 +395,8 @@ class _Search:
         """Stop Pagefind (the thread then ends at once) and wait for the thread."""
         if self.started is not None:
             self.started.stop()
+        if self.ahead is not None:
+            self.ahead.stop()
         if self.thread is not None:
             self.thread.join()
 
@@ -370,7 +428,8 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
         if with_search:  # Pagefind's start-up overlaps the rendering
             bundle = _Search(staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.json",
                              search.start_pagefind())
-        report = render_into(prepared, staging, cache, bundle.start if bundle is not None else lambda digests: None)
+        report = render_into(prepared, staging, cache, bundle.start if bundle is not None else lambda digests: None,
+                             bundle.index_ahead if bundle is not None else None)
         cache.save()
     except BaseException:
         if bundle is not None:

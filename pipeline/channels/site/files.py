@@ -11,8 +11,10 @@ import atexit
 import hashlib
 import os
 import shutil
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from pipeline import output
 from pipeline.state import cache_dir
@@ -35,14 +37,81 @@ class SyncReport:
     digests: dict[str, str] = field(default_factory=dict)  # sha256 of each rendered (or reused) file, by site path
 
 
+@dataclass
+class _Opening:
+    """A staging folder being made to match the live site, maybe by a child process (see begin_staging)."""
+    staging: Path
+    live: Path | None  # the live site to mirror; None when the staging folder starts empty
+    child: int | None = None  # pid of the process mirroring it
+    reader: int | None = None  # the pipe it sends back what it put there
+
+
+_OPENING: dict[str, _Opening] = {}  # head starts not yet taken, by output folder
+# What each staging folder held once it matched the live site (file paths, and folders with nothing in them
+# as "path/"): remove_others deletes from this list instead of walking the whole tree again.
+_PRESENT: dict[str, list[str]] = {}
+
+
+def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], None]:
+    """Start open_staging's work now, in a child process, while this one goes on (loading the content):
+    making a copy of a large site means thousands of folders and links, work for the kernel more than for
+    Python. open_staging takes the result over. Returns what to call in any case once the build is over or
+    will not happen: it waits for the child and discards a staging folder that was never taken."""
+    key = str(output_root)
+    if key in _OPENING:
+        return lambda: None
+    opening = _start(output_root, spare)
+    if opening.live is not None and hasattr(os, "fork"):
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: nothing but file system calls, then gone without running any exit handler
+            code = 0
+            try:
+                os.close(reader)
+                present: list[str] = []
+                _mirror(opening.live, opening.staging, "", present)
+                data = "\n".join(present).encode("utf-8", "surrogateescape")
+            except BaseException:  # noqa: BLE001 - the parent does the work again itself, and sees the error
+                data, code = b"", 1
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(writer, view):]
+            finally:
+                os._exit(code)
+        os.close(writer)
+        opening.child, opening.reader = pid, reader
+    _OPENING[key] = opening
+
+    def cancel() -> None:
+        left = _OPENING.pop(key, None)
+        if left is not None:
+            _wait(left, stop=True)
+            output.discard(left.staging)
+
+    return cancel
+
+
 def open_staging(output_root: Path, spare: Path | None = None) -> Path:
     """A staging folder holding hard links to every file of the current output/site.
 
     `spare` is where the previous build left the site it replaced (see swap): its folders and most of its
     links are already right, so making it match the live site costs far less than a new copy."""
+    opening = _OPENING.pop(str(output_root), None) or _start(output_root, spare)
+    present = _wait(opening)
+    if opening.live is not None and present is None:  # mirrored here (no child, or it failed)
+        present = []
+        _mirror(opening.live, opening.staging, "", present)
+    if present is not None:
+        _PRESENT[str(opening.staging)] = present
+    return opening.staging
+
+
+def _start(output_root: Path, spare: Path | None) -> _Opening:
     staging = output.new_staging(output_root, SITE)
     _FRESH.discard(str(staging))  # `xnwl serve` builds again and again into the same folder name
     _MADE.clear()
+    _PRESENT.pop(str(staging), None)
     if staging not in _CLEANUP:
         _CLEANUP.add(staging)
         atexit.register(output.discard, staging)
@@ -54,19 +123,38 @@ def open_staging(output_root: Path, spare: Path | None = None) -> Path:
             staging.mkdir(exist_ok=True)
     live = output_root / SITE
     if live.is_dir():
-        _mirror(live, staging)
-    else:
-        shutil.rmtree(staging)
-        staging.mkdir()
-        _FRESH.add(str(staging))
-    return staging
+        return _Opening(staging, live)
+    shutil.rmtree(staging)
+    staging.mkdir()
+    _FRESH.add(str(staging))
+    return _Opening(staging, None)
 
 
-def _mirror(live: Path | str, copy: Path | str) -> None:
-    """Make copy hold hard links to exactly the files of live, folder by folder (kept links are not touched)."""
+def _wait(opening: _Opening, stop: bool = False) -> list[str] | None:
+    """What the child put into the staging folder, once it is done; None if there was no child or it failed
+    (or was stopped: its work is not wanted)."""
+    if opening.child is None or opening.reader is None:
+        return None
+    if stop:
+        os.kill(opening.child, signal.SIGKILL)
+    chunks = []
+    with os.fdopen(opening.reader, "rb") as pipe:
+        while chunk := pipe.read(1 << 16):
+            chunks.append(chunk)
+    _, status = os.waitpid(opening.child, 0)
+    opening.child = opening.reader = None
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None
+    data = b"".join(chunks)
+    return data.decode("utf-8", "surrogateescape").split("\n") if data else []
+
+
+def _mirror(live: Path | str, copy: Path | str, rel: str, present: list[str]) -> None:
+    """Make copy hold hard links to exactly the files of live, folder by folder (kept links are not touched).
+    Adds to present the site path of every file (and of every folder with nothing in it, ending in /)."""
     wanted = {entry.name: entry for entry in os.scandir(live)}
-    present = {entry.name: entry for entry in os.scandir(copy)}
-    for name, entry in present.items():
+    present_here = {entry.name: entry for entry in os.scandir(copy)}
+    for name, entry in present_here.items():
         source = wanted.get(name)
         keep = source is not None and (
             (entry.is_dir(follow_symlinks=False) and source.is_dir(follow_symlinks=False))
@@ -77,18 +165,22 @@ def _mirror(live: Path | str, copy: Path | str) -> None:
                 shutil.rmtree(entry.path)
             else:
                 os.unlink(entry.path)
+    if not wanted and rel:
+        present.append(rel)
     for name in sorted(wanted):
         source = wanted[name]
         target = os.path.join(copy, name)
         if source.is_dir(follow_symlinks=False):
             if not os.path.isdir(target):
                 os.mkdir(target)
-            _mirror(source.path, target)
-        elif source.is_file(follow_symlinks=False) and not os.path.lexists(target):
-            try:
-                os.link(source.path, target)
-            except OSError:  # another file system or no link support: a plain copy keeps mtimes too
-                shutil.copy2(source.path, target)
+            _mirror(source.path, target, f"{rel}{name}/", present)
+        elif source.is_file(follow_symlinks=False):
+            present.append(rel + name)
+            if not os.path.lexists(target):
+                try:
+                    os.link(source.path, target)
+                except OSError:  # another file system or no link support: a plain copy keeps mtimes too
+                    shutil.copy2(source.path, target)
 
 
 def spare_folder(root: Path, output_root: Path) -> Path | None:
@@ -173,31 +265,40 @@ def remove_others(staging: Path, wanted: set[str], leave: tuple[str, ...] = ()) 
     removed: list[str] = []
     if str(staging) in _FRESH:  # only put wrote here, and only wanted files
         return removed
+
+    def left_alone(rel: str) -> bool:
+        return any(rel.startswith(kept) or rel == kept.rstrip("/") + "/" for kept in leave)
+
+    present = _PRESENT.pop(str(staging), None)
+    if present is not None:  # what the mirror put there, plus what put wrote (all of it wanted)
+        emptied = set()
+        for rel in present:
+            if left_alone(rel):
+                continue
+            if rel.endswith("/"):
+                emptied.add(rel.rstrip("/"))
+            elif rel not in wanted:
+                os.unlink(os.path.join(staging, rel))
+                removed.append(rel)
+                emptied.add(rel.rpartition("/")[0])
+        for folder in sorted(emptied, key=lambda rel: rel.count("/"), reverse=True):
+            while folder and not left_alone(folder + "/"):
+                try:
+                    os.rmdir(os.path.join(staging, folder))
+                except OSError:  # not empty (or gone already): so are the folders above it
+                    break
+                folder = folder.rpartition("/")[0]
+        return sorted(removed)
     for folder, dirs, names in os.walk(staging, topdown=False):
         rel_folder = os.path.relpath(folder, staging)
         prefix = "" if rel_folder == "." else rel_folder.replace(os.sep, "/") + "/"
-        if prefix and any(prefix.startswith(kept) or prefix == kept.rstrip("/") + "/" for kept in leave):
+        if prefix and left_alone(prefix):
             continue
         for name in names:
             rel = prefix + name
-            if rel not in wanted and not any(rel.startswith(kept) for kept in leave):
+            if rel not in wanted and not left_alone(rel):
                 os.unlink(os.path.join(folder, name))
                 removed.append(rel)
         if prefix and not os.listdir(folder):
             os.rmdir(folder)
     return sorted(removed)
-
-
-def sync(staging: Path, files: dict[str, bytes], keep: set[str] = frozenset(), leave: tuple[str, ...] = ()) -> SyncReport:
-    """Make staging hold exactly `files` (plus `keep`, files known to be current, and anything under `leave`).
-
-    A file is rewritten only when its content hash differs; files no longer produced are removed.
-    """
-    report = SyncReport()
-    for rel in sorted(files):
-        if put(staging, rel, files[rel]):
-            report.written.append(rel)
-        else:
-            report.unchanged += 1
-    report.removed = remove_others(staging, set(files) | set(keep), leave)
-    return report

@@ -22,8 +22,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -175,20 +177,22 @@ def site_pages(site_dir: Path) -> dict[str, str]:
 
 
 def build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None,
-                 started: _Service | None = None) -> BundleReport:
+                 started: _Service | None = None, ahead: Ahead | None = None) -> BundleReport:
     """Make site_dir/pagefind the sharded bundle of the HTML files `pages` (sha256 by site path: every HTML
     file of the site), indexing only the shards whose pages changed since cache_path was written.
-    `started`: a Pagefind process from start_pagefind, used (or stopped) here."""
+    `started`: a Pagefind process from start_pagefind, used (or stopped) here; `ahead`: a shard already being
+    indexed (see index_ahead), used if its pages are still the same."""
     try:
-        return _build_bundle(site_dir, pages, shards, cache_path, started)
+        return _build_bundle(site_dir, pages, shards, cache_path, started, ahead)
     finally:
         if started is not None:
             started.stop()
+        if ahead is not None:
+            ahead.stop()
 
 
-def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None,
-                  started: _Service | None) -> BundleReport:
-    cache = _Cache(cache_path)
+def _page_digests(site_dir: Path, pages: dict[str, str], cache: _Cache) -> dict[str, list[Any]]:
+    """[sha256 of the page, its indexed_digest] by site path (the latter from the cache while the page is the same)."""
     digests: dict[str, list[Any]] = {}
     for rel, sha in pages.items():
         known = cache.pages.get(rel)
@@ -196,17 +200,31 @@ def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path
             digests[rel] = known
         else:
             digests[rel] = [sha, indexed_digest((site_dir / rel).read_bytes())]
+    return digests
+
+
+def _shard_key(number: int, shards: int, members: list[str], indexed: dict[str, str]) -> str:
+    # The bundle depends on Pagefind's version and on this module (how shards are made and trimmed).
+    head = f"pagefind {_pagefind_version()} {_module_digest()} shard {number} of {shards}\n"
+    return hashlib.sha256((head + "".join(f"{rel}\0{indexed[rel]}\n" for rel in members)).encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _module_digest() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None,
+                  started: _Service | None, ahead: Ahead | None) -> BundleReport:
+    cache = _Cache(cache_path)
+    digests = _page_digests(site_dir, pages, cache)
     indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
     if not indexed:  # no page marks its body: Pagefind then indexes whole pages, all of them
         indexed = {rel: hashlib.sha256(b"whole\0" + (site_dir / rel).read_bytes()).hexdigest() for rel in pages}
     members: dict[int, list[str]] = {n: [] for n in range(shards)}
     for rel in sorted(indexed):
         members[shard_of(rel, shards)].append(rel)
-    # The bundle depends on Pagefind's version and on this module (how shards are made and trimmed).
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    head = f"pagefind {_pagefind_version()} {code} shard {{}} of {shards}\n"
-    keys = {n: hashlib.sha256((head.format(n) + "".join(f"{rel}\0{indexed[rel]}\n" for rel in rels)).encode()).hexdigest()
-            for n, rels in members.items()}
+    keys = {n: _shard_key(n, shards, rels, indexed) for n, rels in members.items()}
 
     report = BundleReport(shards=shards)
     kept: dict[str, dict[str, Any]] = {}
@@ -218,30 +236,83 @@ def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path
             report.unchanged += len(known["files"])
         else:
             stale.append(n)
+    bundles: dict[int, dict[str, bytes]] = {}
+    if ahead is not None and ahead.shard in stale:
+        early = ahead.result(keys[ahead.shard])
+        if early is not None:
+            bundles[ahead.shard] = early
+    rest = [n for n in stale if n not in bundles]
+    if rest:
+        bundles.update(_index(site_dir, {n: members[n] for n in rest}, started))
     made: dict[str, dict[str, Any]] = {}
-    if stale:
-        for n, bundle in _index(site_dir, {n: members[n] for n in stale}, started).items():
-            files: dict[str, list[Any]] = {}
-            folder = shard_folder(n)
-            for name in sorted(bundle):
-                rel = f"{folder}/{name}"
-                data = bundle[name]
-                sha = hashlib.sha256(data).hexdigest()
-                path = site_dir / rel
-                if _stat(path) is not None and output.sha256_file(path) == sha:
-                    report.unchanged += 1
-                else:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    output.replace_file(path, data)
-                    report.written.append(rel)
-                files[rel] = [sha, *(_stat(path) or [])]
-            made[str(n)] = {"key": keys[n], "files": files}
-            report.indexed.append(n)
+    for n in sorted(bundles):
+        bundle = bundles[n]
+        files: dict[str, list[Any]] = {}
+        folder = shard_folder(n)
+        for name in sorted(bundle):
+            rel = f"{folder}/{name}"
+            data = bundle[name]
+            sha = hashlib.sha256(data).hexdigest()
+            path = site_dir / rel
+            if _stat(path) is not None and output.sha256_file(path) == sha:
+                report.unchanged += 1
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                output.replace_file(path, data)
+                report.written.append(rel)
+            files[rel] = [sha, *(_stat(path) or [])]
+        made[str(n)] = {"key": keys[n], "files": files}
+        report.indexed.append(n)
     wanted = {rel for shard in (*kept.values(), *made.values()) for rel in shard["files"]}
     report.removed = _remove_others(site_dir / BUNDLE, wanted)
     report.written.sort()
     cache.save({rel: entry for rel, entry in digests.items()}, {**kept, **made})
     return report
+
+
+class Ahead:
+    """One shard indexed by Pagefind in a thread while the rest of the site is still being written: after a
+    small edit, the pages of one shard can be final long before the others (see build.render_into).
+    build_bundle uses what it made only if the shard's key, worked out again from the final pages, is the
+    one it was made for."""
+
+    def __init__(self, site_dir: Path, shard: int, members: list[str], key: str, service: _Service) -> None:
+        self.shard, self.key, self.service = shard, key, service
+        self.bundle: dict[str, bytes] | None = None
+        self.thread = threading.Thread(target=self._run, args=(site_dir, members), name="xnwl-search-ahead",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self, site_dir: Path, members: list[str]) -> None:
+        try:
+            self.bundle = _index(site_dir, {self.shard: members}, self.service)[self.shard]
+        except BaseException:  # noqa: BLE001 - the shard is then indexed with the others, which reports why
+            self.bundle = None
+
+    def result(self, key: str) -> dict[str, bytes] | None:
+        self.thread.join()
+        return self.bundle if key == self.key else None
+
+    def stop(self) -> None:
+        self.service.stop()
+        self.thread.join()
+
+
+def index_ahead(site_dir: Path, shard: int, shards: int, pages: dict[str, str], cache_path: Path | None,
+                service: _Service) -> Ahead | None:
+    """Start indexing `shard`, given the sha256 of each of its pages (by site path) as they will be in the
+    finished site; None when the bundle from the last build still fits them (nothing to do)."""
+    cache = _Cache(cache_path)
+    digests = _page_digests(site_dir, pages, cache)
+    indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
+    members = sorted(rel for rel in indexed if shard_of(rel, shards) == shard)
+    if not members:
+        return None
+    key = _shard_key(shard, shards, members, indexed)
+    known = cache.shards.get(str(shard))
+    if known and known.get("key") == key and _intact(site_dir, known.get("files") or {}):
+        return None
+    return Ahead(site_dir, shard, members, key, service)
 
 
 def _remove_others(bundle: Path, wanted: set[str]) -> list[str]:

@@ -42,8 +42,12 @@ def build_and_swap(root: Path, month: Month | None, with_search: bool = True) ->
     config = load_config(root)
     config.output_dir.mkdir(parents=True, exist_ok=True)
     output.recover(config.output_dir)
-    content, _ = validated_content(root)
-    month = month or default_month(config.output_dir)
-    result = build_site(config, content, month, config.output_dir, with_search=with_search)
+    finish_head_start = files.begin_staging(config.output_dir, files.spare_folder(root, config.output_dir))
+    try:
+        content, _ = validated_content(root)
+        month = month or default_month(config.output_dir)
+        result = build_site(config, content, month, config.output_dir, with_search=with_search)
+    finally:
+        finish_head_start()
     files.swap(result.staging, config.output_dir, result.spare)
     return result

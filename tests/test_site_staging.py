@@ -1,0 +1,122 @@
+"""The site's staging copy: made ahead in a child process, and cleaned up from what the copy recorded."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.channels.site import files
+
+LIVE = {
+    "index.html": b"home",
+    "routes/a/index.html": b"a",
+    "routes/b/index.html": b"b",
+    "routes/b/extra/old.txt": b"gone soon",
+    "events/x/index.html": b"x",
+    "events/x/x.ics": b"ics",
+    "pagefind/pagefind.js": b"js",
+    "pagefind/3/index/one.pf_index": b"idx",
+}
+EMPTY_FOLDERS = ("routes/empty", "deep/er/est")
+
+
+def _live_site(output_root: Path) -> Path:
+    site = output_root / files.SITE
+    for rel, data in LIVE.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_bytes(data)
+    for rel in EMPTY_FOLDERS:
+        (site / rel).mkdir(parents=True)
+    return site
+
+
+def _tree(folder: Path) -> tuple[set[str], set[str]]:
+    """Files and folders under folder, by path."""
+    found_files, found_folders = set(), set()
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder).as_posix()
+        (found_folders if path.is_dir() else found_files).add(rel)
+    return found_files, found_folders
+
+
+@pytest.mark.parametrize("with_spare", [False, True])
+def test_head_start_copies_the_live_site_as_links(tmp_path: Path, with_spare: bool) -> None:
+    output_root = tmp_path / "output"
+    site = _live_site(output_root)
+    spare = tmp_path / "spare"
+    if with_spare:  # an older site: one stale file, one missing, one folder too many
+        for rel in ("index.html", "routes/a/index.html", "stale/old.html"):
+            (spare / rel).parent.mkdir(parents=True, exist_ok=True)
+            (spare / rel).write_bytes(b"older")
+    finish = files.begin_staging(output_root, spare)
+    staging = files.open_staging(output_root, spare)
+    finish()  # taken: nothing to wait for or discard
+    assert staging.is_dir()
+    assert _tree(staging) == _tree(site)
+    for rel in LIVE:
+        assert (staging / rel).stat().st_ino == (site / rel).stat().st_ino
+    assert not spare.exists()
+    files.output.discard(staging)
+
+
+def test_cancelled_head_start_leaves_nothing_behind(tmp_path: Path) -> None:
+    output_root = tmp_path / "output"
+    site = _live_site(output_root)
+    before = _tree(site)
+    finish = files.begin_staging(output_root)
+    finish()
+    assert _tree(site) == before
+    leftovers = list((output_root / ".staging").glob("*")) if (output_root / ".staging").exists() else []
+    assert leftovers == []
+    # and a later build starts afresh
+    staging = files.open_staging(output_root)
+    assert _tree(staging) == before
+    files.output.discard(staging)
+
+
+def _walked(staging: Path, wanted: set[str], leave: tuple[str, ...]) -> list[str]:
+    files._PRESENT.pop(str(staging), None)  # the walk over the whole folder, as without the record
+    return files.remove_others(staging, wanted, leave)
+
+
+@pytest.mark.parametrize("ahead", [False, True])
+def test_removal_from_the_record_equals_the_walk(tmp_path: Path, ahead: bool) -> None:
+    wanted = {"index.html", "routes/a/index.html", "events/new/index.html"}
+    leave = ("pagefind/",)
+    results = []
+    for way in ("record", "walk"):
+        output_root = tmp_path / way / "output"
+        _live_site(output_root)
+        if ahead:
+            files.begin_staging(output_root)
+        staging = files.open_staging(output_root)
+        assert files.put(staging, "events/new/index.html", b"new")
+        assert not files.put(staging, "index.html", b"home")
+        removed = files.remove_others(staging, wanted, leave) if way == "record" else _walked(staging, wanted, leave)
+        results.append((removed, _tree(staging)))
+        files.output.discard(staging)
+    assert results[0] == results[1]
+    removed, (kept_files, kept_folders) = results[0]
+    assert removed == ["events/x/index.html", "events/x/x.ics", "routes/b/extra/old.txt", "routes/b/index.html"]
+    assert kept_files == wanted | {"pagefind/pagefind.js", "pagefind/3/index/one.pf_index"}
+    assert not any(folder.startswith(("deep", "routes/b", "routes/empty", "events/x")) for folder in kept_folders)
+
+
+def test_a_failing_copy_is_made_again_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    output_root = tmp_path / "output"
+    site = _live_site(output_root)
+    real_mirror = files._mirror
+    parent = os.getpid()
+
+    def fail_in_child(live: object, copy: object, rel: str, present: list[str]) -> None:
+        if os.getpid() != parent and rel == "routes/":  # midway through, in the child only
+            raise OSError("disk trouble")
+        real_mirror(live, copy, rel, present)
+
+    monkeypatch.setattr(files, "_mirror", fail_in_child)
+    files.begin_staging(output_root)
+    staging = files.open_staging(output_root)
+    assert _tree(staging) == _tree(site)
+    files.output.discard(staging)
