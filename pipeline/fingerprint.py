@@ -13,33 +13,120 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
+import os
 import pickle
 import sys
-from functools import lru_cache
+import time
 from pathlib import Path
 from typing import Any
 
 PACKAGE = Path(__file__).resolve().parent
+# Libraries whose version is part of the code digest; and others whose version a cache key names.
+_ALSO_VERSIONED = ("pagefind",)
 _LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdurl", "cmarkgfm", "nh3", "icalendar", "pillow", "numpy", "segno",
               "fonttools", "pyyaml", "autocorrect-py", "chinesecalendar")
 
 
-@lru_cache(maxsize=1)
+_CODE_CACHE = "code.json"
+_RACY_NS = 2_000_000_000  # a file changed this recently may change again within the same clock tick
+_code: tuple[str, dict[str, str]] | None = None  # this process's code digest and library versions
+_cache_folder: Path | None = None
+
+
+def keep_code_digest_in(folder: Path | None) -> None:
+    """Where code_digest may keep its result between runs (the project's state/cache/): worked out from the
+    files again only when a stat of the package's files or of the folders libraries are found in changed."""
+    global _cache_folder
+    _cache_folder = folder
+
+
 def code_digest() -> str:
     """The package's own files (code, bundled fonts) and the versions of the libraries it renders with."""
+    return _code_and_versions()[0]
+
+
+def library_version(name: str) -> str:
+    """The installed version of one of the libraries the outputs depend on ("-" when not installed)."""
+    return _code_and_versions()[1].get(name, "-")
+
+
+def _code_and_versions() -> tuple[str, dict[str, str]]:
+    global _code
+    if _code is None:
+        signature, settled = _signature()
+        _code = _remembered(signature)
+        if _code is None:
+            _code = _worked_out()
+            if settled:
+                _remember(signature, _code)
+    return _code
+
+
+def _worked_out() -> tuple[str, dict[str, str]]:
     from importlib import metadata
 
     digest = hashlib.sha256(sys.version.encode())
     for path in sorted(PACKAGE.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for name in _LIBRARIES:
+    versions = {}
+    for name in (*_LIBRARIES, *_ALSO_VERSIONED):
         try:
-            version = metadata.version(name)
+            versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            version = "-"
-        digest.update(f"{name}={version}\n".encode())
-    return digest.hexdigest()
+            versions[name] = "-"
+    for name in _LIBRARIES:
+        digest.update(f"{name}={versions[name]}\n".encode())
+    return digest.hexdigest(), versions
+
+
+def _signature() -> tuple[str, bool]:
+    """Stats of every file of the package and of every folder on sys.path (installing or removing a library
+    changes its folder), as a digest; and whether none of them changed in the last moments (else not kept)."""
+    lines = [sys.version, str(PACKAGE)]
+    newest = 0
+    for folder, dirs, names in os.walk(PACKAGE):
+        dirs[:] = sorted(name for name in dirs if name != "__pycache__")
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            info = os.stat(path)
+            lines.append(f"{path} {info.st_size} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino}")
+            newest = max(newest, info.st_ctime_ns)
+    for entry in sys.path:
+        try:
+            info = os.stat(entry)  # not "" (the working folder): it changes all the time, and holds no library
+        except OSError:
+            continue
+        lines.append(f"path {entry} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino}")
+        newest = max(newest, info.st_ctime_ns)
+    signature = hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+    return signature, time.time_ns() - newest > _RACY_NS
+
+
+def _remembered(signature: str) -> tuple[str, dict[str, str]] | None:
+    if _cache_folder is None:
+        return None
+    try:
+        data = json.loads((_cache_folder / _CODE_CACHE).read_bytes())
+        if data["signature"] == signature and isinstance(data["digest"], str) and isinstance(data["versions"], dict):
+            return data["digest"], data["versions"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _remember(signature: str, code: tuple[str, dict[str, str]]) -> None:
+    if _cache_folder is None:
+        return
+    from pipeline import output
+
+    try:
+        _cache_folder.mkdir(parents=True, exist_ok=True)
+        output.replace_file(_cache_folder / _CODE_CACHE, json.dumps(
+            {"signature": signature, "digest": code[0], "versions": code[1]}, sort_keys=True).encode())
+    except OSError:
+        pass  # worked out again next time
 
 
 def folders_digest(folders: list[Path]) -> str:

@@ -97,3 +97,55 @@ def test_a_known_digest_stands_for_its_object() -> None:
     assert described != plain and Fingerprinter("ctx").of(Leaf("a")) == plain  # only that object
     known_digest(leaf, "d2")
     assert Fingerprinter("ctx").of(leaf) != described
+
+
+def test_code_digest_is_kept_only_while_the_stats_it_depends_on_hold(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from pipeline import fingerprint
+
+    monkeypatch.setattr(fingerprint, "_code", None)
+    monkeypatch.setattr(fingerprint, "_cache_folder", None)
+    truth = fingerprint._worked_out()
+    assert truth[1]["pagefind"] != "-" and truth[1]["jinja2"] != "-"
+
+    def fresh_process_digest() -> tuple[str, str]:
+        monkeypatch.setattr(fingerprint, "_code", None)
+        fingerprint.keep_code_digest_in(tmp_path)
+        return fingerprint.code_digest(), fingerprint.library_version("pagefind")
+
+    signature = {"value": ("one", True)}
+    monkeypatch.setattr(fingerprint, "_signature", lambda: signature["value"])
+    assert fresh_process_digest() == (truth[0], truth[1]["pagefind"])
+    kept = json.loads((tmp_path / "code.json").read_text())
+    assert kept["signature"] == "one" and kept["digest"] == truth[0]
+
+    # Taken from the file while the signature is the same: what is written there is what comes back.
+    (tmp_path / "code.json").write_text(json.dumps({**kept, "digest": "from-the-cache"}))
+    assert fresh_process_digest()[0] == "from-the-cache"
+    # Any stat changed: worked out again (and kept again).
+    signature["value"] = ("two", True)
+    assert fresh_process_digest()[0] == truth[0]
+    assert json.loads((tmp_path / "code.json").read_text())["signature"] == "two"
+    # A damaged file only costs time.
+    (tmp_path / "code.json").write_text("{not json")
+    assert fresh_process_digest()[0] == truth[0]
+    # Something changed a moment ago (it may change again within the clock's tick): not kept.
+    (tmp_path / "code.json").unlink()
+    signature["value"] = ("three", False)
+    assert fresh_process_digest()[0] == truth[0]
+    assert not (tmp_path / "code.json").exists()
+    assert fingerprint.library_version("no-such-library") == "-"
+
+
+def test_code_signature_follows_package_files_and_library_folders() -> None:
+    from pipeline import fingerprint
+
+    first, _ = fingerprint._signature()
+    assert fingerprint._signature()[0] == first
+    original = list(sys.path)
+    try:
+        sys.path.append(str(Path(__file__).parent))  # a new folder where libraries could be found
+        assert fingerprint._signature()[0] != first
+    finally:
+        sys.path[:] = original

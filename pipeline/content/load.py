@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from pipeline.content.model import (
 )
 from pipeline.content.parsed import ParseCache
 from pipeline.content.problems import MISSING, WARNING, ProblemList
+from pipeline.fingerprint import keep_code_digest_in
 from pipeline.parallel import collector_paused
 from pipeline.content.sources import (
     FrontMatterFile,
@@ -133,13 +135,15 @@ class _Loader:
         if not directory.is_dir():
             return []
         files = []
-        for path in sorted(directory.iterdir()):
-            if path.name.startswith("."):
-                continue
-            if path.suffix != ".md" or not path.is_file():
-                self.problems.warn(relative(self.root, path), "", None, "不是 .md 文件，已忽略")
-                continue
-            files.append(path)
+        with os.scandir(directory) as entries:  # one folder: by name is the order of the paths
+            for entry in sorted(entries, key=lambda entry: entry.name):
+                if entry.name.startswith("."):
+                    continue
+                path = directory / entry.name
+                if path.suffix != ".md" or not entry.is_file():
+                    self.problems.warn(relative(self.root, path), "", None, "不是 .md 文件，已忽略")
+                    continue
+                files.append(path)
         return files
 
     # themes.yaml, counties.yaml ------------------------------------------------------------
@@ -402,6 +406,7 @@ def load_content(root: Path, cache_dir: Path | None = None,
 
 
 def _load(root: Path, cache_dir: Path | None, known: dict[str, str] | None) -> tuple[Content, ProblemList]:
+    keep_code_digest_in(cache_dir)
     built = BuiltCache(cache_dir)
     try:
         return _load_with(root, cache_dir, known, built)

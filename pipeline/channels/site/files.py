@@ -25,6 +25,7 @@ _CLEANUP: set[Path] = set()  # staging folders to remove at exit if still there 
 # nothing needs comparing or removing. Forked workers inherit this.
 _FRESH: set[str] = set()
 _MADE: set[str] = set()  # folders this process created or found in a fresh staging folder
+_FD_LIMIT = 65536
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -68,6 +69,9 @@ def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], 
             code = 0
             try:
                 os.close(reader)
+                # Hold nothing of the parent's but the pipe (the batch lock's descriptor above all).
+                os.closerange(3, writer)
+                os.closerange(writer + 1, _FD_LIMIT)
                 present: list[str] = []
                 _mirror(opening.live, opening.staging, "", present)
                 data = "\n".join(present).encode("utf-8", "surrogateescape")

@@ -342,12 +342,9 @@ def _pagefind_command() -> list[str]:
 
 
 def _pagefind_version() -> str:
-    from importlib import metadata
+    from pipeline.fingerprint import library_version
 
-    try:
-        return metadata.version("pagefind")
-    except metadata.PackageNotFoundError:
-        return "-"
+    return library_version("pagefind")
 
 
 _FAILED = "站内搜索索引（Pagefind）生成失败；请确认已安装 pagefind[extended]（pip install -e .）。输出：{}"
