@@ -61,17 +61,24 @@ def test_head_start_copies_the_live_site_as_links(tmp_path: Path, with_spare: bo
     files.output.discard(staging)
 
 
-def test_cancelled_head_start_leaves_nothing_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("with_spare", [False, True])
+def test_cancelled_head_start_leaves_output_as_it_was_and_keeps_the_copy_as_spare(tmp_path: Path,
+                                                                                  with_spare: bool) -> None:
     output_root = tmp_path / "output"
     site = _live_site(output_root)
     before = _tree(site)
-    finish = files.begin_staging(output_root)
-    finish()
+    listing = sorted(p.name for p in output_root.iterdir())
+    spare = tmp_path / "state" / "site-spare"
+    spare.parent.mkdir()  # as files.spare_folder leaves it
+    if with_spare:
+        (spare / "old").mkdir(parents=True)
+    finish = files.begin_staging(output_root, spare)
+    finish()  # the batch failed before the site was built
     assert _tree(site) == before
-    leftovers = list((output_root / ".staging").glob("*")) if (output_root / ".staging").exists() else []
-    assert leftovers == []
-    # and a later build starts afresh
-    staging = files.open_staging(output_root)
+    assert sorted(p.name for p in output_root.iterdir()) == listing  # no staging folder left either
+    assert spare.is_dir()  # the copy (finished or not) waits for the next build
+    # which starts from it and ends up with the live site's files
+    staging = files.open_staging(output_root, spare)
     assert _tree(staging) == before
     files.output.discard(staging)
 

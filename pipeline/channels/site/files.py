@@ -43,6 +43,7 @@ class _Opening:
     """A staging folder being made to match the live site, maybe by a child process (see begin_staging)."""
     staging: Path
     live: Path | None  # the live site to mirror; None when the staging folder starts empty
+    spare: Path | None = None  # where a copy that is not used goes back to, for the next build to start from
     child: int | None = None  # pid of the process mirroring it
     reader: int | None = None  # the pipe it sends back what it put there
 
@@ -89,9 +90,19 @@ def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], 
 
     def cancel() -> None:
         left = _OPENING.pop(key, None)
-        if left is not None:
-            _wait(left, stop=True)
+        if left is None:
+            return
+        _wait(left, stop=True)
+        try:  # whatever it holds, a copy of some site is a good start for the next build (see open_staging)
+            if left.live is None or left.spare is None or left.spare.exists():
+                raise OSError
+            left.staging.rename(left.spare)
+        except OSError:
             output.discard(left.staging)
+        try:
+            left.staging.parent.rmdir()  # the staging area, if no other build uses it
+        except OSError:
+            pass
 
     return cancel
 
@@ -127,7 +138,7 @@ def _start(output_root: Path, spare: Path | None) -> _Opening:
             staging.mkdir(exist_ok=True)
     live = output_root / SITE
     if live.is_dir():
-        return _Opening(staging, live)
+        return _Opening(staging, live, spare)
     shutil.rmtree(staging)
     staging.mkdir()
     _FRESH.add(str(staging))
