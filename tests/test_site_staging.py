@@ -127,3 +127,41 @@ def test_a_failing_copy_is_made_again_in_this_process(tmp_path: Path, monkeypatc
     staging = files.open_staging(output_root)
     assert _tree(staging) == _tree(site)
     files.output.discard(staging)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_the_copying_process_ends_with_a_killed_batch(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    _live_site(tmp_path / "output")
+    script = (
+        "import os, signal, sys, time\n"
+        "from pathlib import Path\n"
+        "from pipeline.channels.site import files\n"
+        "copy = files._mirror\n"
+        "def slow(live, target, rel, present):  # a copy that takes long\n"
+        "    if rel == '':\n"
+        "        time.sleep(30)\n"
+        "    copy(live, target, rel, present)\n"
+        "files._mirror = slow\n"
+        "out = Path(sys.argv[1])\n"
+        "files.begin_staging(out)\n"
+        "print(files._OPENING[str(out)].child, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "output")], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    child = int(run.stdout.strip())
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _running(child)

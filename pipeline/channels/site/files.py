@@ -65,12 +65,18 @@ def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], 
     opening = _start(output_root, spare)
     if opening.live is not None and hasattr(os, "fork"):
         reader, writer = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: nothing but file system calls, then gone without running any exit handler
             code = 0
             try:
+                _die_with(parent)
                 os.close(reader)
-                # Hold nothing of the parent's but the pipe (the batch lock's descriptor above all).
+                # Hold nothing of the parent's but the pipe (the batch lock's descriptor above all, and the
+                # standard streams: a caller reading them would wait for this process too).
+                quiet = os.open(os.devnull, os.O_RDWR)
+                for stream in (0, 1, 2):
+                    os.dup2(quiet, stream)
                 os.closerange(3, writer)
                 os.closerange(writer + 1, _FD_LIMIT)
                 present: list[str] = []
@@ -105,6 +111,18 @@ def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], 
             pass
 
     return cancel
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel end this process when the parent ends (a killed batch leaves no copy going on)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent is gone already
+        os._exit(1)
 
 
 def open_staging(output_root: Path, spare: Path | None = None) -> Path:
