@@ -10,6 +10,7 @@ made again. A stale, missing or damaged cache therefore only costs time, never c
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,11 @@ from pipeline import output
 _FORMAT = 1
 
 
-def file_stat(path: Path) -> list[int] | None:
+def file_stat(path: Path | str) -> list[int] | None:
     """Size, modification time and inode: a file with all three unchanged since it was hashed is not read again
     (a rewrite makes a new inode or a new mtime)."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return [st.st_size, st.st_mtime_ns, st.st_ino]
@@ -54,10 +55,10 @@ class OutputCache:
         entry = self.known.get(name)
         if key is None or entry is None or entry[0] != key or not isinstance(entry[2], dict):
             return None
-        path = self.folder / entry[2].get("file", name)
+        path = os.path.join(self.folder, entry[2].get("file", name))  # not a Path: this runs for every file of a site
         stat = entry[2].get("stat")
         try:
-            if (stat is None or file_stat(path) != stat) and output.sha256_file(path) != entry[1]:
+            if (stat is None or file_stat(path) != stat) and output.sha256_file(Path(path)) != entry[1]:
                 return None
         except OSError:
             return None
