@@ -45,6 +45,7 @@ def data_note(year: int) -> str:
             "周末按普通双休列出；国务院办公厅公布放假安排后，升级 chinesecalendar 再重新生成。")
 
 
+@lru_cache(maxsize=None)  # the library checks its whole table's year range on every call; a plan asks 3 times a day
 def day_info(day: date) -> DayInfo:
     weekend = day.weekday() >= 5
     if not has_year(day.year):

@@ -193,15 +193,22 @@ class _Describer(pickle.Pickler):
     def __init__(self, fingerprinter: Fingerprinter, memoise: bool) -> None:
         self.buffer = io.BytesIO()
         super().__init__(self.buffer, protocol=5)
-        # No memo: a value shown twice is written twice, so the bytes depend on the values alone, not on which
+        # No memo (but for _described, below): a value shown twice is written twice, so the bytes depend on the values alone, not on which
         # equal values happen to be one object (a route loaded from the cache shares its strings differently).
         self.fast = True
+        # The one object in the memo: every description is written as a call of _described, and the memo makes
+        # pickle refer to it by a two-byte reference instead of looking it up and writing its name each time.
+        self.memo = {id(_described): (0, _described)}
         self.fingerprinter = fingerprinter
         self.memoise = memoise
 
+    def described(self, value: Any) -> bytes:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.dump(value)
+        return self.buffer.getvalue()
+
     def reducer_override(self, obj: Any) -> Any:
-        if obj is _described:
-            return NotImplemented  # written by name
         kind = type(obj)
         names = _field_names(kind)
         if names is not None:
@@ -227,11 +234,13 @@ class Fingerprinter:
         self._memo: dict[int, tuple[Any, str]] = {}  # id -> (the object, kept alive so its id stays unique; digest)
         self.context = "\n".join(context)
         self.enabled = enabled  # off: every fingerprint is None, so nothing is reused or remembered
+        self._describers: dict[bool, _Describer] = {}  # by `memoise`; made again after a failure
 
     def _pickled(self, values: Any, memoise: bool = True) -> bytes:
-        describer = _Describer(self, memoise)
-        describer.dump(values)
-        return describer.buffer.getvalue()
+        describer = self._describers.get(memoise)
+        if describer is None:
+            describer = self._describers[memoise] = _Describer(self, memoise)
+        return describer.described(values)
 
     def digest_of(self, value: Any, names: tuple[str, ...]) -> str:
         known = self._memo.get(id(value))
@@ -248,5 +257,6 @@ class Fingerprinter:
         try:
             data = self._pickled(values)
         except (_Unstable, pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+            self._describers.clear()  # a pickler left in the middle of a dump is not used again
             return None
         return hashlib.sha256(self.context.encode() + b"\n" + data).hexdigest()

@@ -36,7 +36,6 @@ class OutputCache:
     def __init__(self, path: Path | None, folder: Path) -> None:
         self.path = path
         self.folder = folder  # where reusable files are found
-        self._folder = str(folder)
         self.known: dict[str, list[Any]] = self._read()
         self.current: dict[str, list[Any]] = {}
 
@@ -56,15 +55,23 @@ class OutputCache:
         entry = self.known.get(name)
         if key is None or entry is None or entry[0] != key or not isinstance(entry[2], dict):
             return None
-        path = os.path.join(self._folder, entry[2].get("file", name))  # (not a Path: thousands of calls)
+        path = os.path.join(self.folder, entry[2].get("file", name))  # not a Path: this runs for every file of a site
         stat = entry[2].get("stat")
         try:
-            if (stat is None or file_stat(path) != stat) and output.sha256_file(Path(path)) != entry[1]:
+            now = file_stat(path) if stat is not None else None
+            if (stat is None or now != stat) and output.sha256_file(Path(path)) != entry[1]:
                 return None
         except OSError:
             return None
+        if stat is not None and now != stat:  # the same bytes in another file: remember this one's stat
+            entry = [entry[0], entry[1], {**entry[2], "stat": now}]
         self.current[name] = entry
         return entry[2]
+
+    def kept(self, name: str, key: str | None) -> bool:
+        """Whether reusable() kept this file for this fingerprint in this process (its entry is then current)."""
+        entry = self.current.get(name)
+        return key is not None and entry is not None and entry[0] == key
 
     def record(self, name: str, key: str | None, digest: str, extra: dict[str, Any] | None = None) -> None:
         if key is not None:

@@ -88,6 +88,20 @@ def test_values_shown_by_their_address_are_never_reused() -> None:
     assert Fingerprinter("ctx", enabled=False).of("page", Page("x/", {})) is None
 
 
+def test_a_fingerprinter_gives_the_same_fingerprints_as_a_new_one_after_any_value() -> None:
+    """It writes every value with the same two picklers: nothing of one value (nor of a value that could not be
+    described, left half written) may show in the next one's fingerprint."""
+    class Opaque:
+        pass
+
+    values = [node(), Leaf("z", (3.0, 4.0)), node(extra={"f": Opaque()}), node(leaves=(Leaf("b"),)),
+              node(leaf=Leaf("q", hidden="h")), {"deep": [node(extra={"f": Opaque()})]}, node()]
+    one = Fingerprinter("ctx")
+    for value in values:
+        assert one.of("page", Page("x/", {"v": value})) == Fingerprinter("ctx").of("page", Page("x/", {"v": value}))
+    assert [one.of("page", Page("x/", {"v": v})) for v in values].count(None) == 2
+
+
 def test_a_known_digest_stands_for_its_object() -> None:
     fp = Fingerprinter("ctx")
     leaf = Leaf("a")

@@ -86,6 +86,15 @@ def retitle_route(root: Path) -> None:
     route.write_text(text.replace(f"title: {title}", f"title: {title}（新版）", 1), encoding="utf-8")
 
 
+def locate_stop(root: Path) -> None:
+    """A stop gets coordinates: the route's map and JSON-LD (worked out from the route when its page is rendered)."""
+    route = root / "routes" / "chibi-sanguo.md"
+    text = route.read_text(encoding="utf-8")
+    assert "  - name: 陆水湖\n    county: chibi\n" in text
+    route.write_text(text.replace("  - name: 陆水湖\n    county: chibi\n",
+                                  "  - name: 陆水湖\n    county: chibi\n    lnglat: [113.95, 29.70]\n"), encoding="utf-8")
+
+
 def edit_config(root: Path) -> None:
     config = root / "xnwl.toml"
     text = config.read_text(encoding="utf-8")
@@ -104,7 +113,7 @@ CHANGES: dict[str, Callable[[Path], None]] = {
     "route-edited": edit_route, "event-added": add_event, "template-edited": edit_template,
     "poster-template-edited": edit_poster_template,
     "file-deleted": delete_file, "image-replaced": replace_image,
-    "route-retitled": retitle_route, "config-edited": edit_config, "guide-picks-edited": edit_guide_picks,
+    "route-retitled": retitle_route, "stop-located": locate_stop, "config-edited": edit_config, "guide-picks-edited": edit_guide_picks,
 }
 
 

@@ -82,3 +82,44 @@ def test_event_wording() -> None:
     assert event_when(_event(date(2027, 6, 12), date(2027, 6, 12), time(19, 30), time(21, 0))) == \
         "2027年6月12日（周六） 19:30—21:00"
     assert event_when(_event(date(2027, 12, 30), date(2028, 1, 2))) == "2027年12月30日（周四）至2028年1月2日（周日）"
+
+
+def _shipped_site(tmp_path):  # type: ignore[no-untyped-def]
+    from conftest import REPO
+    from pipeline.channels.site.assets import Assets
+    from pipeline.channels.site.views import SiteData
+    from pipeline.config import load_config
+    from pipeline.content.load import load_content
+    from pipeline.plan import Month
+
+    content, problems = load_content(REPO)
+    assert not problems.errors
+    return SiteData(load_config(REPO), content, Month(2027, 4), {}, {}, Assets(tmp_path))
+
+
+def test_route_views_work_out_stops_and_map_from_the_route(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A route view holds only what it is made from (a page's fingerprint describes those): its stops and map are
+    exactly what the route's stops and the content's counties give."""
+    from dataclasses import fields
+
+    from pipeline.channels.site.views import RouteView
+
+    site = _shipped_site(tmp_path)
+    assert {f.name for f in fields(RouteView)} == {"route", "path", "theme", "counties", "cover", "gallery"}
+    for view in site.routes.values():
+        r = view.route
+        assert [(s.number, s.stop, s.county, s.nav_url) for s in view.stops] == [
+            (n, stop, site.content.counties[stop.county], amap_marker(stop)) for n, stop in enumerate(r.stops, 1)]
+        assert view.map == route_map(r.stops)
+
+
+def test_events_by_month_are_the_events_overlapping_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.plan import Month
+
+    site = _shipped_site(tmp_path)
+    views = list(site.events.values())
+    months = [Month(2026, 1).shift(n) for n in range(36)]
+    for m in months:
+        assert site.events_in(m) == [v for v in views if v.event.overlaps(m.first_day, m.last_day)], m
+    assert site.event_months == sorted({site.month} | {m for m in months if site.events_in(m)})
+    assert any(v.event.start_date.month != v.event.end_date.month for v in views)  # the spanning case is covered

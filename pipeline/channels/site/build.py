@@ -335,7 +335,7 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
         raise UserError("\n".join(errors))
     base = str(staging)
     for job, (state, key, digest, _) in zip(every, results):
-        if key is not None:
+        if key is not None and not (state == "kept" and cache.kept(job.rel, key)):  # else checked and current
             cache.record(job.rel, key, digest, {"stat": file_stat(f"{base}/{job.rel}")})
         report.digests[job.rel] = digest
         if state == "written":

@@ -30,13 +30,14 @@ def _image(config: Config, view: RouteView | EventView) -> dict[str, Any]:
 def tourist_trip(config: Config, view: RouteView) -> dict[str, Any]:
     r = view.route
     items = []
-    for s in view.stops:
-        place: dict[str, Any] = {"@type": "TouristAttraction", "name": s.stop.name,
+    county_names = {c.id: c.name for c in view.counties}  # what view.stops gives each stop, without the views
+    for number, stop in enumerate(r.stops, 1):
+        place: dict[str, Any] = {"@type": "TouristAttraction", "name": stop.name,
                                  "address": {"@type": "PostalAddress", "addressRegion": "湖北省",
-                                             "addressLocality": f"咸宁市{s.county.name}"}}
-        if s.stop.lnglat:
-            place["geo"] = {"@type": "GeoCoordinates", "longitude": s.stop.lnglat[0], "latitude": s.stop.lnglat[1]}
-        items.append({"@type": "ListItem", "position": s.number, "item": place})
+                                             "addressLocality": f"咸宁市{county_names[stop.county]}"}}
+        if stop.lnglat:
+            place["geo"] = {"@type": "GeoCoordinates", "longitude": stop.lnglat[0], "latitude": stop.lnglat[1]}
+        items.append({"@type": "ListItem", "position": number, "item": place})
     return {
         "@context": "https://schema.org",
         "@type": "TouristTrip",

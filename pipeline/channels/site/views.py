@@ -33,19 +33,31 @@ class StopView:
     number: int
     stop: Stop
     county: County
-    nav_url: str | None
+
+    @property
+    def nav_url(self) -> str | None:
+        return amap_marker(self.stop)
 
 
 @dataclass(frozen=True, slots=True)
 class RouteView:
+    """The fields are what the view is made from; `stops` and `map` are worked out from them when asked for
+    (a page's fingerprint describes the fields only, and a reused page never needs its map drawn)."""
     route: Route
     path: str
     theme: Theme
-    counties: tuple[County, ...]
-    stops: tuple[StopView, ...]
-    map: RouteMap
+    counties: tuple[County, ...]  # the route's counties, in its order: every stop is in one of them
     cover: Picture | None
     gallery: tuple[Picture, ...]
+
+    @property
+    def stops(self) -> tuple[StopView, ...]:
+        by_id = {c.id: c for c in self.counties}
+        return tuple(StopView(n, s, by_id[s.county]) for n, s in enumerate(self.route.stops, 1))
+
+    @property
+    def map(self) -> RouteMap:
+        return route_map(self.route.stops)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +87,6 @@ class SiteData:
         self.plans = plans
         self.covers = covers
         self.assets = assets
-        self._events_in: dict[Month, list[EventView]] = {}
 
     @property
     def plan(self) -> MonthPlan:
@@ -95,11 +106,8 @@ class SiteData:
             r = self.content.routes[rid]
             gallery = self._pictures(f"route-{rid}", r.images)
             cover = self.cover(f"route-{rid}", r.title) or (gallery[0] if gallery else None)
-            stops = tuple(StopView(n, s, self.content.counties[s.county], amap_marker(s))
-                          for n, s in enumerate(r.stops, 1))
             views[rid] = RouteView(r, urls.route_path(rid), self.content.themes[r.theme],
-                                   tuple(self.content.counties[c] for c in r.counties), stops, route_map(r.stops),
-                                   cover, gallery)
+                                   tuple(self.content.counties[c] for c in r.counties), cover, gallery)
         return views
 
     @cached_property
@@ -155,21 +163,24 @@ class SiteData:
         return chosen[:limit] if limit else chosen
 
     @cached_property
-    def event_months(self) -> list[Month]:
-        """Months with a calendar page: every month an event touches, and the batch month."""
-        months = {self.month}
+    def _by_month(self) -> dict[Month, list[EventView]]:
+        """The events each month overlaps, in the site's order: from its first month while the month begins
+        by its end (exactly the months m with event.overlaps(m.first_day, m.last_day))."""
+        groups: dict[Month, list[EventView]] = {}
         for v in self.events.values():
             m = Month(v.event.start_date.year, v.event.start_date.month)
             while m.first_day <= v.event.end_date:
-                months.add(m)
+                groups.setdefault(m, []).append(v)
                 m = m.shift(1)
-        return sorted(months)
+        return groups
+
+    @cached_property
+    def event_months(self) -> list[Month]:
+        """Months with a calendar page: every month an event touches, and the batch month."""
+        return sorted({self.month, *self._by_month})
 
     def events_in(self, month: Month) -> list[EventView]:
-        if month not in self._events_in:
-            first, last = month.first_day, month.last_day
-            self._events_in[month] = [v for v in self.events.values() if v.event.overlaps(first, last)]
-        return list(self._events_in[month])
+        return list(self._by_month.get(month, ()))
 
     @property
     def guide_months(self) -> list[Month]:
