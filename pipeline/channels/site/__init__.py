@@ -9,11 +9,19 @@ from pipeline.channels import ChannelContext
 from pipeline.config import Config
 
 
-def head_start(config: Config, output_root: Path) -> Callable[[], None]:
-    """Start copying output/site into the site's staging folder while the batch loads the content."""
-    from pipeline.channels.site import files
+def head_start(config: Config, output_root: Path, with_search: bool = True) -> Callable[[], None]:
+    """Start copying output/site into the site's staging folder, and Pagefind, while the content is loaded.
+    Returns what to call once the build is over (or will not happen): it stops whatever was not used."""
+    from pipeline.channels.site import files, search
 
-    return files.begin_staging(output_root, files.spare_folder(config.root, output_root))
+    finish_staging = files.begin_staging(output_root, files.spare_folder(config.root, output_root))
+    stop_search = search.start_pagefind_early() if with_search else lambda: None
+
+    def finish() -> None:
+        stop_search()
+        finish_staging()
+
+    return finish
 
 
 def render_channel(ctx: ChannelContext) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pipeline.channels.site import files
+from pipeline.channels.site import files, head_start
 from pipeline.channels.site.build import BuildResult, build_site
 from pipeline.config import load_config
 from pipeline.plan import Month
@@ -42,7 +42,7 @@ def build_and_swap(root: Path, month: Month | None, with_search: bool = True) ->
     config = load_config(root)
     config.output_dir.mkdir(parents=True, exist_ok=True)
     output.recover(config.output_dir)
-    finish_head_start = files.begin_staging(config.output_dir, files.spare_folder(root, config.output_dir))
+    finish_head_start = head_start(config, config.output_dir, with_search)
     try:
         content, _ = validated_content(root)
         month = month or default_month(config.output_dir)
