@@ -58,7 +58,8 @@ def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], 
     """Start open_staging's work now, in a child process, while this one goes on (loading the content):
     making a copy of a large site means thousands of folders and links, work for the kernel more than for
     Python. open_staging takes the result over. Returns what to call in any case once the build is over or
-    will not happen: it waits for the child and discards a staging folder that was never taken."""
+    will not happen: for a staging folder that was never taken, it stops the child and keeps the copy as the
+    next build's spare (or discards it)."""
     key = str(output_root)
     if key in _OPENING:
         return lambda: None
@@ -81,13 +82,11 @@ def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], 
                 os.closerange(writer + 1, _FD_LIMIT)
                 present: list[str] = []
                 _mirror(opening.live, opening.staging, "", present)
-                data = "\n".join(present).encode("utf-8", "surrogateescape")
+                data = "\0".join(present).encode("utf-8", "surrogateescape")  # no file name holds a NUL
             except BaseException:  # noqa: BLE001 - the parent does the work again itself, and sees the error
                 data, code = b"", 1
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(writer, view):]
+                _write_all(writer, data)
             finally:
                 os._exit(code)
         os.close(writer)
@@ -179,7 +178,7 @@ def _wait(opening: _Opening, stop: bool = False) -> list[str] | None:
     if os.waitstatus_to_exitcode(status) != 0:
         return None
     data = b"".join(chunks)
-    return data.decode("utf-8", "surrogateescape").split("\n") if data else []
+    return data.decode("utf-8", "surrogateescape").split("\0") if data else []
 
 
 def _mirror(live: Path | str, copy: Path | str, rel: str, present: list[str]) -> None:
@@ -246,11 +245,15 @@ def _write_new(path: str, data: bytes) -> None:
     """Create path (it must not exist) holding data: one open, the writes, one close."""
     fd = os.open(path, _NEW_FILE, 0o666)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        _write_all(fd, data)
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _make_folder(folder: str) -> None:

@@ -454,6 +454,7 @@ def start_pagefind() -> _Service | None:
         service = _EARLY.pop()
         if service.process.poll() is None:
             return service
+        service.stop()  # it ended meanwhile: start another (which says why if it cannot start)
     try:
         service = _Service()
         service.warm_up()
