@@ -35,8 +35,8 @@ class ChannelContext:
 class Channel:
     name: str  # Chinese, shown to the user
     render: Callable[[ChannelContext], None]
-    # Work that needs no content, started before the content is loaded (the site's staging copy); returns what
-    # to call once the batch is over, whether or not the channel ran: it waits for that work and tidies up.
+    # Work that needs no content, started before the content is loaded (the site's staging copy, Pagefind);
+    # returns what to call once the batch is over, whether or not the channel ran: it stops what was not used.
     head_start: Callable[[Config, Path], Callable[[], None]] | None = None
 
 
