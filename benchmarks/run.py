@@ -333,6 +333,7 @@ def main() -> int:
                 say(str(failure))
                 result[name] = {"error": str(failure)}
     finally:
+        shutil.rmtree(work / SET_ASIDE, ignore_errors=True)  # earlier outputs, moved aside by fresh()
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
     result["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
