@@ -129,13 +129,13 @@ def summary(runs: list[Measured]) -> dict[str, float]:
             "peak_tree_pss_mb": median([r.tree_kb / 1024 for r in runs], 1)}
 
 
-# ext4 without a journal (this machine's disk) does not reuse an inode within 30 s of its deletion and checks
-# each candidate on disk: for half a minute after thousands of files were deleted, creating files and folders
-# in the same place costs several times more kernel time. A benchmark that deleted the last run's output just
-# before timing the next one would mostly measure that. So a cold start moves the old output aside, and what
-# was set aside is deleted between cases, followed by a wait, never just before a timed run.
+# ext4 without a journal (this machine's disk) does not reuse an inode soon after its deletion, and checks each
+# candidate in the inode table: for one to six minutes after thousands of files were deleted (fs/ext4/ialloc.c:
+# RECENTCY_MIN 60 s, RECENTCY_DIRTY 300 s more while the table block is dirty, which creating files keeps it),
+# creating files and folders in the same place costs several times more kernel time. A benchmark that deleted
+# the last run's output before timing the next one would mostly measure that. So nothing is deleted while the
+# benchmark runs: a cold start moves the old output aside, and what was set aside is deleted at the end.
 SET_ASIDE = ".set-aside"
-RECENT_DELETE_S = 35
 
 
 def set_aside(path: Path) -> None:
@@ -143,14 +143,6 @@ def set_aside(path: Path) -> None:
         folder = path.parent.parent / SET_ASIDE
         folder.mkdir(exist_ok=True)
         path.rename(folder / f"{len(list(folder.iterdir()))}-{path.parent.name}-{path.name}")
-
-
-def settle(work: Path) -> None:
-    """Delete what was set aside and wait until the disk no longer treats it as just deleted."""
-    shutil.rmtree(work / SET_ASIDE, ignore_errors=True)  # also when only this case's set-up deleted files
-    os.sync()
-    say(f"  （等待 {RECENT_DELETE_S} 秒，让刚删除的文件不影响计时，见 docs/benchmarks.md）")
-    time.sleep(RECENT_DELETE_S)
 
 
 def fresh(root: Path) -> None:
@@ -193,7 +185,6 @@ def bench_help(repeat: int) -> dict[str, float]:
 def bench_shipped(work: Path, repeat: int) -> dict[str, object]:
     root = copy_shipped(work / "shipped")
     batch = [*xnwl_command(), "--root", str(root), "batch", "--month", MONTH]
-    settle(work)
     cold, noop = [], []
     for n in range(repeat):
         fresh(root)
@@ -214,7 +205,6 @@ def bench_corpus_2k(work: Path, repeat: int, hugo: bool) -> dict[str, object]:
     hugo_root = work / "hugo-2k"
     if hugo:
         convert(root, hugo_root)
-    settle(work)
     for n in range(repeat):
         fresh(root)
         say(f"  约 2,000 页：冷启动完整批处理 {n + 1}/{repeat}")
@@ -253,7 +243,6 @@ def bench_corpus_20k(work: Path, repeat: int) -> dict[str, object]:
     root = work / "corpus-20k"
     make_corpus(root, LARGE["routes"], LARGE["events"], 1, LARGE["events_per_month"])
     site = [*xnwl_command(), "--root", str(root), "site", "build", "--no-search", "--month", MONTH]
-    settle(work)
     runs = []
     for n in range(repeat):
         say(f"  约 20,000 页：冷启动网站生成 {n + 1}/{repeat}")
@@ -312,6 +301,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.vs_hugo and shutil.which("hugo") is None:
         say("找不到 hugo：请先安装（Debian：apt-get install -y hugo），或去掉 --vs-hugo。")
+        return 1
+    if args.workdir is not None and args.workdir.exists() and any(args.workdir.iterdir()):
+        say(f"工作目录 {args.workdir} 不是空的：请给一个新的目录（基准测试运行时不删除任何文件，见 docs/benchmarks.md）。")
         return 1
     work = args.workdir or Path(tempfile.mkdtemp(prefix="xnwl-bench-"))
     work.mkdir(parents=True, exist_ok=True)
