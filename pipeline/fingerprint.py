@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline.sourcetree import RACY_NS
+
 PACKAGE = Path(__file__).resolve().parent
 # Libraries whose version is part of the code digest; and others whose version a cache key names.
 _ALSO_VERSIONED = ("pagefind",)
@@ -29,7 +31,6 @@ _LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdurl", "cmarkgfm", "nh
 
 
 _CODE_CACHE = "code.json"
-_RACY_NS = 2_000_000_000  # a file changed this recently may change again within the same clock tick
 _code: tuple[str, dict[str, str]] | None = None  # this process's code digest and library versions
 _cache_folder: Path | None = None
 
@@ -101,7 +102,7 @@ def _signature() -> tuple[str, bool]:
         lines.append(f"path {entry} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino}")
         newest = max(newest, info.st_ctime_ns)
     signature = hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
-    return signature, time.time_ns() - newest > _RACY_NS
+    return signature, time.time_ns() - newest > RACY_NS
 
 
 def _remembered(signature: str) -> tuple[str, dict[str, str]] | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 WATCHED = ("routes", "content", "templates")
 CONFIG = "xnwl.toml"
 NOT_INPUTS = ("content/inbox", "content/review")
-_RACY_NS = 2_000_000_000  # files modified less than 2 s before a snapshot are always hashed again
+RACY_NS = 2_000_000_000  # a file changed less than 2 s ago may change again within the same clock tick: not trusted by its stat
 
 Stat = tuple[int, int, int]  # size, ctime_ns, inode
 
@@ -77,7 +77,7 @@ def snapshot(root: Path, previous: dict[str, tuple[Stat, str]] | None = None) ->
                 digest = hashlib.sha256((root / rel).read_bytes()).hexdigest()
             except OSError:
                 digest = "unreadable"
-        if now - info.st_ctime_ns > _RACY_NS:
+        if now - info.st_ctime_ns > RACY_NS:
             reusable[rel] = (stat, digest)
         if digest != "unreadable":
             digests[rel] = digest
