@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import os
 from contextlib import contextmanager
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Generator, Iterator, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -52,6 +52,27 @@ def fork_map(func: Callable[[list[T]], list[R]], items: list[T], min_items: int)
     for start, chunk_results in enumerate(done):
         results[start::parts] = chunk_results
     return results
+
+
+def fork_stream(func: Callable[[list[T]], list[R]], items: list[T], min_items: int) -> Generator[R, None, None]:
+    """func applied to the items like fork_map, but the results come one by one, in the items' order, as soon
+    as the workers have them: the caller works on the first ones while the workers go on with the rest.
+    Close the iterator (or exhaust it) to end the workers."""
+    count = min(workers(), 8)
+    if not worth_forking(len(items), min_items):
+        yield from func(items)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    # Consecutive chunks, small enough that the first results come early, large enough to cost little each.
+    size = max(8, min(64, len(items) // (count * 16)))
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=get_context("fork"))
+    try:
+        for results in pool.map(func, [items[i:i + size] for i in range(0, len(items), size)]):
+            yield from results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager

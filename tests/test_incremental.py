@@ -4,6 +4,7 @@ batch writes from scratch. The no-op fast path notices a change anywhere the bat
 
 from __future__ import annotations
 
+import marshal
 import os
 import re
 import shutil
@@ -288,6 +289,51 @@ def test_parse_cache_gives_the_same_content_and_reports_yaml_errors_every_time(t
         _, problems = load_content(root, cache)
         errors = [p for p in problems.errors if p.file == "routes/tongshan-cool.md"]
         assert errors and errors[0].line is not None and "YAML" in errors[0].expected
+
+
+def test_front_matter_parsed_on_other_cores_gives_what_one_process_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Front matter parsed by forked workers and taken as it comes: the same content and the same problems (a
+    broken YAML file is parsed again here, so its line is reported), whatever order the loader asks in."""
+    from pipeline.content import parsed
+
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    broken = root / "routes" / "tongshan-cool.md"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("title:", "title: [未闭合", 1), encoding="utf-8")
+    (root / "content" / "events" / "empty.md").write_bytes(b"")
+    monkeypatch.setenv("XNWL_WORKERS", "1")
+    alone, alone_problems = load_content(root, tmp_path / "cache-alone")
+
+    streams: list[int] = []
+    real_stream = parsed.fork_stream
+    monkeypatch.setattr(parsed, "fork_stream", lambda func, items, least: streams.append(len(items))
+                        or real_stream(func, items, least))
+    monkeypatch.setenv("XNWL_WORKERS", "2")
+    monkeypatch.setenv("XNWL_PARALLEL_FROM", "1")
+    forked, forked_problems = load_content(root, tmp_path / "cache-forked")
+    assert streams and streams[0] >= 6  # the routes, the events (not the empty file) and the guides
+    assert forked == alone
+    assert [p.render() for p in forked_problems.sorted()] == [p.render() for p in alone_problems.sorted()]
+    errors = [p for p in forked_problems.errors if p.file == "routes/tongshan-cool.md"]
+    assert errors and errors[0].line is not None and "YAML" in errors[0].expected
+    kept = [marshal.loads((tmp_path / name / "parsed.marshal").read_bytes()) for name in ("cache-alone", "cache-forked")]
+    assert kept[0] == kept[1] and len(kept[0][1]) >= 6
+
+
+def test_fork_stream_gives_results_in_order_and_can_stop_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.parallel import fork_stream
+
+    monkeypatch.setenv("XNWL_WORKERS", "2")
+    items = list(range(500))
+    assert list(fork_stream(_squares, items, 1)) == [n * n for n in items]
+    stream = fork_stream(_squares, items, 1)
+    assert [next(stream) for _ in range(3)] == [0, 1, 4]
+    stream.close()  # the workers end; nothing is left running
+
+
+def _squares(chunk: list[int]) -> list[int]:
+    return [n * n for n in chunk]
 
 
 def test_built_objects_give_the_same_content_and_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -417,6 +417,13 @@ def _load(root: Path, cache_dir: Path | None, known: dict[str, str] | None) -> t
 def _load_with(root: Path, cache_dir: Path | None, known: dict[str, str] | None,
                built: BuiltCache) -> tuple[Content, ProblemList]:
     loader = _Loader(root, ParseCache(None), built, known)
+    try:
+        return _load_files(loader, root, cache_dir, built)
+    finally:
+        loader.cache.close()  # the workers parsing front matter, if loading stopped before it took every result
+
+
+def _load_files(loader: _Loader, root: Path, cache_dir: Path | None, built: BuiltCache) -> tuple[Content, ProblemList]:
     themes = loader.taxonomy("themes.yaml", THEME_IDS, "主题", Theme)
     counties = loader.taxonomy("counties.yaml", COUNTY_IDS, "县市区", County)
     route_files = loader.markdown_files("routes")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import marshal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Generator, Iterator
 
 from pipeline import output
-from pipeline.parallel import fork_map, worth_forking
+from pipeline.parallel import fork_stream, worth_forking
 
 # Change when what is cached changes (the front-matter split, the YAML loader's constructors).
 _FORMAT = "front-matter-v1"
@@ -65,6 +65,9 @@ class ParseCache:
         self.stored: dict[str, Parsed] = self._read()
         self.used: dict[str, Parsed] = {}
         self.fresh = False  # something was parsed that the stored cache did not have
+        self._coming: dict[str, str] = {}  # body by digest of the files the workers are parsing (see prefetch)
+        self._stream: Generator[Any, None, None] | None = None
+        self._results: Iterator[tuple[str, Any]] = iter(())
 
     def _read(self) -> dict[str, Parsed]:
         if self.path is None:
@@ -77,6 +80,8 @@ class ParseCache:
 
     def get(self, digest: str) -> Parsed | None:
         found = self.used.get(digest) or self.stored.get(digest)
+        if found is None and digest in self._coming:
+            found = self._wait_for(digest)
         if found is not None:
             self.used[digest] = found
         return found
@@ -86,7 +91,9 @@ class ParseCache:
         self.fresh = True
 
     def prefetch(self, texts: dict[str, str]) -> None:
-        """Parse, on every core, the front matter of the files (digest -> text) the cache does not hold yet."""
+        """Start parsing, on every core, the front matter of the files (digest -> text) the cache does not hold
+        yet. get() takes each result as it comes (the files are parsed in the order given, which should be the
+        order the loader asks for them): the loader builds the first objects while the rest are parsed."""
         missing: dict[str, tuple[str, str]] = {}
         for digest, text in texts.items():
             if self.get(digest) is None and digest not in missing:
@@ -95,14 +102,30 @@ class ParseCache:
                     missing[digest] = parts
         if not worth_forking(len(missing), PARALLEL_FROM):
             return  # parsed one by one as the loader meets them
-        digests = list(missing)
-        metas = fork_map(_parse_chunk, [missing[d][0] for d in digests], PARALLEL_FROM)
-        for digest, meta in zip(digests, metas):
-            if isinstance(meta, dict):
-                self.put(digest, meta, missing[digest][1])
+        self._coming = {digest: body for digest, (_, body) in missing.items()}
+        self._stream = fork_stream(_parse_chunk, [meta for meta, _ in missing.values()], PARALLEL_FROM)
+        self._results = zip(missing, self._stream)
+
+    def _wait_for(self, digest: str) -> Parsed | None:
+        """Take the parsed front matter coming from the workers up to this file's."""
+        for done, meta in self._results:
+            body = self._coming.pop(done)
+            if isinstance(meta, dict):  # else the loader parses it again, to report the problem with its line
+                self.put(done, meta, body)
+            if done == digest:
+                break
+        return self.used.get(digest)
+
+    def close(self) -> None:
+        """End the workers (all files are loaded, or loading stopped)."""
+        self._coming = {}
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
 
     def save(self) -> None:
         """Keep what this run used (so the cache never grows beyond the tree), if anything new was parsed."""
+        self.close()
         if self.path is None or not (self.fresh or len(self.used) != len(self.stored)):
             return
         try:
