@@ -5,6 +5,7 @@ batch writes from scratch. The no-op fast path notices a change anywhere the bat
 from __future__ import annotations
 
 import marshal
+import multiprocessing
 import os
 import re
 import shutil
@@ -329,7 +330,8 @@ def test_fork_stream_gives_results_in_order_and_can_stop_early(monkeypatch: pyte
     assert list(fork_stream(_squares, items, 1)) == [n * n for n in items]
     stream = fork_stream(_squares, items, 1)
     assert [next(stream) for _ in range(3)] == [0, 1, 4]
-    stream.close()  # the workers end; nothing is left running
+    stream.close()
+    assert not multiprocessing.active_children()  # the workers have ended
 
 
 def _squares(chunk: list[int]) -> list[int]:
