@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
+import time
 from contextlib import contextmanager
 from typing import Callable, Generator, Iterator, TypeVar
 
@@ -87,3 +89,60 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_on:
             gc.enable()
+
+
+_FD_LIMIT = 65536
+
+
+def detach_from(parent: int, keep: int | None = None) -> None:
+    """In a forked child: have the kernel end it when the parent ends (a killed batch leaves nothing going on),
+    and hold nothing of the parent's but the descriptor `keep` (not the batch lock's; not the standard
+    streams, or a caller reading them would wait for this process too)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent is gone already
+        os._exit(1)
+    quiet = os.open(os.devnull, os.O_RDWR)
+    for stream in (0, 1, 2):
+        os.dup2(quiet, stream)
+    if keep is None:
+        os.closerange(3, _FD_LIMIT)
+    else:
+        os.closerange(3, keep)
+        os.closerange(keep + 1, _FD_LIMIT)
+
+
+def start_child(work: Callable[[], None]) -> Callable[[], None]:
+    """Run work() in a forked child while this process goes on, for work whose result is a cache on disk that
+    this process uses if it is there by then (and does the work itself if not). Returns what to call once the
+    result is no longer needed: it waits for the child, which by then has long finished (killed after a few
+    seconds if not)."""
+    if not hasattr(os, "fork"):
+        return lambda: None
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            detach_from(parent)
+            work()
+            code = 0
+        except BaseException:  # noqa: BLE001 - nothing to report: the parent does the work itself
+            pass
+        finally:
+            os._exit(code)
+
+    def finish(patience: float = 5.0) -> None:
+        deadline = time.monotonic() + patience
+        while os.waitpid(pid, os.WNOHANG)[0] == 0:
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return
+            time.sleep(0.002)
+
+    return finish

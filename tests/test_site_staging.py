@@ -165,3 +165,68 @@ def test_the_copying_process_ends_with_a_killed_batch(tmp_path: Path) -> None:
     while _running(child) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not _running(child)
+
+
+def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """pids of the processes forked from now on (by os.fork)."""
+    pids: list[int] = []
+    fork = os.fork
+
+    def recorded() -> int:
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recorded)
+    return pids
+
+
+def _ended_and_reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_head_start_compiles_the_templates_and_works_out_the_code_digest(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm-up child leaves state/cache/ as a build would (code.json, one compiled file per template), and
+    a build then takes the compiled templates from there."""
+    import shutil
+
+    from conftest import FIXTURE
+    from pipeline.channels.site import head_start
+    from pipeline.channels.site.render import make_environment
+    from pipeline.config import load_config
+    from pipeline.state import cache_dir
+
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    config = load_config(root)
+    forked = _forks(monkeypatch)
+    finish = head_start(config, config.output_dir, with_search=False)
+    finish()
+    assert forked and all(_ended_and_reaped(pid) for pid in forked)
+    cache = cache_dir(root)
+    assert (cache / "code.json").is_file()
+    env = make_environment(root)
+    compiled = list((cache / "jinja-site").iterdir())
+    assert len(compiled) == len(env.list_templates()) > 10
+    before = {path: path.stat().st_mtime_ns for path in compiled}
+    env.get_template("route.html")
+    assert {path: path.stat().st_mtime_ns for path in (cache / "jinja-site").iterdir()} == before  # loaded, not compiled again
+
+
+def test_a_child_that_takes_too_long_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from pipeline.parallel import start_child
+
+    forked = _forks(monkeypatch)
+    started = time.monotonic()
+    finish = start_child(lambda: time.sleep(60))
+    finish(patience=0.2)
+    assert time.monotonic() - started < 5
+    assert len(forked) == 1 and _ended_and_reaped(forked[0])

@@ -18,7 +18,7 @@ from pipeline import urls
 from pipeline.channels.site import feeds, files, search
 from pipeline.channels.site.assets import Assets
 from pipeline.channels.site.pages import EVENTS, GUIDES, HOME, ROUTES, SEARCH, COUNTIES, Page, TemplateSite, all_pages
-from pipeline.channels.site.render import make_environment, template_dirs
+from pipeline.channels.site.render import compile_all, make_environment, template_dirs
 from pipeline.channels.site.views import COVER_SUFFIX, EventView, SiteData
 from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content
@@ -150,11 +150,7 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
     # meanwhile turns reuse off for this build rather than pair old fingerprints with new pages.
     folders = template_dirs(config.root)
     before = folders_digest(folders)
-    for name in sorted(env.list_templates()):
-        try:
-            env.get_template(name)
-        except TemplateError:  # not a template, or broken: reported by the page that uses it, if any does
-            pass
+    compile_all(env)
     steady = folders_digest(folders) == before
     # What every file depends on besides its own values: the code, the templates, the values all pages share
     # (`urls` is code). Templates see only these and the page: of the SiteData, only its configuration.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline import output
+from pipeline.parallel import detach_from
 from pipeline.state import cache_dir
 
 SITE = "site"
@@ -25,7 +26,6 @@ _CLEANUP: set[Path] = set()  # staging folders to remove at exit if still there 
 # nothing needs comparing or removing. Forked workers inherit this.
 _FRESH: set[str] = set()
 _MADE: set[str] = set()  # folders this process created or found in a fresh staging folder
-_FD_LIMIT = 65536
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -71,15 +71,7 @@ def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], 
         if pid == 0:  # the child: nothing but file system calls, then gone without running any exit handler
             code = 0
             try:
-                _die_with(parent)
-                os.close(reader)
-                # Hold nothing of the parent's but the pipe (the batch lock's descriptor above all, and the
-                # standard streams: a caller reading them would wait for this process too).
-                quiet = os.open(os.devnull, os.O_RDWR)
-                for stream in (0, 1, 2):
-                    os.dup2(quiet, stream)
-                os.closerange(3, writer)
-                os.closerange(writer + 1, _FD_LIMIT)
+                detach_from(parent, keep=writer)
                 present: list[str] = []
                 _mirror(opening.live, opening.staging, "", present)
                 data = "\0".join(present).encode("utf-8", "surrogateescape")  # no file name holds a NUL
@@ -110,18 +102,6 @@ def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], 
             pass
 
     return cancel
-
-
-def _die_with(parent: int) -> None:
-    """Have the kernel end this process when the parent ends (a killed batch leaves no copy going on)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent is gone already
-        os._exit(1)
 
 
 def open_staging(output_root: Path, spare: Path | None = None) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import markupsafe
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, pass_context
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, pass_context
 from markupsafe import Markup
 
 from pipeline.channels.site import text
@@ -117,3 +117,23 @@ def make_environment(root: Path) -> Environment:
     env.filters["months"] = text.months_text
     env.filters["days"] = text.days_text
     return env
+
+
+def compile_all(env: Environment) -> None:
+    """Compile every template of the environment now (into its bytecode cache too, when it has one)."""
+    for name in sorted(env.list_templates()):
+        try:
+            env.get_template(name)
+        except TemplateError:  # not a template, or broken: reported by the page that uses it, if any does
+            pass
+
+
+def warm_up(root: Path) -> None:
+    """What a build of the site works out from the code and the templates alone, left in state/cache/ for it:
+    the code digest and the compiled templates (run in a child process while the content is loaded)."""
+    from pipeline.fingerprint import code_digest, keep_code_digest_in
+    from pipeline.state import cache_dir
+
+    keep_code_digest_in(cache_dir(root))
+    code_digest()
+    compile_all(make_environment(root))
