@@ -1,4 +1,5 @@
-"""Running a function over many items on every core, in forked worker processes.
+"""Running a function over many items on every core, in forked worker processes; and work done ahead in
+a forked child (start_child).
 
 Workers are forked, so they start with everything the parent had prepared (templates compiled, views built)
 and only the items' results travel back. Small batches stay in the process: forking costs more than it saves.
@@ -12,8 +13,12 @@ import gc
 import os
 import signal
 import time
+from collections import deque
 from contextlib import contextmanager
-from typing import Callable, Generator, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -56,25 +61,50 @@ def fork_map(func: Callable[[list[T]], list[R]], items: list[T], min_items: int)
     return results
 
 
-def fork_stream(func: Callable[[list[T]], list[R]], items: list[T], min_items: int) -> Generator[R, None, None]:
-    """func applied to the items like fork_map, but the results come one by one, in the items' order, as soon
-    as the workers have them: the caller works on the first ones while the workers go on with the rest.
-    Close the iterator (or exhaust it) to end the workers."""
+class Stream(Generic[R]):
+    """Results of fork_stream, in the items' order, each available as soon as its chunk is done."""
+
+    def __init__(self, pool: Executor | None, chunks: list[Future[list[R]]]) -> None:
+        self._pool, self._chunks, self._next = pool, chunks, 0
+        self._ready: deque[R] = deque()
+
+    def __iter__(self) -> Stream[R]:
+        return self
+
+    def __next__(self) -> R:
+        while not self._ready:
+            if self._next == len(self._chunks):
+                self.close()
+                raise StopIteration
+            self._ready.extend(self._chunks[self._next].result())
+            self._next += 1
+        return self._ready.popleft()
+
+    def close(self) -> None:
+        """End the workers (those still working on a chunk are waited for; chunks not started are dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def fork_stream(func: Callable[[list[T]], list[R]], items: list[T], min_items: int) -> Stream[R]:
+    """func applied to the items like fork_map, started at once; but the results come one by one, in the items'
+    order, as soon as the workers have them: the caller works on the first ones while the workers go on with
+    the rest. Close the stream (or exhaust it) to end the workers."""
+    from concurrent.futures import Future
+
     count = min(workers(), 8)
     if not worth_forking(len(items), min_items):
-        yield from func(items)
-        return
+        done: Future[list[R]] = Future()
+        done.set_result(func(items))
+        return Stream(None, [done])
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     # Consecutive chunks, small enough that the first results come early, large enough to cost little each.
     size = max(8, min(64, len(items) // (count * 16)))
     pool = ProcessPoolExecutor(max_workers=count, mp_context=get_context("fork"))
-    try:
-        for results in pool.map(func, [items[i:i + size] for i in range(0, len(items), size)]):
-            yield from results
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    return Stream(pool, [pool.submit(func, items[i:i + size]) for i in range(0, len(items), size)])
 
 
 @contextmanager

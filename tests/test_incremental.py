@@ -294,9 +294,9 @@ def test_parse_cache_gives_the_same_content_and_reports_yaml_errors_every_time(t
 
 def test_front_matter_parsed_on_other_cores_gives_what_one_process_gives(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Front matter parsed by forked workers and taken as it comes: the same content and the same problems (a
-    broken YAML file is parsed again here, so its line is reported), whatever order the loader asks in."""
-    from pipeline.content import parsed
+    """Files read and parsed by forked workers and taken as they come: the same content and the same problems
+    (a file that cannot be read; broken YAML is parsed again here, so its line is reported)."""
+    from pipeline.content import load
 
     root = tmp_path / "site"
     shutil.copytree(FIXTURE, root)
@@ -307,13 +307,13 @@ def test_front_matter_parsed_on_other_cores_gives_what_one_process_gives(
     alone, alone_problems = load_content(root, tmp_path / "cache-alone")
 
     streams: list[int] = []
-    real_stream = parsed.fork_stream
-    monkeypatch.setattr(parsed, "fork_stream", lambda func, items, least: streams.append(len(items))
+    real_stream = load.fork_stream
+    monkeypatch.setattr(load, "fork_stream", lambda func, items, least: streams.append(len(items))
                         or real_stream(func, items, least))
     monkeypatch.setenv("XNWL_WORKERS", "2")
     monkeypatch.setenv("XNWL_PARALLEL_FROM", "1")
     forked, forked_problems = load_content(root, tmp_path / "cache-forked")
-    assert streams and streams[0] >= 6  # the routes, the events (not the empty file) and the guides
+    assert streams and streams[0] >= 7  # the routes, the events (the empty one too) and the guides
     assert forked == alone
     assert [p.render() for p in forked_problems.sorted()] == [p.render() for p in alone_problems.sorted()]
     errors = [p for p in forked_problems.errors if p.file == "routes/tongshan-cool.md"]

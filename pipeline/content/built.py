@@ -15,6 +15,7 @@ import copyreg
 import dataclasses
 import hashlib
 import io
+import operator
 import os
 import pickle
 import struct
@@ -34,7 +35,10 @@ Entry = tuple[Any, tuple[Problem, ...]]  # (the object, the warnings its file pr
 
 def _reducer(cls: type) -> Any:
     names = tuple(f.name for f in dataclasses.fields(cls))
-    return lambda obj: (cls, tuple([getattr(obj, name) for name in names]))
+    if len(names) == 1:
+        return lambda obj: (cls, (getattr(obj, names[0]),))
+    values = operator.attrgetter(*names)  # a tuple of the fields, in order
+    return lambda obj: (cls, values(obj))
 
 
 # The model's frozen dataclasses are rebuilt through their constructors: several times faster to load than

@@ -6,7 +6,7 @@ import os
 import re
 from datetime import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from pipeline.content.built import BuiltCache, key as built_key
 from pipeline.content.fields import Fields
@@ -28,10 +28,10 @@ from pipeline.content.model import (
     Stop,
     Theme,
 )
-from pipeline.content.parsed import ParseCache
-from pipeline.content.problems import MISSING, WARNING, ProblemList
+from pipeline.content.parsed import ParseCache, Parsed, parse_meta, split
+from pipeline.content.problems import MISSING, WARNING, Problem, ProblemList
 from pipeline.fingerprint import keep_code_digest_in
-from pipeline.parallel import collector_paused
+from pipeline.parallel import Stream, collector_paused, fork_stream, worth_forking
 from pipeline.content.sources import (
     FrontMatterFile,
     SourceText,
@@ -42,6 +42,7 @@ from pipeline.content.sources import (
 )
 
 PARSE_CACHE_FROM = 32  # files whose objects must be built: from this many on, their front matter is looked up
+PARALLEL_FROM = 300  # files whose objects must be built: from this many on, workers read and parse them ahead
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _GUIDE_NAME = re.compile(r"^(?:(\d{4})-)?(\d{2})$")
 
@@ -53,6 +54,29 @@ EVENT_FIELDS = ("id", "title", "summary", "start", "end", "county", "venue", "ca
 GUIDE_FIELDS = ("title", "picks")
 PICK_FIELDS = ("route", "event", "reason")
 TAXONOMY_FIELDS = ("id", "name", "description", "color")
+
+
+Prefetched = tuple[SourceText | None, list[Problem], Parsed | None]  # a file read, its problems, its front matter
+_PREFETCHING: tuple[Path, ParseCache] | None = None  # (root, parse cache) the forked workers read and parse with
+
+
+def _prefetch_chunk(items: list[tuple[Path, SourceText | None]]) -> list[Prefetched]:
+    """Read each file (unless its text is given) and parse its front matter, or find it in the parse cache."""
+    assert _PREFETCHING is not None
+    root, cache = _PREFETCHING
+    done: list[Prefetched] = []
+    for path, source in items:
+        problems = ProblemList()
+        if source is None:
+            source = read_text(root, path, problems)
+        parts = split(source.text) if source is not None else None
+        parsed = None
+        if source is not None and parts is not None:
+            parsed = cache.stored.get(source.sha256)
+            if parsed is None and isinstance(meta := parse_meta(parts[0]), dict):
+                parsed = (meta, parts[1])
+        done.append((source, problems.items, parsed))
+    return done
 
 
 class _Loader:
@@ -69,6 +93,9 @@ class _Loader:
         # ids of every file that names one, valid or not, so one broken file does not cascade into
         # "not found" errors in every file that refers to it
         self.named: dict[str, set[str]] = {"route": set(), "event": set()}
+        self.stream: Stream[Prefetched] | None = None  # files read and parsed ahead by workers (see prefetch)
+        self.coming: dict[Path, None] = {}  # the files in the stream not taken yet
+        self._results: Iterator[tuple[Path, Prefetched]] = iter(())
 
     def rel(self, path: Path) -> str:
         text = path.as_posix()
@@ -77,20 +104,58 @@ class _Loader:
     def text(self, path: Path) -> SourceText | None:
         if path in self.read:
             return self.read[path]
+        if path in self.coming:
+            self._take_until(path)
+            return self.read[path]
         source = self.read[path] = read_text(self.root, path, self.problems)
+        self._record_read(path, source)
+        return source
+
+    def _record_read(self, path: Path, source: SourceText | None) -> None:
         if source is not None:
             self.inputs[source.rel] = source.sha256
         else:
             self.inputs[relative(self.root, path)] = ""
-        return source
 
     def prefetch(self, paths: list[tuple[str, Path]], cache_dir: Path | None) -> None:
-        """Read these files (kind, path) now and parse, on every core, the front matter the caches do not hold.
-        The parse cache is read only when many objects must be built (after a change of the code, or the first
-        time): a few files are parsed faster than the cache of every file is read and written."""
-        sources = [self.text(path) for kind, path in paths if self.cached(kind, path) is None]
-        self.cache = ParseCache(cache_dir if len(sources) >= PARSE_CACHE_FROM or not self.built.stored else None)
-        self.cache.prefetch({s.sha256: s.text for s in sources if s is not None})
+        """Start reading and parsing, on every core, the files (kind, path) whose objects must be built, when
+        they are many: text() takes each file as it comes, so objects are built here while the workers read
+        and parse the next files (they go in the order given, the order of the builds). The parse cache is
+        read only when many objects must be built (after a change of the code, or the first time): a few
+        files are parsed faster than the cache of every file is read and written."""
+        # With no object cached, every file is built: no need to read them here first (the workers do).
+        todo = [path for kind, path in paths if self.cached(kind, path) is None] if self.built.stored else [p for _, p in paths]
+        self.cache = ParseCache(cache_dir if len(todo) >= PARSE_CACHE_FROM or not self.built.stored else None)
+        if not worth_forking(len(todo), PARALLEL_FROM):
+            return  # read and parsed one by one as the loader meets them
+        global _PREFETCHING
+        _PREFETCHING = (self.root, self.cache)
+        try:
+            self.stream = fork_stream(_prefetch_chunk, [(path, self.read.get(path)) for path in todo], PARALLEL_FROM)
+        finally:
+            _PREFETCHING = None
+        self.coming = dict.fromkeys(todo)
+        self._results = zip(todo, self.stream)
+
+    def _take_until(self, path: Path) -> None:
+        """Take what the workers read and parsed, up to this file."""
+        for done, (source, problems, parsed) in self._results:
+            del self.coming[done]
+            if done not in self.read:  # else read here already (and its problems reported)
+                self.read[done] = source
+                self.problems.items.extend(problems)
+                self._record_read(done, source)
+            if source is not None and parsed is not None:  # else parsed again here, to report the problem
+                self.cache.adopt(source.sha256, parsed)
+            if done == path:
+                return
+
+    def close(self) -> None:
+        """End the workers reading ahead, if any (the loading is over, or stopped)."""
+        self.coming = {}
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
 
     def cached(self, kind: str, path: Path, rel: str | None = None) -> str | None:
         """The cache key of the object built earlier from this file's current bytes, if there is one."""
@@ -420,7 +485,7 @@ def _load_with(root: Path, cache_dir: Path | None, known: dict[str, str] | None,
     try:
         return _load_files(loader, root, cache_dir, built)
     finally:
-        loader.cache.close()  # the workers parsing front matter, if loading stopped before it took every result
+        loader.close()  # the workers reading ahead, if loading stopped before it took every file
 
 
 def _load_files(loader: _Loader, root: Path, cache_dir: Path | None, built: BuiltCache) -> tuple[Content, ProblemList]:
