@@ -166,7 +166,7 @@ class BuiltCache:
         assert self.path is not None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._spool = open(self._spool_path(), "wb")
+            self._spool = open(self._spool_path(), "wb", buffering=1 << 20)  # one write per MB, not per entry
             self._spool.write(_record(_stamp(), b""))
             for name in self.kept:
                 self._spool.write(_record(name, self.stored[name]))
