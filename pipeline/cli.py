@@ -334,17 +334,12 @@ def _run_scheduler(root: Path, log, state: Path) -> int:  # type: ignore[no-unty
 
     from pipeline.schedule import MonthlyScheduler
 
-    def stop_on_signal(signum, frame):  # type: ignore[no-untyped-def]
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop_on_signal)
     app = MonthlyScheduler(root)
+    app.stop_on_signals((signal.SIGTERM, signal.SIGINT))
     log.info(f"日志写入 {state / 'schedule.log'}；按 Ctrl+C 退出。")
-    try:
-        app.run()
-    except KeyboardInterrupt:
+    app.run()
+    if app.stop_requested:
         log.info("收到停止信号：调度进程退出（正在进行的批次会先完成；若被强行终止，下次启动时重新执行）。")
-        app.stop(wait=False)
     return 0
 
 

@@ -15,7 +15,7 @@ import signal
 import time
 from collections import deque
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
@@ -122,20 +122,27 @@ def collector_paused() -> Iterator[None]:
 
 
 _FD_LIMIT = 65536
+_PR_SET_PDEATHSIG = 1
+_prctl: Any = None  # libc's prctl, looked up before forking (see prepare_to_detach)
+
+
+def prepare_to_detach() -> None:
+    """Call before forking a child that will call detach_from: looking libc up in the child (a dlopen) could
+    wait forever on a lock another thread of this process held at the fork."""
+    global _prctl
+    if _prctl is None:
+        try:
+            import ctypes
+
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            _prctl = False
 
 
 def detach_from(parent: int, keep: int | None = None) -> None:
-    """In a forked child: have the kernel end it when the parent ends (a killed batch leaves nothing going on),
-    and hold nothing of the parent's but the descriptor `keep` (not the batch lock's; not the standard
-    streams, or a caller reading them would wait for this process too)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent is gone already
-        os._exit(1)
+    """In a forked child: hold nothing of the parent's but the descriptor `keep` (not the batch lock's; not the
+    standard streams, or a caller reading them would wait for this process too), and have the kernel end it
+    when the parent ends (a killed batch leaves nothing going on)."""
     quiet = os.open(os.devnull, os.O_RDWR)
     for stream in (0, 1, 2):
         os.dup2(quiet, stream)
@@ -144,6 +151,10 @@ def detach_from(parent: int, keep: int | None = None) -> None:
     else:
         os.closerange(3, keep)
         os.closerange(keep + 1, _FD_LIMIT)
+    if _prctl:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux
+    if os.getppid() != parent:  # the parent was gone already
+        os._exit(1)
 
 
 def start_child(work: Callable[[], None]) -> Callable[[], None]:
@@ -153,6 +164,7 @@ def start_child(work: Callable[[], None]) -> Callable[[], None]:
     seconds if not)."""
     if not hasattr(os, "fork"):
         return lambda: None
+    prepare_to_detach()
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:

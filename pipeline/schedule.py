@@ -12,6 +12,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,6 +32,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
@@ -196,6 +200,7 @@ class MonthlyScheduler:
         state.mkdir(parents=True, exist_ok=True)
         self.log = job_logger(root)
         self.setup_error: BaseException | None = None
+        self.stop_requested = False  # by a signal (see stop_on_signals)
         self.scheduler = BlockingScheduler(
             timezone=TZ,
             jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{(state / JOBS_FILE).resolve()}")},
@@ -211,8 +216,30 @@ class MonthlyScheduler:
             raise self.setup_error
 
     def stop(self, wait: bool = True) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=wait)
+        try:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=wait)
+        except SchedulerNotRunningError:  # stopped meanwhile by another thread
+            pass
+
+    def stop_on_signals(self, signals: tuple[signal.Signals, ...]) -> None:
+        """Stop, as stop(wait=False), when one of these signals comes (a batch running then still finishes).
+        The handler only writes a byte to a pipe, and a thread does the stopping: a handler runs between two
+        steps of the main thread, and stopping there (or raising) could wait forever on a lock the interrupted
+        step holds, such as the one of the scheduler's wake-up event."""
+        reader, writer = os.pipe()
+
+        def on_signal(signum: int, frame: object) -> None:
+            os.write(writer, b"\0")
+
+        def stopper() -> None:
+            os.read(reader, 1)
+            self.stop_requested = True
+            self.stop(wait=False)
+
+        threading.Thread(target=stopper, name="xnwl-stop", daemon=True).start()
+        for number in signals:
+            signal.signal(number, on_signal)
 
     def wakeup(self) -> None:
         self.scheduler.wakeup()
@@ -223,12 +250,15 @@ class MonthlyScheduler:
     # listeners run in the scheduler's threads; an exception in them is swallowed by APScheduler
     def _on_started(self, _event: SchedulerEvent) -> None:
         try:
-            self._ensure_job()
-            self._resume_interrupted()
-            self.scheduler.resume()
+            if not self.stop_requested:
+                self._ensure_job()
+                self._resume_interrupted()
+                self.scheduler.resume()
         except BaseException as exc:  # noqa: BLE001 - re-raised by run()
-            self.setup_error = exc
-            self.scheduler.shutdown(wait=False)
+            if not self.stop_requested:  # else it failed because the scheduler was stopped meanwhile
+                self.setup_error = exc
+        if self.stop_requested or self.setup_error is not None:  # a stop may have come before the start
+            self.stop(wait=False)
 
     def _ensure_job(self) -> None:
         trigger = cron_trigger(self.config)

@@ -291,7 +291,8 @@ def test_the_systemd_example_runs_a_valid_command() -> None:
     assert unit["Service"]["Restart"] == "on-failure" and unit["Install"]["WantedBy"] == "multi-user.target"
 
 
-def test_the_command_runs_until_sigterm(tree: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_the_command_runs_until_sigterm(tree: Path, stop: signal.Signals) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(tree), "schedule"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -302,7 +303,7 @@ def test_the_command_runs_until_sigterm(tree: Path) -> None:
             assert line, "".join(lines)
             lines.append(line)
     finally:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         # A catch-up batch may be running when the signal comes; the scheduler lets it finish (slow on a busy machine).
         _, rest = process.communicate(timeout=120)
     assert process.returncode == 0, rest
@@ -311,3 +312,16 @@ def test_the_command_runs_until_sigterm(tree: Path) -> None:
     assert "已登记定时任务" in log_text(tree)
     show = xnwl("schedule", "--show", root=tree)
     assert "还没有启动过" not in show.out and "上次结果：还没有运行过" in show.out
+
+
+def test_a_stop_asked_for_before_the_start_ends_the_run_at_once(tree: Path) -> None:
+    """A signal may come while the scheduler is still starting: run() then returns without an error, and the
+    job store is left as it was (nothing registered)."""
+    app = MonthlyScheduler(tree)
+    app.stop_requested = True
+    thread = threading.Thread(target=app.run, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive() and app.setup_error is None and not app.scheduler.running
+    assert stored_job(tree) is None
+

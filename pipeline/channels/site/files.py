@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline import output
-from pipeline.parallel import detach_from
+from pipeline.parallel import detach_from, prepare_to_detach
 from pipeline.state import cache_dir
 
 SITE = "site"
@@ -65,6 +65,7 @@ def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], 
         return lambda: None
     opening = _start(output_root, spare)
     if opening.live is not None and hasattr(os, "fork"):
+        prepare_to_detach()
         reader, writer = os.pipe()
         parent = os.getpid()
         pid = os.fork()

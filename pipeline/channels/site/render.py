@@ -14,6 +14,8 @@ from markupsafe import Markup
 
 from pipeline.channels.site import text
 from pipeline.channels.site.sanitize import markdown_html
+from pipeline.fingerprint import code_digest, keep_code_digest_in
+from pipeline.state import cache_dir
 from pipeline.templates import bytecode_cache
 
 # Built-in templates ship with the code; a content root may hold its own templates/site/ to override them.
@@ -131,9 +133,6 @@ def compile_all(env: Environment) -> None:
 def warm_up(root: Path) -> None:
     """What a build of the site works out from the code and the templates alone, left in state/cache/ for it:
     the code digest and the compiled templates (run in a child process while the content is loaded)."""
-    from pipeline.fingerprint import code_digest, keep_code_digest_in
-    from pipeline.state import cache_dir
-
     keep_code_digest_in(cache_dir(root))
     code_digest()
     compile_all(make_environment(root))
