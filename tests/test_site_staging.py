@@ -211,6 +211,7 @@ def test_head_start_compiles_the_templates_and_works_out_the_code_digest(tmp_pat
     # code.json is not kept while a file of the package or a folder on sys.path changed moments ago (pytest
     # writes into tests/, which is on sys.path): here any moment will do.
     monkeypatch.setattr(fingerprint, "RACY_NS", 0)
+    monkeypatch.setattr(fingerprint, "_code", None)  # as in a new process (an earlier test may have worked it out)
     finish = head_start(config, config.output_dir, with_search=False)
     finish()
     assert forked and all(_ended_and_reaped(pid) for pid in forked)
