@@ -160,8 +160,8 @@ def detach_from(parent: int, keep: int | None = None) -> None:
 def start_child(work: Callable[[], None]) -> Callable[[], None]:
     """Run work() in a forked child while this process goes on, for work whose result is a cache on disk that
     this process uses if it is there by then (and does the work itself if not). Returns what to call once the
-    result is no longer needed: it waits for the child, which by then has long finished (killed after a few
-    seconds if not)."""
+    result is no longer needed: it waits for the child, which by then has long finished; one that has not
+    after a few seconds (say it waits on a lock another thread held at the fork) is killed."""
     if not hasattr(os, "fork"):
         return lambda: None
     prepare_to_detach()

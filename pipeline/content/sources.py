@@ -66,7 +66,6 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             return mapping
         raise _Unusual
 
-
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         # The parser asks this for every node (some 130,000 times for 2,000 routes). For a plain scalar the
         # answer depends on its text alone (this loader has no path resolvers), and short texts recur: keys,
