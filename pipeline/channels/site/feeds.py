@@ -6,6 +6,7 @@ Every timestamp comes from the input (an event's verified date, a guide's month)
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 from typing import TYPE_CHECKING
@@ -162,20 +163,42 @@ def _vevent(site: SiteData, view: EventView) -> icalendar.Event:
     return item
 
 
+_END = b"END:VCALENDAR\r\n"
+
+
+def _with_components(cal: icalendar.Calendar, components: list[bytes]) -> bytes:
+    """What cal.to_ical() gives once components are added to it, from each component's own to_ical(): icalendar
+    writes a calendar as its BEGIN and property lines, then every line of each subcomponent in order, then its END
+    (each line folded on its own). So a VEVENT is written once per build and shared by its own file and the
+    calendar of all events (tests/test_feeds.py holds this to the library's output for the whole calendar)."""
+    head = cal.to_ical()
+    if not head.endswith(_END):
+        raise ValueError("icalendar wrote a calendar that does not end with END:VCALENDAR")
+    return head[: -len(_END)] + b"".join(components) + _END
+
+
+@lru_cache(maxsize=1)
+def _timezone_ical() -> bytes:
+    return _timezone().to_ical()
+
+
+def _vevent_ical(site: SiteData, view: EventView) -> bytes:
+    """The event's VEVENT as icalendar writes it, once per build (in each process that needs it)."""
+    made = site.ical_events.get(view.event.id)
+    if made is None:
+        made = site.ical_events[view.event.id] = _vevent(site, view).to_ical()
+    return made
+
+
 def events_calendar(site: SiteData) -> bytes:
     cal = _calendar(site.config, f"{site.config.brand_short_name}活动")
-    cal.add_component(_timezone())
-    for view in site.events.values():
-        cal.add_component(_vevent(site, view))
-    return cal.to_ical()
+    return _with_components(cal, [_timezone_ical()] + [_vevent_ical(site, view) for view in site.events.values()])
 
 
 def event_calendar(site: SiteData, view: EventView) -> bytes:
     cal = _calendar(site.config, view.event.title)
-    if view.event.start_time is not None:
-        cal.add_component(_timezone())
-    cal.add_component(_vevent(site, view))
-    return cal.to_ical()
+    timezone = [_timezone_ical()] if view.event.start_time is not None else []
+    return _with_components(cal, timezone + [_vevent_ical(site, view)])
 
 
 # ---- sitemap and robots ---------------------------------------------------------------------------------

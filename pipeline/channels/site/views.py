@@ -87,6 +87,7 @@ class SiteData:
         self.plans = plans
         self.covers = covers
         self.assets = assets
+        self.ical_events: dict[str, bytes] = {}  # each event's VEVENT by id, as feeds.py wrote it in this process
 
     @property
     def plan(self) -> MonthPlan:
