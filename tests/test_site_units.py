@@ -123,3 +123,32 @@ def test_events_by_month_are_the_events_overlapping_it(tmp_path) -> None:  # typ
         assert site.events_in(m) == [v for v in views if v.event.overlaps(m.first_day, m.last_day)], m
     assert site.event_months == sorted({site.month} | {m for m in months if site.events_in(m)})
     assert any(v.event.start_date.month != v.event.end_date.month for v in views)  # the spanning case is covered
+
+
+def test_relative_links_equal_the_general_answer() -> None:
+    """relative_href's short way (comparing strings) gives exactly general_href's answer for every kind of path:
+    files named like a folder, '.' and '..' parts, leading and doubled '/', links off the site."""
+    import itertools
+    import random
+
+    from pipeline.channels.site.render import general_href
+
+    assert relative_href("routes/x/", "routes/x") == "."
+    assert relative_href("routes/x/2/", "routes/x") == ".."
+    assert relative_href("routes/x/", "routes") == ".."
+    assert relative_href("routes/x/", "routes/x/") == "./"
+    assert relative_href("routes/x/", "routes/y/") == "../y/"
+    assert relative_href("routes/x/", "routes/xy/") == "../xy/"
+    assert relative_href("routes/x/", "https://a.b/c") == "https://a.b/c"
+    parts = ["", ".", "..", "a", "b", "ab", "a.b", "#x", "http:", "mailto:x"]
+    paths = {"", "/", "404.html", "a/404.html"}
+    for n in range(1, 4):
+        for combo in itertools.product(parts, repeat=n):
+            paths.add("/".join(combo))
+            paths.add("/".join(combo) + "/")
+    rng = random.Random(3)
+    ordered = sorted(paths)
+    pages = [p for p in ordered if "#" not in p and ":" not in p]
+    for page in pages:
+        for target in rng.sample(ordered, 60) + ["", "a/", "a/b/", "a", "a/b", "b/a/"]:
+            assert relative_href(page, target) == general_href(page, target), (page, target)
