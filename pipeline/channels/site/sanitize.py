@@ -22,9 +22,18 @@ _NOT_AS_IS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\xa0\ud800-\udfff\ufdd0-\ufdef
                         r'<(?!(?:/?(?:p|h[1-6]|ul|ol|li)|ol start="\d{1,9}")>)')
 
 
+# _NOT_AS_IS taken apart (each search is one of its alternatives): a scan for single characters and two searches
+# from a literal, far cheaper than one alternation tried at every position.
+_NOT_AS_IS_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\xa0\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_NOT_AS_IS_ENTITY = re.compile(r"&(?!(?:amp|lt|gt|quot);)")
+_NOT_AS_IS_TAG = re.compile(r'<(?!(?:/?(?:p|h[1-6]|ul|ol|li)|ol start="\d{1,9}")>)')
+
+
 def clean_as_is(html: str) -> bool:
-    """Every '<' opens one of those tags, and its '>' is the only one (text has &gt;): a search, no nh3."""
-    return html.count("<") == html.count(">") and _NOT_AS_IS.search(html) is None
+    """Every '<' opens one of those tags, and its '>' is the only one (text has &gt;): a search, no nh3.
+    The same answer as `_NOT_AS_IS.search(html) is None`, one alternative at a time."""
+    return (html.count("<") == html.count(">") and _NOT_AS_IS_CHARS.search(html) is None
+            and ("&" not in html or _NOT_AS_IS_ENTITY.search(html) is None) and _NOT_AS_IS_TAG.search(html) is None)
 
 
 def markdown_html(text: str, top_level: int = 2) -> Markup:
@@ -37,7 +46,29 @@ def markdown_html(text: str, top_level: int = 2) -> Markup:
     return Markup(nh3_clean(html))
 
 
+_LEVELS = re.compile(r"<(/?)h([1-6])>")  # what _HEADING matches, levels as text
+
+
 def shift_headings(html: str, top_level: int) -> str:
+    """Heading tags (exactly `<hN>` and `</hN>`) moved so the highest opened becomes top_level, within h1-h6.
+    The same as one pass of _HEADING.sub (_shifted_by_regex), done with str.replace one level at a time, the
+    level moved towards first: a tag already moved is never moved again."""
+    found = set(_LEVELS.findall(html))
+    opened = [int(level) for close, level in found if not close]
+    if not opened:
+        return html
+    shift = top_level - min(opened)
+    if shift == 0:
+        return html
+    for n in sorted({int(level) for _, level in found}, reverse=shift > 0):
+        to = min(6, max(1, n + shift))
+        if to != n:
+            html = html.replace(f"<h{n}>", f"<h{to}>").replace(f"</h{n}>", f"</h{to}>")
+    return html
+
+
+def _shifted_by_regex(html: str, top_level: int) -> str:
+    """What shift_headings must give: every heading tag rewritten in one pass of _HEADING."""
     levels = [int(m.group(2)) for m in _HEADING.finditer(html) if not m.group(1)]
     if levels:
         shift = top_level - min(levels)
