@@ -8,7 +8,7 @@ from pathlib import Path
 import markupsafe
 import pytest
 import yaml
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, Undefined
 from jinja2.exceptions import UndefinedError
 
 from pipeline.channels.site.render import _escape, make_environment
@@ -85,7 +85,8 @@ class _Html:
 
 
 @pytest.mark.parametrize("value", ["", "plain 中文", "<a href=\"x\">&'</a>", markupsafe.Markup("<i>kept</i>"), 42, 1.5,
-                                   None, _Html(), ["<x>"], "\u00a0&amp;"])
+                                   None, _Html(), ["<x>"], "\u00a0&amp;", -2.5e-07, float("nan"), float("-inf"),
+                                   Undefined("hint", name="x")])
 def test_template_escape_gives_markupsafe_text(value: object) -> None:
     assert str(_escape(value)) == str(markupsafe.escape(value))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import markupsafe
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, pass_context
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, Undefined, pass_context
 from markupsafe import Markup
 
 from pipeline.channels.site import text
@@ -105,9 +105,12 @@ def relative_href(page_path: str, target: str) -> str:
     return up[depth - shared] + rest or "./"
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=False)  # what json.dumps would make each time
+
+
 def json_ld(data: Any) -> Markup:
     """JSON for a <script type=application/ld+json>: '<', '>' and '&' escaped so text can never end the script."""
-    dumped = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    dumped = _JSON.encode(data)
     dumped = dumped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(dumped)
 
@@ -123,8 +126,10 @@ def _escape(value: Any) -> Any:
         return _escape_inner(value)  # type: ignore[misc]
     if kind is Markup:  # already safe: markupsafe.escape would copy it
         return value
-    if kind is int:  # digits and a minus sign: nothing to escape
+    if kind is int or kind is float:  # digits, '.', '-', '+', 'e', 'inf', 'nan': nothing to escape
         return str(value)
+    if kind is Undefined:  # `{{ x if test }}` with a false test: Jinja's plain Undefined, which prints as nothing
+        return _escape_inner(str(value))  # type: ignore[misc]
     return markupsafe.escape(value)
 
 

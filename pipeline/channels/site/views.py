@@ -33,10 +33,7 @@ class StopView:
     number: int
     stop: Stop
     county: County
-
-    @property
-    def nav_url(self) -> str | None:
-        return amap_marker(self.stop)
+    nav_url: str | None  # amap_marker(stop): a template asks for it twice, worked out once
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +50,7 @@ class RouteView:
     @property
     def stops(self) -> tuple[StopView, ...]:
         by_id = {c.id: c for c in self.counties}
-        return tuple(StopView(n, s, by_id[s.county]) for n, s in enumerate(self.route.stops, 1))
+        return tuple(StopView(n, s, by_id[s.county], amap_marker(s)) for n, s in enumerate(self.route.stops, 1))
 
     @property
     def map(self) -> RouteMap:
