@@ -163,18 +163,47 @@ def _vevent(site: SiteData, view: EventView) -> icalendar.Event:
     return item
 
 
+_BEGIN = b"BEGIN:VCALENDAR\r\n"
 _END = b"END:VCALENDAR\r\n"
+_NAME = "x-wr-calname"
+_PLACEHOLDER = "xnwl-calendar-name"
 
 
-def _with_components(cal: icalendar.Calendar, components: list[bytes]) -> bytes:
-    """What cal.to_ical() gives once components are added to it, from each component's own to_ical(): icalendar
-    writes a calendar as its BEGIN and property lines, then every line of each subcomponent in order, then its END
-    (each line folded on its own). So a VEVENT is written once per build and shared by its own file and the
-    calendar of all events (tests/test_feeds.py holds this to the library's output for the whole calendar)."""
-    head = cal.to_ical()
-    if not head.endswith(_END):
-        raise ValueError("icalendar wrote a calendar that does not end with END:VCALENDAR")
-    return head[: -len(_END)] + b"".join(components) + _END
+# icalendar writes a calendar as its BEGIN line, one content line per property (sorted by name, each folded on its
+# own), every line of each subcomponent in order, then its END line. So the lines that differ from file to file are
+# written by icalendar on their own and put together: each VEVENT once per build, shared by its event's file and the
+# calendar of all events, and a calendar's lines once, only its name's line written for each file.
+# tests/test_site_fastpaths.py holds every file to what icalendar writes for the whole calendar.
+
+def _lines(text: bytes) -> bytes:
+    """A calendar's text without its BEGIN and END lines."""
+    if not (text.startswith(_BEGIN) and text.endswith(_END)):
+        raise ValueError("icalendar wrote a calendar that does not start with BEGIN:VCALENDAR and end with END:VCALENDAR")
+    return text[len(_BEGIN): -len(_END)]
+
+
+def _name_line(name: str) -> bytes:
+    import icalendar
+
+    cal = icalendar.Calendar()
+    cal.add(_NAME, name)
+    return _lines(cal.to_ical())
+
+
+def _frame(site: SiteData) -> tuple[bytes, bytes]:
+    """_calendar's text before and after its name's line (the same for every file of the build)."""
+    if site.ical_frame is None:
+        before, line, after = _calendar(site.config, _PLACEHOLDER).to_ical().partition(_name_line(_PLACEHOLDER))
+        if not line or not after.endswith(_END):
+            raise ValueError("icalendar wrote the calendar's name where it was not expected")
+        site.ical_frame = (before, after[: -len(_END)])
+    return site.ical_frame
+
+
+def _whole(site: SiteData, name: str, components: list[bytes]) -> bytes:
+    """What _calendar(config, name).to_ical() gives once these serialised components are added to it."""
+    before, after = _frame(site)
+    return b"".join([before, _name_line(name), after, *components, _END])
 
 
 @lru_cache(maxsize=1)
@@ -191,14 +220,13 @@ def _vevent_ical(site: SiteData, view: EventView) -> bytes:
 
 
 def events_calendar(site: SiteData) -> bytes:
-    cal = _calendar(site.config, f"{site.config.brand_short_name}活动")
-    return _with_components(cal, [_timezone_ical()] + [_vevent_ical(site, view) for view in site.events.values()])
+    components = [_timezone_ical()] + [_vevent_ical(site, view) for view in site.events.values()]
+    return _whole(site, f"{site.config.brand_short_name}活动", components)
 
 
 def event_calendar(site: SiteData, view: EventView) -> bytes:
-    cal = _calendar(site.config, view.event.title)
     timezone = [_timezone_ical()] if view.event.start_time is not None else []
-    return _with_components(cal, timezone + [_vevent_ical(site, view)])
+    return _whole(site, view.event.title, timezone + [_vevent_ical(site, view)])
 
 
 # ---- sitemap and robots ---------------------------------------------------------------------------------

@@ -85,6 +85,7 @@ class SiteData:
         self.covers = covers
         self.assets = assets
         self.ical_events: dict[str, bytes] = {}  # each event's VEVENT by id, as feeds.py wrote it in this process
+        self.ical_frame: tuple[bytes, bytes] | None = None  # a calendar's own lines around its name (feeds.py)
 
     @property
     def plan(self) -> MonthPlan:
