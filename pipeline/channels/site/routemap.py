@@ -96,7 +96,7 @@ def _place_labels(items: list[tuple[int, str, float, float]], height: int) -> tu
             if left >= 2 and right <= WIDTH - 2 and top >= 2 and bottom <= height - 2 and not _overlaps(candidate, taken):
                 chosen, box = option, candidate
                 break
-        taken.append(box or _box(chosen, w))
+        taken.append(box if box is not None else _box(chosen, w))
         points.append(Point(number, name, x, y, chosen[1], chosen[2], chosen[0]))
     return tuple(points)
 

@@ -46,14 +46,11 @@ def markdown_html(text: str, top_level: int = 2) -> Markup:
     return Markup(nh3_clean(html))
 
 
-_LEVELS = re.compile(r"<(/?)h([1-6])>")  # what _HEADING matches, levels as text
-
-
 def shift_headings(html: str, top_level: int) -> str:
     """Heading tags (exactly `<hN>` and `</hN>`) moved so the highest opened becomes top_level, within h1-h6.
-    The same as one pass of _HEADING.sub (_shifted_by_regex), done with str.replace one level at a time, the
-    level moved towards first: a tag already moved is never moved again."""
-    found = set(_LEVELS.findall(html))
+    The same as rewriting every tag in one pass of _HEADING.sub, done with str.replace one level at a time, the
+    level moved towards first: a tag already moved is never moved again (tests/test_markdown.py compares the two)."""
+    found = set(_HEADING.findall(html))
     opened = [int(level) for close, level in found if not close]
     if not opened:
         return html
@@ -64,15 +61,6 @@ def shift_headings(html: str, top_level: int) -> str:
         to = min(6, max(1, n + shift))
         if to != n:
             html = html.replace(f"<h{n}>", f"<h{to}>").replace(f"</h{n}>", f"</h{to}>")
-    return html
-
-
-def _shifted_by_regex(html: str, top_level: int) -> str:
-    """What shift_headings must give: every heading tag rewritten in one pass of _HEADING."""
-    levels = [int(m.group(2)) for m in _HEADING.finditer(html) if not m.group(1)]
-    if levels:
-        shift = top_level - min(levels)
-        html = _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, max(1, int(m.group(2)) + shift))}>", html)
     return html
 
 
