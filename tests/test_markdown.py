@@ -135,3 +135,43 @@ def test_site_bodies_cleaned_as_nh3_does() -> None:
         html = markdown.fast_markdown(body)
         skipped += html is not None and sanitize.clean_as_is(html)
     assert skipped > 300  # the shortcut is exercised, not only nh3
+
+
+TAG_SOUP = ["<h1>", "</h1>", "<h2>", "</h2>", "<h3>", "</h3>", "<h4>", "</h4>", "<h5>", "</h5>", "<h6>", "</h6>", "<h7>",
+            "<h2 id=x>", "</h", "<p>", "</p>", "<ul>", "</ul>", "<ol>", "</ol>", '<ol start="3">', '<ol start="x">',
+            "<li>", "</li>", "<ul class=a>", "<em>", "<", ">", "&amp;", "&lt;", "&gt;", "&quot;", "&copy;", "&#65;",
+            "&", "\n", " ", "中", "文", "a", "\x00", "\x7f", "\xa0", "\ufdd0", "\ufffe", "\u3000", "\t", "*", "_", "`",
+            "~", "~~~", "]", "](", "]:", "|", "\\", "\\ ", "\\\n", "&#", "\u2028", "\ufeff", "#", "-", "1."]
+
+
+def _soups(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(TAG_SOUP) for _ in range(rng.randint(0, 30))) for _ in range(count)]
+
+
+def _shifted_by_regex(html: str, top_level: int) -> str:
+    """Headings shifted as the site did before sanitize.shift_headings: every tag rewritten in one pass."""
+    from pipeline.channels.site.sanitize import _HEADING
+
+    levels = [int(m.group(2)) for m in _HEADING.finditer(html) if not m.group(1)]
+    if levels:
+        shift = top_level - min(levels)
+        html = _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, max(1, int(m.group(2)) + shift))}>", html)
+    return html
+
+
+def test_fast_path_checks_equal_their_regular_expressions() -> None:
+    """The checks taken apart for speed (a scan for single characters first, then the rest) answer exactly as the
+    single regular expressions they stand for, on bodies, their HTML and random soups of tags and characters."""
+    from pipeline.channels.site import sanitize
+
+    rng = random.Random(5)
+    texts = _soups(2, 6000) + _generated(4, 1500) + _shipped_bodies() + [make_corpus.body(rng, 300, 800) for _ in range(50)]
+    texts += [html for html in map(markdown.fast_markdown, list(texts)) if html is not None]
+    texts += ["<ul>" * n + "<li>" + "</ul>" * n for n in range(10)] + ["<ol>\n<li>" * 7, "<ul" * 9, "<ul><ol>" * 4]
+    for text in texts:
+        assert markdown._not_plain(text) == (markdown._NOT_PLAIN.search(text) is not None), repr(text)
+        assert sanitize.clean_as_is(text) == (text.count("<") == text.count(">") and sanitize._NOT_AS_IS.search(text) is None), repr(text)
+        assert markdown._deeper_lists(text) == (markdown._list_depth(text) > markdown._MAX_DEPTH), repr(text)
+        for level in range(1, 7):
+            assert sanitize.shift_headings(text, level) == _shifted_by_regex(text, level), (repr(text), level)

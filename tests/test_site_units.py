@@ -55,12 +55,23 @@ def test_amap_link() -> None:
 
 
 def test_relative_links() -> None:
-    assert relative_href("", "routes/a/") == "routes/a/"
-    assert relative_href("", "") == "./"
-    assert relative_href("routes/a/", "") == "../../"
-    assert relative_href("routes/a/", "events/b/b.ics") == "../../events/b/b.ics"
-    assert relative_href("themes/x/2/", "themes/x/") == "../"
-    assert relative_href("404.html", "assets/site.css") == "assets/site.css"
+    cases = [
+        ("", "routes/a/", "routes/a/"),
+        ("", "", "./"),
+        ("routes/a/", "", "../../"),
+        ("routes/a/", "events/b/b.ics", "../../events/b/b.ics"),
+        ("themes/x/2/", "themes/x/", "../"),
+        ("404.html", "assets/site.css", "assets/site.css"),
+        ("routes/x/", "routes/x", "."),
+        ("routes/x/2/", "routes/x", ".."),
+        ("routes/x/", "routes", ".."),
+        ("routes/x/", "routes/x/", "./"),
+        ("routes/x/", "routes/y/", "../y/"),
+        ("routes/x/", "routes/xy/", "../xy/"),
+        ("routes/x/", "https://a.b/c", "https://a.b/c"),
+    ]
+    for page, target, expected in cases:
+        assert relative_href(page, target) == expected, (page, target)
 
 
 def test_markdown_is_sanitised_and_headings_shifted() -> None:
@@ -123,3 +134,25 @@ def test_events_by_month_are_the_events_overlapping_it(tmp_path) -> None:  # typ
         assert site.events_in(m) == [v for v in views if v.event.overlaps(m.first_day, m.last_day)], m
     assert site.event_months == sorted({site.month} | {m for m in months if site.events_in(m)})
     assert any(v.event.start_date.month != v.event.end_date.month for v in views)  # the spanning case is covered
+
+
+def test_relative_links_equal_the_general_answer() -> None:
+    """relative_href's short way (comparing strings) gives exactly general_href's answer for every kind of path:
+    files named like a folder, '.' and '..' parts, leading and doubled '/', links off the site."""
+    import itertools
+    import random
+
+    from pipeline.channels.site.render import general_href
+
+    parts = ["", ".", "..", "a", "b", "ab", "a.b", "#x", "http:", "mailto:x"]
+    paths = {"", "/", "404.html", "a/404.html"}
+    for n in range(1, 4):
+        for combo in itertools.product(parts, repeat=n):
+            paths.add("/".join(combo))
+            paths.add("/".join(combo) + "/")
+    rng = random.Random(3)
+    ordered = sorted(paths)
+    pages = [p for p in ordered if "#" not in p and ":" not in p]
+    for page in pages:
+        for target in rng.sample(ordered, 60) + ["", "a/", "a/b/", "a", "a/b", "b/a/"]:
+            assert relative_href(page, target) == general_href(page, target), (page, target)

@@ -6,6 +6,7 @@ Every timestamp comes from the input (an event's verified date, a guide's month)
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 from typing import TYPE_CHECKING
@@ -162,20 +163,70 @@ def _vevent(site: SiteData, view: EventView) -> icalendar.Event:
     return item
 
 
+_BEGIN = b"BEGIN:VCALENDAR\r\n"
+_END = b"END:VCALENDAR\r\n"
+_NAME = "x-wr-calname"
+_PLACEHOLDER = "xnwl-calendar-name"
+
+
+# icalendar writes a calendar as its BEGIN line, one content line per property (sorted by name, each folded on its
+# own), every line of each subcomponent in order, then its END line. So the lines that differ from file to file are
+# written by icalendar on their own and put together: each VEVENT once per build, shared by its event's file and the
+# calendar of all events, and a calendar's lines once, only its name's line written for each file.
+# tests/test_site_fastpaths.py holds every file to what icalendar writes for the whole calendar.
+
+def _lines(text: bytes) -> bytes:
+    """A calendar's text without its BEGIN and END lines."""
+    if not (text.startswith(_BEGIN) and text.endswith(_END)):
+        raise ValueError("icalendar wrote a calendar that does not start with BEGIN:VCALENDAR and end with END:VCALENDAR")
+    return text[len(_BEGIN): -len(_END)]
+
+
+def _name_line(name: str) -> bytes:
+    import icalendar
+
+    cal = icalendar.Calendar()
+    cal.add(_NAME, name)
+    return _lines(cal.to_ical())
+
+
+def _frame(site: SiteData) -> tuple[bytes, bytes]:
+    """_calendar's text before and after its name's line (the same for every file of the build)."""
+    if site.ical_frame is None:
+        before, line, after = _calendar(site.config, _PLACEHOLDER).to_ical().partition(_name_line(_PLACEHOLDER))
+        if not line or not after.endswith(_END):
+            raise ValueError("icalendar wrote the calendar's name where it was not expected")
+        site.ical_frame = (before, after[: -len(_END)])
+    return site.ical_frame
+
+
+def _whole(site: SiteData, name: str, components: list[bytes]) -> bytes:
+    """What _calendar(config, name).to_ical() gives once these serialised components are added to it."""
+    before, after = _frame(site)
+    return b"".join([before, _name_line(name), after, *components, _END])
+
+
+@lru_cache(maxsize=1)
+def _timezone_ical() -> bytes:
+    return _timezone().to_ical()
+
+
+def _vevent_ical(site: SiteData, view: EventView) -> bytes:
+    """The event's VEVENT as icalendar writes it, once per build (in each process that needs it)."""
+    made = site.ical_events.get(view.event.id)
+    if made is None:
+        made = site.ical_events[view.event.id] = _vevent(site, view).to_ical()
+    return made
+
+
 def events_calendar(site: SiteData) -> bytes:
-    cal = _calendar(site.config, f"{site.config.brand_short_name}活动")
-    cal.add_component(_timezone())
-    for view in site.events.values():
-        cal.add_component(_vevent(site, view))
-    return cal.to_ical()
+    components = [_timezone_ical()] + [_vevent_ical(site, view) for view in site.events.values()]
+    return _whole(site, f"{site.config.brand_short_name}活动", components)
 
 
 def event_calendar(site: SiteData, view: EventView) -> bytes:
-    cal = _calendar(site.config, view.event.title)
-    if view.event.start_time is not None:
-        cal.add_component(_timezone())
-    cal.add_component(_vevent(site, view))
-    return cal.to_ical()
+    timezone = [_timezone_ical()] if view.event.start_time is not None else []
+    return _whole(site, view.event.title, timezone + [_vevent_ical(site, view)])
 
 
 # ---- sitemap and robots ---------------------------------------------------------------------------------

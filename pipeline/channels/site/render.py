@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import markupsafe
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, pass_context
+from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, Undefined,
+                    pass_context)
 from markupsafe import Markup
 
 from pipeline.channels.site import text
@@ -30,6 +31,9 @@ def template_dirs(root: Path) -> list[Path]:
     return dirs
 
 
+_OUTSIDE = ("http://", "https://", "#", "mailto:")
+
+
 @lru_cache(maxsize=4096)
 def _parts(path: str) -> tuple[tuple[str, ...], bool]:
     """A site path's non-empty parts, and whether any is '.' or '..' (never in site paths)."""
@@ -37,12 +41,16 @@ def _parts(path: str) -> tuple[tuple[str, ...], bool]:
     return parts, "." in parts or ".." in parts
 
 
-@lru_cache(maxsize=65536)
-def relative_href(page_path: str, target: str) -> str:
-    """Link from the page at page_path ('' home, 'routes/x/', '404.html') to a site path."""
-    if target.startswith(("http://", "https://", "#", "mailto:")):
+def _base(page_path: str) -> str:
+    """The folder a page's links start from ('' for the site root)."""
+    return page_path if page_path.endswith("/") or page_path == "" else posixpath.dirname(page_path) + "/"
+
+
+def general_href(page_path: str, target: str) -> str:
+    """relative_href for any path: its reference, and its answer for the paths it does not take the short way."""
+    if target.startswith(_OUTSIDE):
         return target
-    base = page_path if page_path.endswith("/") or page_path == "" else posixpath.dirname(page_path) + "/"
+    base = _base(page_path)
     here, odd_here = _parts(base)
     there, odd_there = _parts(target)
     if odd_here or odd_there:  # keep the general answer
@@ -57,9 +65,55 @@ def relative_href(page_path: str, target: str) -> str:
     return rel
 
 
+@lru_cache(maxsize=8192)
+def _folders(page_path: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The folders of a page's base, each with its '/' ('routes/', 'x/'), and '../' repeated 0 to that many times;
+    None unless the base is plain: no leading or doubled '/', no '.' or '..' part. Worked out once per page."""
+    base = _base(page_path)
+    parts, odd = _parts(base)
+    if odd or base != "".join(part + "/" for part in parts):
+        return None
+    return tuple(part + "/" for part in parts), tuple("../" * n for n in range(len(parts) + 1))
+
+
+@lru_cache(maxsize=8192)
+def _plain(target: str) -> bool | None:
+    """None for a link off the site (left as it is); True for '' or parts joined by single '/' (a folder's path
+    ends with '/') none of which is '.' or '..'; False for any other path."""
+    if target.startswith(_OUTSIDE):
+        return None
+    parts, odd = _parts(target)
+    joined = "/".join(parts)
+    return not odd and (target == joined or (target == joined + "/" and target != "/"))
+
+
+def relative_href(page_path: str, target: str) -> str:
+    """Link from the page at page_path ('' home, 'routes/x/', '404.html') to a site path: general_href's answer.
+    For plain paths (all of the site's own), the folders the two share are skipped by comparing strings."""
+    plain = _plain(target)
+    if plain is None:
+        return target
+    known = _folders(page_path)
+    if known is None or not plain:
+        return general_href(page_path, target)
+    folders, up = known
+    depth = len(folders)
+    shared = at = 0
+    while shared < depth and target.startswith(folders[shared], at):
+        at += len(folders[shared])
+        shared += 1
+    rest = target[at:]
+    if shared < depth and rest == folders[shared][:-1]:  # the next folder's own name, as a file: that folder
+        return "/".join([".."] * (depth - shared - 1)) or "."
+    return up[depth - shared] + rest or "./"
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=False)  # what json.dumps would make each time
+
+
 def json_ld(data: Any) -> Markup:
     """JSON for a <script type=application/ld+json>: '<', '>' and '&' escaped so text can never end the script."""
-    dumped = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    dumped = _JSON.encode(data)
     dumped = dumped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(dumped)
 
@@ -75,8 +129,10 @@ def _escape(value: Any) -> Any:
         return _escape_inner(value)  # type: ignore[misc]
     if kind is Markup:  # already safe: markupsafe.escape would copy it
         return value
-    if kind is int:  # digits and a minus sign: nothing to escape
+    if kind is int or kind is float:  # digits, '.', '-', '+', 'e', 'inf', 'nan': nothing to escape
         return str(value)
+    if kind is Undefined:  # `{{ x if test }}` with a false test: Jinja's plain Undefined, which prints as nothing
+        return _escape_inner(str(value))  # type: ignore[misc]
     return markupsafe.escape(value)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.content.model import Stop
 
@@ -40,6 +41,7 @@ class RouteMap:
     scale_px: float | None = None
 
 
+@lru_cache(maxsize=4096)  # stop names recur across routes
 def _label_width(text: str) -> float:
     return sum(_FONT if ord(ch) > 0x2E80 else _FONT * 0.6 for ch in text) + _FONT * 1.4  # "1 " prefix
 
@@ -56,7 +58,8 @@ def _geo_map(placed: list[tuple[int, Stop]], left_out: tuple[str, ...]) -> Route
     squash = math.cos(math.radians(sum(lats) / len(lats)))
     xs = [s.lnglat[0] * squash for _, s in placed]  # type: ignore[index]
     ys = [-s.lnglat[1] for _, s in placed]  # type: ignore[index]
-    span_x, span_y = max(xs) - min(xs), max(ys) - min(ys)
+    min_x, min_y = min(xs), min(ys)
+    span_x, span_y = max(xs) - min_x, max(ys) - min_y
     inner_w = WIDTH - 2 * _PAD - 90  # room for labels beside the outermost points
     if span_x == 0 and span_y == 0:
         scale = 1.0
@@ -66,7 +69,7 @@ def _geo_map(placed: list[tuple[int, Stop]], left_out: tuple[str, ...]) -> Route
         height = int(max(140, span_y * scale + 2 * _PAD + 20))
     offset_x = (WIDTH - span_x * scale) / 2
     offset_y = (height - span_y * scale) / 2
-    coords = [(offset_x + (x - min(xs)) * scale, offset_y + (y - min(ys)) * scale) for x, y in zip(xs, ys)]
+    coords = [(offset_x + (x - min_x) * scale, offset_y + (y - min_y) * scale) for x, y in zip(xs, ys)]
     points = _place_labels([(n, s.name, x, y) for (n, s), (x, y) in zip(placed, coords)], height)
     km, px = _scale_bar(scale) if span_x or span_y else (None, None)
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
@@ -87,14 +90,13 @@ def _place_labels(items: list[tuple[int, str, float, float]], height: int) -> tu
     for number, name, x, y in items:
         w = _label_width(name)
         options = [("start", x + 12, y + 4), ("end", x - 12, y + 4), ("middle", x, y + 24), ("middle", x, y - 14)]
-        chosen = options[0]
+        chosen, box = options[0], None
         for option in options:
-            box = _box(option, w)
-            if box[0] >= 2 and box[2] <= WIDTH - 2 and box[1] >= 2 and box[3] <= height - 2 and not any(
-                    _overlap(box, other) for other in taken):
-                chosen = option
+            left, top, right, bottom = candidate = _box(option, w)
+            if left >= 2 and right <= WIDTH - 2 and top >= 2 and bottom <= height - 2 and not _overlaps(candidate, taken):
+                chosen, box = option, candidate
                 break
-        taken.append(_box(chosen, w))
+        taken.append(box if box is not None else _box(chosen, w))
         points.append(Point(number, name, x, y, chosen[1], chosen[2], chosen[0]))
     return tuple(points)
 
@@ -105,8 +107,13 @@ def _box(option: tuple[str, float, float], w: float) -> tuple[float, float, floa
     return (left, ly - _FONT, left + w, ly + 3)
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def _overlaps(a: tuple[float, float, float, float], others: list[tuple[float, float, float, float]]) -> bool:
+    """Whether box a overlaps any of the others (one loop: this runs for every label option of every map)."""
+    left, top, right, bottom = a
+    for other_left, other_top, other_right, other_bottom in others:
+        if left < other_right and other_left < right and top < other_bottom and other_top < bottom:
+            return True
+    return False
 
 
 def _order_map(stops: tuple[Stop, ...]) -> RouteMap:

@@ -33,10 +33,7 @@ class StopView:
     number: int
     stop: Stop
     county: County
-
-    @property
-    def nav_url(self) -> str | None:
-        return amap_marker(self.stop)
+    nav_url: str | None  # amap_marker(stop): a template asks for it twice, worked out once
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +50,7 @@ class RouteView:
     @property
     def stops(self) -> tuple[StopView, ...]:
         by_id = {c.id: c for c in self.counties}
-        return tuple(StopView(n, s, by_id[s.county]) for n, s in enumerate(self.route.stops, 1))
+        return tuple(StopView(n, s, by_id[s.county], amap_marker(s)) for n, s in enumerate(self.route.stops, 1))
 
     @property
     def map(self) -> RouteMap:
@@ -87,6 +84,8 @@ class SiteData:
         self.plans = plans
         self.covers = covers
         self.assets = assets
+        self.ical_events: dict[str, bytes] = {}  # each event's VEVENT by id, as feeds.py wrote it in this process
+        self.ical_frame: tuple[bytes, bytes] | None = None  # a calendar's own lines around its name (feeds.py)
 
     @property
     def plan(self) -> MonthPlan:
