@@ -30,7 +30,7 @@ _LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdurl", "cmarkgfm", "nh
               "fonttools", "pyyaml", "autocorrect-py", "chinesecalendar")
 
 
-_CODE_CACHE = "code.json"
+CODE_CACHE = "code.json"
 _code: tuple[str, dict[str, str]] | None = None  # this process's code digest and library versions
 _cache_folder: Path | None = None
 
@@ -109,7 +109,7 @@ def _remembered(signature: str) -> tuple[str, dict[str, str]] | None:
     if _cache_folder is None:
         return None
     try:
-        data = json.loads((_cache_folder / _CODE_CACHE).read_bytes())
+        data = json.loads((_cache_folder / CODE_CACHE).read_bytes())
         if data["signature"] == signature and isinstance(data["digest"], str) and isinstance(data["versions"], dict):
             return data["digest"], data["versions"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -124,7 +124,7 @@ def _remember(signature: str, code: tuple[str, dict[str, str]]) -> None:
 
     try:
         _cache_folder.mkdir(parents=True, exist_ok=True)
-        output.replace_file(_cache_folder / _CODE_CACHE, json.dumps(
+        output.replace_file(_cache_folder / CODE_CACHE, json.dumps(
             {"signature": signature, "digest": code[0], "versions": code[1]}, sort_keys=True).encode())
     except OSError:
         pass  # worked out again next time

@@ -24,14 +24,18 @@ def template_dirs(root: Path, channel: str = "") -> list[Path]:
     return unique
 
 
+def bytecode_folder(root: Path, kind: str) -> Path:
+    from pipeline.state import cache_dir
+
+    return cache_dir(root) / f"jinja-{kind}"
+
+
 def bytecode_cache(root: Path, kind: str) -> FileSystemBytecodeCache | None:
     """Compiled templates under state/cache/jinja-<kind>/, so a run does not compile every template again.
 
     Jinja keys each entry by the template's file and checks its source (and Jinja's version): an edited
     template is compiled afresh. One folder per kind of environment: their settings compile differently."""
-    from pipeline.state import cache_dir
-
-    folder = cache_dir(root) / f"jinja-{kind}"
+    folder = bytecode_folder(root, kind)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:

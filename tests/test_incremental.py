@@ -318,7 +318,8 @@ def test_front_matter_parsed_on_other_cores_gives_what_one_process_gives(
     assert [p.render() for p in forked_problems.sorted()] == [p.render() for p in alone_problems.sorted()]
     errors = [p for p in forked_problems.errors if p.file == "routes/tongshan-cool.md"]
     assert errors and errors[0].line is not None and "YAML" in errors[0].expected
-    kept = [marshal.loads((tmp_path / name / "parsed.marshal").read_bytes()) for name in ("cache-alone", "cache-forked")]
+    kept = [marshal.loads((tmp_path / name / "parsed.marshal").read_bytes())
+            for name in ("cache-alone", "cache-forked")]
     assert kept[0] == kept[1] and len(kept[0][1]) >= 6
 
 

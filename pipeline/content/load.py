@@ -124,7 +124,10 @@ class _Loader:
         read only when many objects must be built (after a change of the code, or the first time): a few
         files are parsed faster than the cache of every file is read and written."""
         # With no object cached, every file is built: no need to read them here first (the workers do).
-        todo = [path for kind, path in paths if self.cached(kind, path) is None] if self.built.stored else [p for _, p in paths]
+        if self.built.stored:
+            todo = [path for kind, path in paths if self.cached(kind, path) is None]
+        else:
+            todo = [path for _, path in paths]
         self.cache = ParseCache(cache_dir if len(todo) >= PARSE_CACHE_FROM or not self.built.stored else None)
         if not worth_forking(len(todo), PARALLEL_FROM):
             return  # read and parsed one by one as the loader meets them

@@ -15,10 +15,11 @@ from markupsafe import Markup
 
 from pipeline.channels.site import text
 from pipeline.channels.site.sanitize import markdown_html
-from pipeline.fingerprint import code_digest, keep_code_digest_in
+from pipeline.fingerprint import CODE_CACHE, code_digest, keep_code_digest_in
 from pipeline.state import cache_dir
-from pipeline.templates import bytecode_cache
+from pipeline.templates import bytecode_cache, bytecode_folder
 
+SITE_TEMPLATES = "site"  # the kind of the site's compiled templates (see pipeline.templates.bytecode_cache)
 # Built-in templates ship with the code; a content root may hold its own templates/site/ to override them.
 BUILTIN_TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "site"
 
@@ -154,7 +155,8 @@ def make_environment(root: Path) -> Environment:
     # for every rebuild.
     env = Environment(loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs(root)]),
                       autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, auto_reload=False, bytecode_cache=bytecode_cache(root, "site"))
+                      keep_trailing_newline=True, auto_reload=False,
+                      bytecode_cache=bytecode_cache(root, SITE_TEMPLATES))
 
     @pass_context
     def href(ctx, target: str) -> str:  # type: ignore[no-untyped-def]
@@ -184,6 +186,12 @@ def compile_all(env: Environment) -> None:
             env.get_template(name)
         except TemplateError:  # not a template, or broken: reported by the page that uses it, if any does
             pass
+
+
+def warmed_up(root: Path) -> bool:
+    """Whether an earlier build left what warm_up makes (a template or the code changed since then costs the
+    build only that template, or the code digest, worked out again)."""
+    return (cache_dir(root) / CODE_CACHE).is_file() and any(bytecode_folder(root, SITE_TEMPLATES).glob("*"))
 
 
 def warm_up(root: Path) -> None:
