@@ -73,13 +73,16 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         if kind is yaml.ScalarNode and implicit[0] and len(value) <= _REMEMBERED_LENGTH:
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
-                tag = _PLAIN_TAGS[value] = super().resolve(kind, value, implicit)
+                tag = super().resolve(kind, value, implicit)
+                if len(_PLAIN_TAGS) < _REMEMBERED_TEXTS:  # a long-running process (the scheduler) stays bounded
+                    _PLAIN_TAGS[value] = tag
             return tag
         return super().resolve(kind, value, implicit)
 
 
 _PLAIN_TAGS: dict[str, str] = {}  # tag of a plain scalar by its text, as the implicit resolvers decide it
 _REMEMBERED_LENGTH = 32
+_REMEMBERED_TEXTS = 200_000
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 assert not _Loader.yaml_path_resolvers  # else a tag would depend on where a scalar is, not only on its text
 YAML_LOADER = _Loader
