@@ -168,6 +168,8 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
                     continue
                 reporter.finish(channel.name)
                 _hold_for_tests(f"channel-{index}")
+            # Every input has been read: check now, while the site's search index is still being made.
+            unchanged = batch_record.unchanged_since(config.root, sources)
             failures += _settle(context, failed=bool(failures))
             if failures:
                 raise combined_error(failures)
@@ -190,7 +192,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
             output.discard(staging)
             raise
         files = sum(1 for p in folder.rglob("*") if p.is_file())
-        batch_record.remember(config.root, str(month), folder, sources, content_notes)
+        batch_record.remember(config.root, str(month), folder, sources, content_notes, unchanged)
         notes = content_notes + list(plan.warnings) + context.warnings
         result = BatchResult(month, folder, files, notes, repairs)
         _compare(result, previous, manifest)

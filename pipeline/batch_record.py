@@ -65,9 +65,17 @@ def still_current(root: Path, month: str, folder: Path, sources: Snapshot, chann
     return [w for w in warnings if isinstance(w, str)] if isinstance(warnings, list) else []
 
 
-def remember(root: Path, month: str, folder: Path, sources: Snapshot, warnings: list[str]) -> None:
-    """Record a finished batch, unless an input changed while it ran (then the next batch checks in full)."""
-    if snapshot(root, sources.files).digest != sources.digest:
+def unchanged_since(root: Path, sources: Snapshot) -> bool:
+    """Whether the input files are still those of the snapshot taken when the batch began."""
+    return snapshot(root, sources.files).digest == sources.digest
+
+
+def remember(root: Path, month: str, folder: Path, sources: Snapshot, warnings: list[str],
+             unchanged: bool | None = None) -> None:
+    """Record a finished batch, unless an input changed while it ran (then the next batch checks in full).
+    `unchanged`: unchanged_since, already asked once every input was read (the batch asks while it waits
+    for the search index), else asked here."""
+    if not (unchanged if unchanged is not None else unchanged_since(root, sources)):
         return
     digest = _manifest_digest(folder)
     if digest is None:

@@ -193,6 +193,10 @@ def _month(text: str | None):  # type: ignore[no-untyped-def]
 
 def _run(args: argparse.Namespace) -> int:
     root = _root(args)
+    if args.command not in ("schedule", "serve"):  # those run for long; the others end after one command
+        from pipeline.parallel import short_lived_process
+
+        short_lived_process()
     if args.command == "validate":
         return _validate(root)
     if args.command == "plan":

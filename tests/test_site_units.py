@@ -156,3 +156,35 @@ def test_relative_links_equal_the_general_answer() -> None:
     for page in pages:
         for target in rng.sample(ordered, 60) + ["", "a/", "a/b/", "a", "a/b", "b/a/"]:
             assert relative_href(page, target) == general_href(page, target), (page, target)
+
+
+def _sitemap_by_elementtree(locs: list[str]) -> bytes:
+    from xml.etree import ElementTree as ET
+
+    from pipeline.channels.site.feeds import SITEMAP_NS
+
+    ET.register_namespace("", SITEMAP_NS)
+    root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    for loc in locs:
+        url = ET.SubElement(root, f"{{{SITEMAP_NS}}}url")
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = loc
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def test_sitemap_is_what_elementtree_writes() -> None:
+    import random
+    from types import SimpleNamespace
+
+    from pipeline.channels.site.feeds import sitemap
+    from pipeline.channels.site.pages import Page
+
+    rng = random.Random(7)
+    alphabet = "ab/-_.&<>\"' %咸宁温泉"
+    base = "https://example.org/a&b/"
+    config = SimpleNamespace(url=lambda path: base + path.lstrip("/"))
+    for size in (0, 1, 2, 17):
+        pages = [Page("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))), "x.html", "t", "d",
+                      indexed=rng.random() < 0.8) for _ in range(size)]
+        expected = _sitemap_by_elementtree([config.url(p.path) for p in sorted(pages, key=lambda p: p.path) if p.indexed])
+        assert sitemap(config, pages) == expected  # type: ignore[arg-type]

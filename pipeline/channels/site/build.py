@@ -26,7 +26,7 @@ from pipeline.content.problems import UserError
 from pipeline.fingerprint import Fingerprinter, built_anew, code_digest, folders_digest
 from pipeline.outcache import OutputCache, file_stat
 from pipeline.output import discard
-from pipeline.parallel import collector_paused, fork_map
+from pipeline.parallel import collector_paused, fork_map, is_short_lived
 from pipeline.plan import Month, MonthPlan, make_plan
 from pipeline.state import cache_dir
 
@@ -322,7 +322,8 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
             import icalendar  # noqa: F401 - loaded once here, not in every worker (feeds loads it when needed)
         rendered = fork_map(_render_chunk, [(every[n], decided.get(n, _UNKNOWN)) for n in todo], PARALLEL_FROM)
     finally:
-        gc.unfreeze()
+        if not is_short_lived():  # else it stays frozen until the end (see collector_paused)
+            gc.unfreeze()
         _WORK = None
     outcomes = dict(zip(todo, rendered))
     results: list[Outcome] = [outcomes[n] if n in outcomes else decided[n] for n in range(len(every))]  # type: ignore[misc]

@@ -235,13 +235,18 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
 def sitemap(config: Config, pages: list[Page]) -> bytes:
-    ET.register_namespace("", SITEMAP_NS)
-    root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
-    for page in sorted((p for p in pages if p.indexed), key=lambda p: p.path):
-        url = ET.SubElement(root, f"{{{SITEMAP_NS}}}url")
-        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = config.url(page.path)
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    """The same bytes ElementTree writes for this tree (indented, utf-8 declaration), written directly: the
+    sitemap is made on every build, and ElementTree takes tens of milliseconds over thousands of pages."""
+    locs = [config.url(page.path) for page in sorted((p for p in pages if p.indexed), key=lambda p: p.path)]
+    if not locs:
+        return f"<?xml version='1.0' encoding='utf-8'?>\n<urlset xmlns=\"{SITEMAP_NS}\" />\n".encode()
+    body = "".join(f"  <url>\n    <loc>{xml_text(loc)}</loc>\n  </url>\n" for loc in locs)
+    return f"<?xml version='1.0' encoding='utf-8'?>\n<urlset xmlns=\"{SITEMAP_NS}\">\n{body}</urlset>\n".encode()
+
+
+def xml_text(text: str) -> str:
+    """Character data as ElementTree escapes it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def robots(config: Config) -> bytes:
