@@ -156,6 +156,9 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
             reporter.finish(STAGE_PLAN)
             _hold_for_tests("plan")
             context = ChannelContext(config, content, plan, staging, out_root, progress=reporter.advance)
+            for channel in channels:
+                if channel.ahead is not None:
+                    channel.ahead(context)
             failures: list[UserError] = []
             for index, channel in enumerate(channels, start=1):
                 reporter.start(channel.name)

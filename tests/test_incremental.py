@@ -230,6 +230,49 @@ def test_the_changed_pages_shard_is_indexed_ahead_and_the_site_equals_a_clean_on
     assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
 
 
+def retitle_featured_route(root: Path) -> None:
+    """A route featured this month: its article's cover poster shows the new title."""
+    route = root / "routes" / "tongshan-cool.md"
+    text = route.read_text(encoding="utf-8")
+    title = re.search(r"^title: (.+)$", text, re.M)[1]
+    route.write_text(text.replace(f"title: {title}", f"title: {title}·夏", 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("change, taken", [(edit_route, True), (retitle_featured_route, False)])
+def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_are_the_same(
+        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], taken: bool) -> None:
+    """After a small edit the batch prepares the site, and settles the edited page's search shard, right after
+    the plan, with the covers of the month's last batch; if the new covers differ, the site is prepared again.
+    Either way the batch writes what a clean batch writes."""
+    from pipeline.batch import run_batch
+    from pipeline.channels.site import build
+    from pipeline.plan import Month
+
+    root = warmed(built, tmp_path)
+    change(root)
+    for name, value in {**FORKED, "XNWL_WORKERS": "1", "XNWL_POSTER_WORKERS": "1"}.items():
+        monkeypatch.setenv(name, value)
+    prepared: list[int] = []
+    real_prepare = build.prepare
+
+    def prepare(*args, **kwargs):  # type: ignore[no-untyped-def]
+        prepared.append(1)
+        return real_prepare(*args, **kwargs)
+
+    monkeypatch.setattr(build, "prepare", prepare)
+    run_batch(root, Month.parse(MONTH))
+    assert len(prepared) == (1 if taken else 2)
+    incremental = snapshot(root / "output")
+
+    shutil.rmtree(root / "output")
+    shutil.rmtree(root / "state")
+    run_batch(root, Month.parse(MONTH))
+    assert len(prepared) == (2 if taken else 3)  # a clean batch: nothing to start early from
+    clean = snapshot(root / "output")
+    assert sorted(incremental) == sorted(clean)
+    assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
+
+
 @pytest.mark.parametrize("where", ["templates/site/extra.html", "content/images/new.png", "xnwl.toml",
                                    "content/counties.yaml"])
 def test_any_input_change_ends_the_fast_path(built: Path, tmp_path: Path, where: str) -> None:

@@ -38,17 +38,20 @@ class Channel:
     # Work that needs no content, started before the content is loaded (the site's staging copy, Pagefind);
     # returns what to call once the batch is over, whether or not the channel ran: it stops what was not used.
     head_start: Callable[[Config, Path], Callable[[], None]] | None = None
+    # Work started right after the plan, before any channel renders (the site: the search shard of a small
+    # edit, guessed with the month's last batch); it must not fail: the channel's render reports problems.
+    ahead: Callable[[ChannelContext], None] | None = None
 
 
 def registered_channels() -> tuple[Channel, ...]:
     """The stages a batch runs after the plan, in order; the review stage reads what the channels made."""
     from pipeline.channels import posters
-    from pipeline.channels.site import head_start as site_head_start, render_channel as site
+    from pipeline.channels.site import ahead as site_ahead, head_start as site_head_start, render_channel as site
 
     return (
         posters.CHANNEL,
         Channel("公众号文章", _wechat),
-        Channel("网站", site, site_head_start),  # after the posters: it uses their covers
+        Channel("网站", site, site_head_start, site_ahead),  # after the posters: it uses their covers
         Channel("审核", _review),  # last: it checks what the others made
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -22,11 +23,20 @@ def head_start(config: Config, output_root: Path, with_search: bool = True) -> C
     stop_search = search.start_pagefind_early() if with_search else lambda: None
 
     def finish() -> None:
+        build = sys.modules.get("pipeline.channels.site.build")
+        if build is not None:
+            build.drop_early(output_root)
         stop_search()
         finish_staging()
         finish_warm_up()
 
     return finish
+
+
+def ahead(ctx: ChannelContext) -> None:
+    from pipeline.channels.site.build import start_early
+
+    start_early(ctx.config, ctx.content, ctx.plan.month, ctx.output_root)
 
 
 def render_channel(ctx: ChannelContext) -> None:

@@ -7,7 +7,7 @@ import hashlib
 import re
 import threading
 import traceback
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -299,11 +299,13 @@ def _hot_shard_first(prepared: Prepared, every: list[Job], cache: OutputCache,
 
 def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
                 pages_done: Callable[[dict[str, str]], None] = lambda digests: None,
-                shard_done: Callable[[int, dict[str, str]], None] | None = None) -> files.SyncReport:
+                shard_done: Callable[[int, dict[str, str]], None] | None = None,
+                settled: dict[int, Outcome] | None = None) -> files.SyncReport:
     """Write every file of the site except the search bundle into staging, rendering only what changed.
     pages_done(sha256 of every page by site path) is called as soon as the pages are in place, before the
     feeds, assets and clean-up (the search index is made from the pages alone). shard_done(shard, sha256 of
-    its pages) is called when the pages of one search shard are in place early (see _hot_shard_first)."""
+    its pages) is called when the pages of one search shard are in place early (see _hot_shard_first).
+    `settled`: the outcomes of the jobs (by number) that start_early already settled with these values."""
     global _WORK
     report = files.SyncReport()
     every = jobs(prepared)
@@ -314,7 +316,9 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
     gc.freeze()
     try:
         decided: dict[int, Outcome | str | None] = {}
-        if shard_done is not None and cache.known:
+        if settled is not None:
+            decided.update(settled)
+        elif shard_done is not None and cache.known:
             decided.update(_hot_shard_first(prepared, every, cache, shard_done))
         decided.update(_reused_here(prepared, every, cache, skip=decided))
         todo = [n for n in range(len(every)) if not isinstance(decided.get(n), tuple)]
@@ -408,25 +412,97 @@ class _Search:
         return self.report
 
 
+@dataclass
+class _Early:
+    """What start_early made: the staging copy, and unless that failed, the site prepared with the covers and
+    review state of the month's last batch, with the search shard of the edit settled and being indexed."""
+    staging: Path
+    spare: Path | None
+    covers: dict[str, str] | None = None  # sha256 of each cover's bytes, by article slug
+    pending: frozenset[Month] = frozenset()
+    prepared: Prepared | None = None
+    cache: OutputCache | None = None
+    bundle: _Search | None = None
+    settled: dict[int, Outcome] = field(default_factory=dict)
+
+
+_EARLY: dict[str, _Early] = {}  # by output folder: taken by the batch's build_site, or dropped (drop_early)
+
+
+def _cover_digests(covers: dict[str, Path]) -> dict[str, str]:
+    return {slug: hashlib.sha256(path.read_bytes()).hexdigest() for slug, path in covers.items()}
+
+
+def start_early(config: Config, content: Content, month: Month, output_root: Path) -> None:
+    """After a small edit (a few routes or events built anew), prepare the site and settle the search shard of
+    the edited pages right after the plan, so that Pagefind indexes it while the posters and the articles are
+    made. The covers and review state are taken from the month's last batch: build_site uses all of this only
+    if the new batch's are the same (else it prepares the site again, and the search bundle checks the shard
+    against the final pages anyway). Never raises for a problem of the content: build_site reports it."""
+    anew = sum(1 for item in (*content.routes.values(), *content.events.values()) if built_anew(item))
+    cache_path = cache_dir(config.root) / "site-outputs.json"
+    if not 0 < anew <= HOT_PAGES or not (output_root / files.SITE).is_dir() or not cache_path.is_file():
+        return
+    global _WORK
+    spare = files.spare_folder(config.root, output_root)
+    early = _EARLY[str(output_root)] = _Early(files.open_staging(output_root, spare), spare)
+    try:
+        covers = poster_covers(output_root, month, None)
+        pending = pending_months(config, content, month, output_root)
+        with collector_paused():
+            prepared = prepare(config, content, month, covers, early.staging, pending)
+        cache = OutputCache(cache_path, early.staging)
+        bundle = _Search(early.staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.json",
+                         search.start_pagefind())
+        early.bundle = bundle
+        _WORK = (prepared, early.staging, cache)
+        try:
+            settled = _hot_shard_first(prepared, jobs(prepared), cache, bundle.index_ahead)
+        finally:
+            _WORK = None
+        early.covers, early.pending, early.prepared, early.cache = _cover_digests(covers), pending, prepared, cache
+        early.settled = settled
+    except Exception:  # noqa: BLE001 - build_site prepares again, and meets (and reports) the same problem
+        early.prepared = None
+
+
+def drop_early(output_root: Path) -> None:
+    """Stop and discard what start_early made, if build_site did not take it (the batch failed before)."""
+    early = _EARLY.pop(str(output_root), None)
+    if early is not None:
+        if early.bundle is not None:
+            early.bundle.cancel()
+        discard(early.staging)
+
+
 def build_site(config: Config, content: Content, month: Month, output_root: Path,
                batch_folder: Path | None = None, with_search: bool = True, background: bool = False) -> BuildResult:
     """Build into output/.staging/site.<pid>/ (a copy-on-write copy of output/site). Does not swap.
     background: return while the search bundle is still being made; BuildResult.finish() waits for it (and
     must be called, also when the batch fails: it then only cleans up)."""
-    spare = files.spare_folder(config.root, output_root)
-    staging = files.open_staging(output_root, spare)
-    bundle: _Search | None = None
+    early = _EARLY.pop(str(output_root), None)
+    spare = early.spare if early is not None else files.spare_folder(config.root, output_root)
+    staging = early.staging if early is not None else files.open_staging(output_root, spare)
+    bundle: _Search | None = early.bundle if early is not None else None
     try:
         covers = poster_covers(output_root, month, batch_folder)
         pending = pending_months(config, content, month, output_root, batch_folder)
-        with collector_paused():
-            prepared = prepare(config, content, month, covers, staging, pending)
-        cache = OutputCache(cache_dir(config.root) / "site-outputs.json", staging)
-        if with_search:  # Pagefind's start-up overlaps the rendering
+        settled: dict[int, Outcome] | None = None
+        if (early is not None and early.prepared is not None and early.cache is not None
+                and early.pending == pending and early.covers == _cover_digests(covers)):
+            prepared, cache, settled = early.prepared, early.cache, early.settled
+        else:
+            with collector_paused():
+                prepared = prepare(config, content, month, covers, staging, pending)
+            cache = OutputCache(cache_dir(config.root) / "site-outputs.json", staging)
+        if bundle is not None and (not with_search or bundle.shards != prepared.search_shards):
+            bundle.cancel()
+            bundle = None
+        if with_search and bundle is None:  # Pagefind's start-up overlaps the rendering
             bundle = _Search(staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.json",
                              search.start_pagefind())
         report = render_into(prepared, staging, cache, bundle.start if bundle is not None else lambda digests: None,
-                             bundle.index_ahead if bundle is not None else None)
+                             bundle.index_ahead if bundle is not None else None, settled)
         cache.save()
     except BaseException:
         if bundle is not None:
