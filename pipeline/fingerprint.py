@@ -210,15 +210,23 @@ class _Describer(pickle.Pickler):
         return self.buffer.getvalue()
 
     def reducer_override(self, obj: Any) -> Any:
+        if self.memoise:
+            done = self.fingerprinter.reduced.get(id(obj))
+            if done is not None:
+                return done[1]
         kind = type(obj)
         names = _field_names(kind)
         if names is not None:
             known = _KNOWN.get(id(obj))
             if known is not None:
-                return (_described, ("known", known[1]))
-            if self.memoise:
-                return (_described, (self.fingerprinter.digest_of(obj, names),))
-            return (_described, (f"{kind.__module__}.{kind.__qualname__}", tuple([getattr(obj, n) for n in names])))
+                reduced = (_described, ("known", known[1]))
+            elif self.memoise:
+                reduced = (_described, (self.fingerprinter.digest_of(obj, names),))
+            else:
+                return (_described, (f"{kind.__module__}.{kind.__qualname__}", tuple([getattr(obj, n) for n in names])))
+            if self.memoise:  # the object kept alive with it, so that its id stays its own
+                self.fingerprinter.reduced[id(obj)] = (obj, reduced)
+            return reduced
         text = repr(obj)
         if " at 0x" in text:
             raise _Unstable(text)
@@ -233,7 +241,9 @@ class Fingerprinter:
 
     def __init__(self, *context: Any, enabled: bool = True) -> None:
         self._memo: dict[int, tuple[Any, str]] = {}  # id -> (the object, kept alive so its id stays unique; digest)
+        self.reduced: dict[int, tuple[Any, Any]] = {}  # id -> (the object, how _Describer writes it), likewise
         self.context = "\n".join(context)
+        self._start = hashlib.sha256(self.context.encode() + b"\n")  # copied for each fingerprint
         self.enabled = enabled  # off: every fingerprint is None, so nothing is reused or remembered
         self._describers: dict[bool, _Describer] = {}  # by `memoise`; made again after a failure
 
@@ -260,4 +270,6 @@ class Fingerprinter:
         except (_Unstable, pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
             self._describers.clear()  # a pickler left in the middle of a dump is not used again
             return None
-        return hashlib.sha256(self.context.encode() + b"\n" + data).hexdigest()
+        digest = self._start.copy()
+        digest.update(data)
+        return digest.hexdigest()
