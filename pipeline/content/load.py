@@ -87,6 +87,7 @@ class _Loader:
         self.built = built if built is not None else BuiltCache(None)
         self.known = known or {}  # sha256 of files by path, already taken by the caller (the batch's snapshot)
         self._prefix = root.as_posix().rstrip("/") + "/"
+        self._rels: dict[Path, str] = {}  # paths markdown_files listed, relative to root
         self.problems = ProblemList()
         self.inputs: dict[str, str] = {}
         self.read: dict[Path, SourceText | None] = {}
@@ -98,6 +99,9 @@ class _Loader:
         self._results: Iterator[tuple[Path, Prefetched]] = iter(())
 
     def rel(self, path: Path) -> str:
+        known = self._rels.get(path)
+        if known is not None:
+            return known
         text = path.as_posix()
         return text[len(self._prefix):] if text.startswith(self._prefix) else relative(self.root, path)
 
@@ -208,9 +212,10 @@ class _Loader:
                 if entry.name.startswith("."):
                     continue
                 path = directory / entry.name
-                if path.suffix != ".md" or not entry.is_file():
+                if not entry.name.endswith(".md") or not entry.is_file():
                     self.problems.warn(relative(self.root, path), "", None, "不是 .md 文件，已忽略")
                     continue
+                self._rels[path] = f"{folder}/{entry.name}"
                 files.append(path)
         return files
 

@@ -158,7 +158,15 @@ def _stat(path: Path) -> list[int] | None:
 
 
 def _intact(site_dir: Path, files: dict[str, list[Any]]) -> bool:
-    return bool(files) and all(_stat(site_dir / rel) == entry[1:] for rel, entry in files.items())
+    base = f"{site_dir}/"  # strings, not Paths: this runs for every file of the bundle
+    for rel, entry in files.items():
+        try:
+            st = os.stat(base + rel)
+        except OSError:
+            return False
+        if [st.st_size, st.st_mtime_ns, st.st_ino] != entry[1:]:
+            return False
+    return bool(files)
 
 
 def site_pages(site_dir: Path) -> dict[str, str]:
@@ -216,7 +224,7 @@ def _module_digest() -> str:
 
 def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None,
                   started: _Service | None, ahead: Ahead | None) -> BundleReport:
-    cache = _Cache(cache_path)
+    cache = ahead.cache if ahead is not None and ahead.cache.path == cache_path else _Cache(cache_path)
     digests = _page_digests(site_dir, pages, cache)
     indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
     if not indexed:  # no page marks its body: Pagefind then indexes whole pages, all of them
@@ -276,8 +284,10 @@ class Ahead:
     build_bundle uses what it made only if the shard's key, worked out again from the final pages, is the
     one it was made for."""
 
-    def __init__(self, site_dir: Path, shard: int, members: list[str], key: str, service: _Service) -> None:
+    def __init__(self, site_dir: Path, shard: int, members: list[str], key: str, service: _Service,
+                 cache: _Cache) -> None:
         self.shard, self.key, self.service = shard, key, service
+        self.cache = cache  # as index_ahead read it: build_bundle need not read it again
         self.bundle: dict[str, bytes] | None = None
         self.thread = threading.Thread(target=self._run, args=(site_dir, members), name="xnwl-search-ahead",
                                        daemon=True)
@@ -312,7 +322,7 @@ def index_ahead(site_dir: Path, shard: int, shards: int, pages: dict[str, str], 
     known = cache.shards.get(str(shard))
     if known and known.get("key") == key and _intact(site_dir, known.get("files") or {}):
         return None
-    return Ahead(site_dir, shard, members, key, service)
+    return Ahead(site_dir, shard, members, key, service, cache)
 
 
 def _remove_others(bundle: Path, wanted: set[str]) -> list[str]:
