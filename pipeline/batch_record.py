@@ -1,6 +1,6 @@
 """What the last good batch of a month saw, so an unchanged month is recognised without loading anything.
 
-state/cache/batch-<YYYY-MM>.json pairs the digest of the input files (pipeline.sourcetree) with the sha256
+state/cache/batch-<YYYY-MM>.marshal pairs the digest of the input files (pipeline.sourcetree) with the sha256
 of the manifest that batch wrote (or found current). A later batch whose input digest and manifest are the
 same, with the same tool version and channels and intact output files, is up to date: the full check would
 load the same content, compute the same input hashes and compare them with the same manifest.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +18,17 @@ from pipeline import __version__, output
 from pipeline.sourcetree import Snapshot, snapshot
 from pipeline.state import cache_dir
 
-_FORMAT = 1
+_FORMAT = 2  # marshal
 
 
 def _path(root: Path, month: str) -> Path:
-    return cache_dir(root) / f"batch-{month}.json"
+    return cache_dir(root) / f"batch-{month}.marshal"
 
 
 def _read(root: Path, month: str) -> dict[str, Any]:
     try:
-        data = json.loads(_path(root, month).read_bytes())
-    except (OSError, ValueError):
+        data = marshal.loads(_path(root, month).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
         return {}
     return data if isinstance(data, dict) and data.get("format") == _FORMAT else {}
 
@@ -84,6 +85,6 @@ def remember(root: Path, month: str, folder: Path, sources: Snapshot, warnings: 
               "files": sources.files}
     path = _path(root, month)
     try:
-        output.replace_file(path, json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
-    except OSError:
+        output.replace_file(path, marshal.dumps(record))
+    except (OSError, ValueError):
         pass  # without a record the next batch only takes the full check

@@ -4,6 +4,7 @@ holds the recorded bytes; a damaged or stale record only costs time."""
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 from pathlib import Path
 
@@ -14,7 +15,7 @@ def _made(tmp_path: Path, data: bytes = b"<p>page</p>") -> tuple[Path, Path]:
     folder = tmp_path / "site"
     folder.mkdir()
     (folder / "a.html").write_bytes(data)
-    record = tmp_path / "record.json"
+    record = tmp_path / "record.marshal"
     cache = OutputCache(record, folder)
     cache.record("a.html", "key1", hashlib.sha256(data).hexdigest(), {"stat": file_stat(folder / "a.html")})
     cache.save()
@@ -50,7 +51,10 @@ def test_the_same_bytes_in_a_new_file_are_reused_and_its_stat_remembered(tmp_pat
 
 def test_a_damaged_record_reuses_nothing(tmp_path: Path) -> None:
     folder, record = _made(tmp_path)
-    for damaged in (b"{not json", b"[]", b'{"format": 1, "files": {"a.html": "x"}}', b'{"format": 99, "files": {}}'):
+    good = record.read_bytes()
+    for damaged in (b"{not json", b"", good[:-5], good[:1] + b"\xff" + good[2:], marshal.dumps([]),
+                    marshal.dumps({"format": "outputs-v2", "files": {"a.html": "x"}}),
+                    marshal.dumps({"format": 1, "files": {}})):
         record.write_bytes(damaged)
         cache = OutputCache(record, folder)
         assert cache.reusable("a.html", "key1") is None and not cache.kept("a.html", "key1")

@@ -85,7 +85,7 @@ def workers() -> int:
 def render(ctx: ChannelContext) -> None:
     # Posters drawn by this month's last batch from the very same inputs are taken from it, not drawn again;
     # the others start drawing in the workers as soon as each is planned, while the rest are being planned.
-    cache = OutputCache(cache_dir(ctx.config.root) / f"posters-{ctx.plan.month}.json", ctx.output_root / str(ctx.plan.month))
+    cache = OutputCache(cache_dir(ctx.config.root) / f"posters-{ctx.plan.month}.marshal", ctx.output_root / str(ctx.plan.month))
     keyer = _Keys()
     count = workers()
     pool: ProcessPoolExecutor | None = None  # started with the first poster to draw (none when all are reused)

@@ -440,7 +440,7 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
     if the new batch's are the same (else it prepares the site again, and the search bundle checks the shard
     against the final pages anyway). Never raises for a problem of the content: build_site reports it."""
     anew = sum(1 for item in (*content.routes.values(), *content.events.values()) if built_anew(item))
-    cache_path = cache_dir(config.root) / "site-outputs.json"
+    cache_path = cache_dir(config.root) / "site-outputs.marshal"
     if not 0 < anew <= HOT_PAGES or not (output_root / files.SITE).is_dir() or not cache_path.is_file():
         return
     global _WORK
@@ -452,7 +452,7 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
         with collector_paused():
             prepared = prepare(config, content, month, covers, early.staging, pending)
         cache = OutputCache(cache_path, early.staging)
-        bundle = _Search(early.staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.json",
+        bundle = _Search(early.staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.marshal",
                          search.start_pagefind())
         early.bundle = bundle
         _WORK = (prepared, early.staging, cache)
@@ -494,12 +494,12 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
         else:
             with collector_paused():
                 prepared = prepare(config, content, month, covers, staging, pending)
-            cache = OutputCache(cache_dir(config.root) / "site-outputs.json", staging)
+            cache = OutputCache(cache_dir(config.root) / "site-outputs.marshal", staging)
         if bundle is not None and (not with_search or bundle.shards != prepared.search_shards):
             bundle.cancel()
             bundle = None
         if with_search and bundle is None:  # Pagefind's start-up overlaps the rendering
-            bundle = _Search(staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.json",
+            bundle = _Search(staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.marshal",
                              search.start_pagefind())
         report = render_into(prepared, staging, cache, bundle.start if bundle is not None else lambda digests: None,
                              bundle.index_ahead if bundle is not None else None, settled)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import marshal
 import os
 import re
 import shutil
@@ -36,7 +37,7 @@ BUNDLE = "pagefind"
 TIMEOUT_S = 300
 PAGES_PER_SHARD = 128  # one shard re-indexes in about half a second
 MAX_SHARDS = 16  # every shard costs the phone two small requests on load and one index chunk per search
-_FORMAT = 1
+_FORMAT = 2  # of the cache (marshal)
 # What a merged (non-primary) shard needs in the browser: its entry file, metadata and index data.
 _SHARD_FILE = re.compile(r"^(pagefind-entry\.json|pagefind\.[^/]*\.pf_meta|(fragment|index|filter)/[^/]+)$")
 
@@ -121,7 +122,7 @@ class BundleReport:
 
 
 class _Cache:
-    """state/cache/search-bundle.json: each page's indexed digest (by the sha256 of its HTML) and each shard's
+    """state/cache/search-bundle.marshal: each page's indexed digest (by the sha256 of its HTML) and each shard's
     key and files (sha256, size, mtime, inode: a file whose stat is unchanged is not read again)."""
 
     def __init__(self, path: Path | None) -> None:
@@ -131,8 +132,8 @@ class _Cache:
         if path is None:
             return
         try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+            data = marshal.loads(path.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
             return
         if isinstance(data, dict) and data.get("format") == _FORMAT:
             self.pages = data.get("pages") or {}
@@ -142,10 +143,9 @@ class _Cache:
         if self.path is None or (pages == self.pages and shards == self.shards):
             return
         try:
-            output.replace_file(self.path, json.dumps({"format": _FORMAT, "pages": dict(sorted(pages.items())),
-                                                       "shards": dict(sorted(shards.items()))},
-                                                      ensure_ascii=False, separators=(",", ":")).encode())
-        except OSError:
+            output.replace_file(self.path, marshal.dumps({"format": _FORMAT, "pages": dict(sorted(pages.items())),
+                                                          "shards": dict(sorted(shards.items()))}))
+        except (OSError, ValueError):
             pass  # without the cache every shard is indexed again next time
 
 
