@@ -245,7 +245,7 @@ def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_ar
     the plan, with the covers of the month's last batch; if the new covers differ, the site is prepared again.
     Either way the batch writes what a clean batch writes."""
     from pipeline.batch import run_batch
-    from pipeline.channels.site import build
+    from pipeline.channels.site import build, search
     from pipeline.plan import Month
 
     root = warmed(built, tmp_path)
@@ -260,8 +260,20 @@ def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_ar
         return real_prepare(*args, **kwargs)
 
     monkeypatch.setattr(build, "prepare", prepare)
+    used: list[bool] = []
+    real_result = search.Ahead.result
+
+    def result(self: search.Ahead, key: str) -> dict[str, bytes] | None:
+        bundle = real_result(self, key)
+        used.append(bundle is not None and self.scratch)
+        return bundle
+
+    monkeypatch.setattr(search.Ahead, "result", result)
     run_batch(root, Month.parse(MONTH))
     assert len(prepared) == (1 if taken else 2)
+    if taken:  # indexed from the scratch folder of the shard's pages, while the posters were made
+        assert used == [True]
+    assert not list((root / "output" / ".staging").glob("search-ahead.*"))
     incremental = snapshot(root / "output")
 
     shutil.rmtree(root / "output")

@@ -117,10 +117,10 @@ def test_a_failing_copy_is_made_again_in_this_process(tmp_path: Path, monkeypatc
     real_mirror = files._mirror
     parent = os.getpid()
 
-    def fail_in_child(live: object, copy: object, rel: str, present: list[str]) -> None:
+    def fail_in_child(live: object, copy: object, rel: str, present: list[str], empty: bool = False) -> None:
         if os.getpid() != parent and rel == "routes/":  # midway through, in the child only
             raise OSError("disk trouble")
-        real_mirror(live, copy, rel, present)
+        real_mirror(live, copy, rel, present, empty)
 
     monkeypatch.setattr(files, "_mirror", fail_in_child)
     files.begin_staging(output_root)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import re
 import threading
 import traceback
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, TemplateError, TemplateSyntaxError
 
-from pipeline import urls
+from pipeline import output, urls
 from pipeline.channels.site import feeds, files, search
 from pipeline.channels.site.assets import Assets
 from pipeline.channels.site.pages import EVENTS, GUIDES, HOME, ROUTES, SEARCH, COUNTIES, Page, TemplateSite, all_pages
@@ -414,16 +415,25 @@ class _Search:
 
 @dataclass
 class _Early:
-    """What start_early made: the staging copy, and unless that failed, the site prepared with the covers and
-    review state of the month's last batch, with the search shard of the edit settled and being indexed."""
-    staging: Path
-    spare: Path | None
-    covers: dict[str, str] | None = None  # sha256 of each cover's bytes, by article slug
-    pending: frozenset[Month] = frozenset()
-    prepared: Prepared | None = None
-    cache: OutputCache | None = None
-    bundle: _Search | None = None
-    settled: dict[int, Outcome] = field(default_factory=dict)
+    """What start_early made: the site prepared with the covers and review state of the month's last batch, and
+    the search shard of the edit settled (its pages reused or rendered, not yet written) and being indexed."""
+    covers: dict[str, str]  # sha256 of each cover's bytes, by article slug
+    pending: frozenset[Month]
+    prepared: Prepared
+    cache: OutputCache
+    settled: dict[int, Outcome] = field(default_factory=dict)  # reused files, by job number
+    rendered: dict[int, tuple[str | None, bytes]] = field(default_factory=dict)  # (key, bytes) by job number
+    service: search._Service | None = None  # Pagefind, when no shard is indexed ahead
+    ahead: search.Ahead | None = None
+    scratch: Path | None = None  # the shard's pages as they will be, for Pagefind to read meanwhile
+
+    def stop(self) -> None:
+        if self.ahead is not None:
+            self.ahead.stop()  # which removes the scratch folder once Pagefind no longer reads it
+        elif self.scratch is not None:
+            discard(self.scratch)
+        if self.service is not None:
+            self.service.stop()
 
 
 _EARLY: dict[str, _Early] = {}  # by output folder: taken by the batch's build_site, or dropped (drop_early)
@@ -433,46 +443,94 @@ def _cover_digests(covers: dict[str, Path]) -> dict[str, str]:
     return {slug: hashlib.sha256(path.read_bytes()).hexdigest() for slug, path in covers.items()}
 
 
+def _hot_shard(prepared: Prepared, every: list[Job]) -> tuple[int, list[int]] | None:
+    """After a small edit, the search shard holding the page of the changed content, and its jobs by number."""
+    changed = _changed_pages(prepared)
+    if not changed or len(changed) > HOT_PAGES:
+        return None
+    shards = prepared.search_shards
+    shard = search.shard_of(changed[0], shards)
+    return shard, [n for n, job in enumerate(every) if job.kind == "page" and prepared.pages[job.index].searchable
+                   and search.shard_of(job.rel, shards) == shard]
+
+
 def start_early(config: Config, content: Content, month: Month, output_root: Path) -> None:
     """After a small edit (a few routes or events built anew), prepare the site and settle the search shard of
-    the edited pages right after the plan, so that Pagefind indexes it while the posters and the articles are
-    made. The covers and review state are taken from the month's last batch: build_site uses all of this only
-    if the new batch's are the same (else it prepares the site again, and the search bundle checks the shard
-    against the final pages anyway). Never raises for a problem of the content: build_site reports it."""
+    the edited pages right after the plan, and have Pagefind index that shard while the posters and articles
+    are made. The covers and review state are taken from the month's last batch: build_site uses all of this
+    only if the new batch's are the same (else it prepares the site again; the search bundle checks the shard
+    against the final pages anyway). Nothing is written into the site's staging copy here (the head start's
+    child may still be making it): reuse is checked against the live site it mirrors, the shard's pages are
+    linked or written into a scratch folder for Pagefind, and build_site writes the rendered ones. Never raises
+    for a problem of the content: build_site meets and reports it."""
     anew = sum(1 for item in (*content.routes.values(), *content.events.values()) if built_anew(item))
     cache_path = cache_dir(config.root) / "site-outputs.marshal"
-    if not 0 < anew <= HOT_PAGES or not (output_root / files.SITE).is_dir() or not cache_path.is_file():
+    live = output_root / files.SITE
+    if not 0 < anew <= HOT_PAGES or not live.is_dir() or not cache_path.is_file():
         return
-    global _WORK
-    spare = files.spare_folder(config.root, output_root)
-    early = _EARLY[str(output_root)] = _Early(files.open_staging(output_root, spare), spare)
     try:
         covers = poster_covers(output_root, month, None)
         pending = pending_months(config, content, month, output_root)
         with collector_paused():
-            prepared = prepare(config, content, month, covers, early.staging, pending)
-        cache = OutputCache(cache_path, early.staging)
-        bundle = _Search(early.staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.marshal",
-                         search.start_pagefind())
-        early.bundle = bundle
-        _WORK = (prepared, early.staging, cache)
-        try:
-            settled = _hot_shard_first(prepared, jobs(prepared), cache, bundle.index_ahead)
-        finally:
-            _WORK = None
-        early.covers, early.pending, early.prepared, early.cache = _cover_digests(covers), pending, prepared, cache
-        early.settled = settled
+            prepared = prepare(config, content, month, covers, live, pending)
+        cache = OutputCache(cache_path, live)
+        early = _Early(_cover_digests(covers), pending, prepared, cache)
+        every = jobs(prepared)
+        hot = _hot_shard(prepared, every) if cache.known else None
+        if hot is not None:
+            shard, members = hot
+            for n in members:
+                key = _key(prepared, every[n])
+                if cache.reusable(every[n].rel, key) is not None:
+                    early.settled[n] = ("kept", key, cache.known[every[n].rel][1], None)
+                else:
+                    early.rendered[n] = (key, _render(prepared, every[n]))
     except Exception:  # noqa: BLE001 - build_site prepares again, and meets (and reports) the same problem
-        early.prepared = None
+        return
+    _EARLY[str(output_root)] = early
+    early.service = search.start_pagefind()
+    if hot is None or early.service is None:
+        return
+    early.scratch = output.new_staging(output_root, "search-ahead")
+    digests = {}
+    for n in members:
+        rel = every[n].rel
+        target = early.scratch / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if n in early.rendered:
+            target.write_bytes(early.rendered[n][1])
+            digests[rel] = hashlib.sha256(early.rendered[n][1]).hexdigest()
+        else:
+            os.link(live / rel, target)
+            digests[rel] = early.settled[n][2]
+    early.ahead = search.index_ahead(early.scratch, shard, prepared.search_shards, digests,
+                                     cache_dir(config.root) / "search-bundle.marshal", early.service, scratch=True)
+    if early.ahead is not None:
+        early.service = early.scratch = None  # the shard's thread has them now
+    else:
+        discard(early.scratch)
+        early.scratch = None
 
 
 def drop_early(output_root: Path) -> None:
     """Stop and discard what start_early made, if build_site did not take it (the batch failed before)."""
     early = _EARLY.pop(str(output_root), None)
     if early is not None:
-        if early.bundle is not None:
-            early.bundle.cancel()
-        discard(early.staging)
+        early.stop()
+
+
+def _take_early(early: _Early, staging: Path, covers: dict[str, Path], pending: frozenset[Month]) -> dict[int, Outcome] | None:
+    """The outcomes start_early settled, with its rendered pages written into staging now; None if the covers or
+    review state differ from those it used."""
+    if early.pending != pending or early.covers != _cover_digests(covers):
+        return None
+    early.cache.folder = staging  # from now on reuse is checked against the staging copy, as in any build
+    settled = dict(early.settled)
+    every = jobs(early.prepared)
+    for n, (key, data) in early.rendered.items():
+        written = files.put(staging, every[n].rel, data)
+        settled[n] = ("written" if written else "same", key, hashlib.sha256(data).hexdigest(), None)
+    return settled
 
 
 def build_site(config: Config, content: Content, month: Month, output_root: Path,
@@ -481,30 +539,36 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
     background: return while the search bundle is still being made; BuildResult.finish() waits for it (and
     must be called, also when the batch fails: it then only cleans up)."""
     early = _EARLY.pop(str(output_root), None)
-    spare = early.spare if early is not None else files.spare_folder(config.root, output_root)
-    staging = early.staging if early is not None else files.open_staging(output_root, spare)
-    bundle: _Search | None = early.bundle if early is not None else None
+    spare = files.spare_folder(config.root, output_root)
+    staging = files.open_staging(output_root, spare)
+    bundle: _Search | None = None
     try:
         covers = poster_covers(output_root, month, batch_folder)
         pending = pending_months(config, content, month, output_root, batch_folder)
-        settled: dict[int, Outcome] | None = None
-        if (early is not None and early.prepared is not None and early.cache is not None
-                and early.pending == pending and early.covers == _cover_digests(covers)):
-            prepared, cache, settled = early.prepared, early.cache, early.settled
+        settled = _take_early(early, staging, covers, pending) if early is not None else None
+        if settled is not None:
+            assert early is not None
+            prepared, cache = early.prepared, early.cache
         else:
             with collector_paused():
                 prepared = prepare(config, content, month, covers, staging, pending)
             cache = OutputCache(cache_dir(config.root) / "site-outputs.marshal", staging)
-        if bundle is not None and (not with_search or bundle.shards != prepared.search_shards):
-            bundle.cancel()
-            bundle = None
-        if with_search and bundle is None:  # Pagefind's start-up overlaps the rendering
-            bundle = _Search(staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.marshal",
-                             search.start_pagefind())
+        if with_search:  # Pagefind's start-up overlaps the rendering
+            if early is not None:  # its Pagefind, unless the shard indexed ahead has it (others start if needed)
+                started, early.service = early.service, None
+            else:
+                started = search.start_pagefind()
+            bundle = _Search(staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.marshal", started)
+            if early is not None and early.ahead is not None and early.prepared.search_shards == prepared.search_shards:
+                bundle.ahead, early.ahead = early.ahead, None  # used only if the shard's pages are still those it indexed
+        if early is not None:
+            early.stop()  # whatever this build did not take over
         report = render_into(prepared, staging, cache, bundle.start if bundle is not None else lambda digests: None,
                              bundle.index_ahead if bundle is not None else None, settled)
         cache.save()
     except BaseException:
+        if early is not None:
+            early.stop()
         if bundle is not None:
             bundle.cancel()
         discard(staging)

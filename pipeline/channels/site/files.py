@@ -162,34 +162,35 @@ def _wait(opening: _Opening, stop: bool = False) -> list[str] | None:
     return data.decode("utf-8", "surrogateescape").split("\0") if data else []
 
 
-def _mirror(live: Path | str, copy: Path | str, rel: str, present: list[str]) -> None:
+def _mirror(live: Path | str, copy: Path | str, rel: str, present: list[str], empty: bool = False) -> None:
     """Make copy hold hard links to exactly the files of live, folder by folder (kept links are not touched).
-    Adds to present the site path of every file (and of every folder with nothing in it, ending in /)."""
+    Adds to present the site path of every file (and of every folder with nothing in it, ending in /).
+    `empty`: copy was just made, so nothing in it needs looking at (a first copy: thousands fewer calls)."""
     wanted = {entry.name: entry for entry in os.scandir(live)}
-    present_here = {entry.name: entry for entry in os.scandir(copy)}
-    for name, entry in present_here.items():
-        source = wanted.get(name)
-        keep = source is not None and (
-            (entry.is_dir(follow_symlinks=False) and source.is_dir(follow_symlinks=False))
-            or (entry.is_file(follow_symlinks=False) and source.is_file(follow_symlinks=False)
-                and entry.inode() == source.inode()))
-        if not keep:
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-            else:
-                os.unlink(entry.path)
+    kept: set[str] = set()  # what copy already holds as it should be (a folder is then made to match below)
+    for entry in () if empty else os.scandir(copy):
+        source = wanted.get(entry.name)
+        if source is not None and (
+                (entry.is_dir(follow_symlinks=False) and source.is_dir(follow_symlinks=False))
+                or (entry.is_file(follow_symlinks=False) and source.is_file(follow_symlinks=False)
+                    and entry.inode() == source.inode())):
+            kept.add(entry.name)
+        elif entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
     if not wanted and rel:
         present.append(rel)
     for name in sorted(wanted):
         source = wanted[name]
         target = os.path.join(copy, name)
         if source.is_dir(follow_symlinks=False):
-            if not os.path.isdir(target):
+            if name not in kept:
                 os.mkdir(target)
-            _mirror(source.path, target, f"{rel}{name}/", present)
+            _mirror(source.path, target, f"{rel}{name}/", present, name not in kept)
         elif source.is_file(follow_symlinks=False):
             present.append(rel + name)
-            if not os.path.lexists(target):
+            if name not in kept:
                 try:
                     os.link(source.path, target)
                 except OSError:  # another file system or no link support: a plain copy keeps mtimes too

@@ -285,9 +285,10 @@ class Ahead:
     one it was made for."""
 
     def __init__(self, site_dir: Path, shard: int, members: list[str], key: str, service: _Service,
-                 cache: _Cache) -> None:
+                 cache: _Cache, scratch: bool = False) -> None:
         self.shard, self.key, self.service = shard, key, service
         self.cache = cache  # as index_ahead read it: build_bundle need not read it again
+        self.scratch = scratch  # site_dir is a scratch folder of the shard's pages, removed once indexed
         self.bundle: dict[str, bytes] | None = None
         self.thread = threading.Thread(target=self._run, args=(site_dir, members), name="xnwl-search-ahead",
                                        daemon=True)
@@ -298,6 +299,9 @@ class Ahead:
             self.bundle = _index(site_dir, {self.shard: members}, self.service)[self.shard]
         except BaseException:  # noqa: BLE001 - the shard is then indexed with the others, which reports why
             self.bundle = None
+        finally:
+            if self.scratch:
+                shutil.rmtree(site_dir, ignore_errors=True)
 
     def result(self, key: str) -> dict[str, bytes] | None:
         self.thread.join()
@@ -309,9 +313,10 @@ class Ahead:
 
 
 def index_ahead(site_dir: Path, shard: int, shards: int, pages: dict[str, str], cache_path: Path | None,
-                service: _Service) -> Ahead | None:
+                service: _Service, scratch: bool = False) -> Ahead | None:
     """Start indexing `shard`, given the sha256 of each of its pages (by site path) as they will be in the
-    finished site; None when the bundle from the last build still fits them (nothing to do)."""
+    finished site; None when the bundle from the last build still fits them (nothing to do). `scratch`:
+    site_dir is a folder holding only the shard's pages, which the Ahead removes once Pagefind has read it."""
     cache = _Cache(cache_path)
     digests = _page_digests(site_dir, pages, cache)
     indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
@@ -322,7 +327,7 @@ def index_ahead(site_dir: Path, shard: int, shards: int, pages: dict[str, str], 
     known = cache.shards.get(str(shard))
     if known and known.get("key") == key and _intact(site_dir, known.get("files") or {}):
         return None
-    return Ahead(site_dir, shard, members, key, service, cache)
+    return Ahead(site_dir, shard, members, key, service, cache, scratch)
 
 
 def _remove_others(bundle: Path, wanted: set[str]) -> list[str]:
