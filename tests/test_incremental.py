@@ -285,6 +285,30 @@ def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_ar
     assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
 
 
+def test_a_damaged_search_shard_is_made_again_after_a_small_edit(built: Path, tmp_path: Path) -> None:
+    """The shards the edit does not touch are checked against the files the cache records (in the live site,
+    before the staging copy is used): one that lost a file is indexed again, and the site equals a clean one."""
+    from pipeline.channels.site import search
+
+    root = warmed(built, tmp_path)
+    site = root / "output" / "site"
+    shards = int(re.search(r'data-shards="(\d+)"', (site / "search" / "index.html").read_text(encoding="utf-8"))[1])
+    hot = search.shard_of("routes/tongshan-cool/index.html", shards)
+    other = next(n for n in range(1, shards) if n != hot)
+    victim = next((site / search.shard_folder(other)).rglob("*.pf_fragment"))
+    victim.unlink()
+    edit_route(root)
+    batch(root)
+    assert victim.is_file()
+    incremental = snapshot(root / "output")
+    shutil.rmtree(root / "output")
+    shutil.rmtree(root / "state")
+    batch(root)
+    clean = snapshot(root / "output")
+    assert sorted(incremental) == sorted(clean)
+    assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
+
+
 @pytest.mark.parametrize("where", ["templates/site/extra.html", "content/images/new.png", "xnwl.toml",
                                    "content/counties.yaml"])
 def test_any_input_change_ends_the_fast_path(built: Path, tmp_path: Path, where: str) -> None:

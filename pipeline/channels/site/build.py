@@ -507,6 +507,7 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
                                      cache_dir(config.root) / "search-bundle.marshal", early.service, scratch=True)
     if early.ahead is not None:
         early.service = early.scratch = None  # the shard's thread has them now
+        early.ahead.check_intact(live)
     else:
         discard(early.scratch)
         early.scratch = None

@@ -225,6 +225,7 @@ def _module_digest() -> str:
 def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None,
                   started: _Service | None, ahead: Ahead | None) -> BundleReport:
     cache = ahead.cache if ahead is not None and ahead.cache.path == cache_path else _Cache(cache_path)
+    checked = ahead.intact if ahead is not None and cache is ahead.cache else {}
     digests = _page_digests(site_dir, pages, cache)
     indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
     if not indexed:  # no page marks its body: Pagefind then indexes whole pages, all of them
@@ -239,7 +240,8 @@ def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path
     stale = []
     for n in range(shards):
         known = cache.shards.get(str(n))
-        if known and known.get("key") == keys[n] and _intact(site_dir, known.get("files") or {}):
+        if known and known.get("key") == keys[n] and (
+                checked[str(n)] if str(n) in checked else _intact(site_dir, known.get("files") or {})):
             kept[str(n)] = known
             report.unchanged += len(known["files"])
         else:
@@ -288,6 +290,7 @@ class Ahead:
                  cache: _Cache, scratch: bool = False) -> None:
         self.shard, self.key, self.service = shard, key, service
         self.cache = cache  # as index_ahead read it: build_bundle need not read it again
+        self.intact: dict[str, bool] = {}  # see check_intact
         self.scratch = scratch  # site_dir is a scratch folder of the shard's pages, removed once indexed
         self.bundle: dict[str, bytes] | None = None
         self.thread = threading.Thread(target=self._run, args=(site_dir, members), name="xnwl-search-ahead",
@@ -302,6 +305,12 @@ class Ahead:
         finally:
             if self.scratch:
                 shutil.rmtree(site_dir, ignore_errors=True)
+
+    def check_intact(self, live: Path) -> None:
+        """Check now whether each shard's files, as the cache records them, are still in the live site, which the
+        staging copy build_bundle works on mirrors (hard links: the same files): build_bundle then need not stat
+        them all again while the batch's own thread is busy (each call would wait for the interpreter lock)."""
+        self.intact = {n: _intact(live, shard.get("files") or {}) for n, shard in self.cache.shards.items()}
 
     def result(self, key: str) -> dict[str, bytes] | None:
         self.thread.join()
