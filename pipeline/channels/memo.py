@@ -29,8 +29,9 @@ def text_key(text: str) -> str:
 
 
 class Memo:
-    def __init__(self, root: Path, name: str) -> None:
+    def __init__(self, root: Path, name: str, cap: int = CAP) -> None:
         self.path = cache_dir(root) / f"{name}.marshal"
+        self.cap = cap
         self.stamp = code_digest()
         self._known: dict[str, Any] | None = None  # read when first asked
         self.new: dict[str, Any] = {}
@@ -62,8 +63,8 @@ class Memo:
         from pipeline import output
 
         entries = {**self.known, **self.new}
-        if len(entries) > CAP:
-            entries = dict(list(entries.items())[-CAP:])
+        if len(entries) > self.cap:
+            entries = dict(list(entries.items())[-self.cap:])
         try:
             data = marshal.dumps({"format": _FORMAT, "code": self.stamp, "entries": entries})
             output.replace_file(self.path, data)

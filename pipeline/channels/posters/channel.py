@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pipeline.channels.posters import layout
 
 POSTER_FOLDER = "posters"
+INDEX = f"{POSTER_FOLDER}/index.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +158,22 @@ def render(ctx: ChannelContext) -> None:
                         "format": result.job.format, "size": list(FORMATS[result.job.format].size),
                         "bytes": size, **result.drawn})
     index = {"month": str(ctx.plan.month), "posters": sorted(entries, key=lambda e: e["file"])}
-    output.write_bytes(ctx.out / POSTER_FOLDER / "index.json", output.json_bytes(index))
+    _write_index(cache, keyer.fingerprints.of("index", index), ctx.out / INDEX, index)
     cache.save()
+
+
+def _write_index(cache: OutputCache, key: str | None, target: Path, index: dict[str, Any]) -> None:
+    """posters/index.json; the last batch's file when it was written from the same entries (writing the JSON
+    with indentation is pure Python, slower than fingerprinting the entries in C)."""
+    extra = cache.reusable(INDEX, key)
+    if extra is not None:
+        digest = cache.current[INDEX][1]
+        _link(cache.folder / INDEX, target)
+    else:
+        data = output.json_bytes(index)
+        output.write_bytes(target, data)
+        digest = hashlib.sha256(data).hexdigest()
+    cache.record(INDEX, key, digest, {"stat": file_stat(target)})
 
 
 def _link(source: Path, target: Path) -> int:
