@@ -17,7 +17,6 @@ from pipeline.channels.memo import Memo, text_key
 from pipeline.channels.wechat import DRAFTS, FOLDER, limits, theme
 from pipeline.channels.wechat.preview import preview_page
 from pipeline.channels.wechat.render import ArticleProblem, RenderedArticle, render_articles
-from pipeline.channels.wechat.wechatsafe import html_problems, make_safe
 from pipeline.content.problems import UserError
 
 # Besides the API's fields each article in drafts.json has two of ours, which `wechat push` does not send:
@@ -74,6 +73,8 @@ def render_channel(ctx: ChannelContext) -> None:
 def _safe(html: str, styles: dict[str, str], text_color: str) -> tuple[str, list[str]]:
     """The WeChat-safe HTML of an article and what in it the editor would mangle: a pure function of the
     rendered HTML, the style sheet and the text colour, remembered by them between batches."""
+    from pipeline.channels.wechat.wechatsafe import html_problems, make_safe  # only when not remembered
+
     safe = make_safe(html, styles).html
     return safe, html_problems(safe, text_color)
 
