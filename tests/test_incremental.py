@@ -209,6 +209,33 @@ def test_unchanged_pages_are_not_rendered_again(built: Path, tmp_path: Path) -> 
     assert "补记" in (site / "routes" / "tongshan-cool" / "index.html").read_text(encoding="utf-8")
 
 
+def test_a_body_image_credit_edit_equals_a_clean_batch(built: Path, tmp_path: Path) -> None:
+    """An image shown in a featured route's body: its article HTML is remembered by the body and the item's
+    images (src, alt, credit), so a new credit alone makes it anew."""
+    root = warmed(built, tmp_path)
+    route = root / "routes" / "tongshan-cool.md"  # featured in the month
+    text = route.read_text(encoding="utf-8")
+    assert "images: []\n" in text
+    route.write_text(text.replace("images: []\n", "images:\n  - src: sample.png\n    alt: 山里\n    credit: 测试图片\n")
+                     + "\n![山里](sample.png)\n", encoding="utf-8")
+    batch(root)
+    text = route.read_text(encoding="utf-8")
+    assert "credit: 测试图片\n" in text
+    route.write_text(text.replace("credit: 测试图片\n", "credit: 测试图片二\n"), encoding="utf-8")
+    incremental_run = batch(root)
+    incremental = snapshot(root / "output")
+    article = (root / "output" / MONTH / "wechat" / "route-tongshan-cool.html").read_text(encoding="utf-8")
+    assert article.count("测试图片二") >= 2  # the cover image and the one in the body
+
+    shutil.rmtree(root / "output")
+    shutil.rmtree(root / "state")
+    clean_run = batch(root)
+    assert _notes(incremental_run) == _notes(clean_run)
+    clean = snapshot(root / "output")
+    assert sorted(incremental) == sorted(clean)
+    assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
+
+
 def test_posters_of_unchanged_inputs_are_taken_from_the_last_batch(built: Path, tmp_path: Path) -> None:
     """A route's body is on no poster: every poster (and the index) is the last batch's file, linked, not laid out
     or drawn again; nothing new is remembered about photos, paragraphs or articles' HTML that did not change."""

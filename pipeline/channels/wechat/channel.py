@@ -31,15 +31,15 @@ def cover_for(article: Article, index: int) -> str:
 
 def render_channel(ctx: ChannelContext) -> None:
     articles = month_articles(ctx.plan)
+    memo = Memo(ctx.config.root, "wechat")
     try:
-        rendered = render_articles(ctx, articles)
+        rendered = render_articles(ctx, articles, memo)
     except ArticleProblem as exc:
         raise UserError(f"公众号文章无法生成：{exc}。") from None
     styles = theme.stylesheet(ctx.config)
     folder = ctx.out / FOLDER
     entries: list[dict[str, Any]] = []
     failures: list[str] = []
-    memo = Memo(ctx.config.root, "wechat-safe")
     for index, item in enumerate(rendered):
         safe_html, safe_problems = memo.get("safe", text_key(json.dumps(
             [item.html, list(styles.items()), ctx.config.text_color], ensure_ascii=False)),
