@@ -111,11 +111,48 @@ def edit_guide_picks(root: Path) -> None:
     guide.write_text(re.sub(r"  - route: tongshan-cool\n    reason: .+\n", "", text), encoding="utf-8")
 
 
+def edit_guide_body(root: Path) -> None:
+    """The guide's first paragraph is its posters' summary (remembered by the body's digest) and opens its article."""
+    guide = root / "content" / "weekend" / "04.md"
+    text = guide.read_text(encoding="utf-8")
+    assert "四月的咸宁，山花烂漫。" in text
+    guide.write_text(text.replace("四月的咸宁，山花烂漫。", "四月的咸宁，杜鹃映山红。"), encoding="utf-8")
+
+
+def _override(root: Path, rel: str, old: str, new: str) -> None:
+    """The content tree's own copy of a shipped template, with one change."""
+    target = root / "templates" / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = (REPO / "templates" / rel).read_text(encoding="utf-8")
+    assert old in text
+    target.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def edit_article_template(root: Path) -> None:
+    """A part every article includes: the WeChat-safe pass and its checks (remembered by the HTML) see new HTML."""
+    _override(root, "wechat/_parts.html.j2", '<span class="label">地点：</span>', '<span class="label">地址：</span>')
+
+
+def edit_planner_template(root: Path) -> None:
+    """The year planner (output/plan/, kept by the fingerprint of its templates and values)."""
+    _override(root, "review/planner.html", "年内容规划</h1>", "年内容规划表</h1>")
+
+
+def edit_picked_route_summary(root: Path) -> None:
+    """A featured route's summary is on its posters and article: those are laid out and drawn again, the rest reused."""
+    route = root / "routes" / "chibi-sanguo.md"
+    text = route.read_text(encoding="utf-8")
+    summary = re.search(r"^summary: (.+)$", text, re.M)[1]
+    route.write_text(text.replace(f"summary: {summary}", f"summary: {summary}（含新开放的展馆）", 1), encoding="utf-8")
+
+
 CHANGES: dict[str, Callable[[Path], None]] = {
     "route-edited": edit_route, "event-added": add_event, "template-edited": edit_template,
     "poster-template-edited": edit_poster_template,
     "file-deleted": delete_file, "image-replaced": replace_image,
     "route-retitled": retitle_route, "stop-located": locate_stop, "config-edited": edit_config, "guide-picks-edited": edit_guide_picks,
+    "guide-body-edited": edit_guide_body, "article-template-edited": edit_article_template,
+    "planner-template-edited": edit_planner_template, "route-summary-edited": edit_picked_route_summary,
 }
 
 
@@ -170,6 +207,47 @@ def test_unchanged_pages_are_not_rendered_again(built: Path, tmp_path: Path) -> 
     pages = int(re.search(r"（(\d+) 个页面", run.out)[1])
     assert reused >= pages - 8, run.out  # the route, its theme, county and list pages are rendered again
     assert "补记" in (site / "routes" / "tongshan-cool" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_body_image_credit_edit_equals_a_clean_batch(built: Path, tmp_path: Path) -> None:
+    """An image shown in a featured route's body: its article HTML is remembered by the body and the item's
+    images (src, alt, credit), so a new credit alone makes it anew."""
+    root = warmed(built, tmp_path)
+    route = root / "routes" / "tongshan-cool.md"  # featured in the month
+    text = route.read_text(encoding="utf-8")
+    assert "images: []\n" in text
+    route.write_text(text.replace("images: []\n", "images:\n  - src: sample.png\n    alt: 山里\n    credit: 测试图片\n")
+                     + "\n![山里](sample.png)\n", encoding="utf-8")
+    batch(root)
+    text = route.read_text(encoding="utf-8")
+    assert "credit: 测试图片\n" in text
+    route.write_text(text.replace("credit: 测试图片\n", "credit: 测试图片二\n"), encoding="utf-8")
+    incremental_run = batch(root)
+    incremental = snapshot(root / "output")
+    article = (root / "output" / MONTH / "wechat" / "route-tongshan-cool.html").read_text(encoding="utf-8")
+    assert article.count("测试图片二") >= 2  # the cover image and the one in the body
+
+    shutil.rmtree(root / "output")
+    shutil.rmtree(root / "state")
+    clean_run = batch(root)
+    assert _notes(incremental_run) == _notes(clean_run)
+    clean = snapshot(root / "output")
+    assert sorted(incremental) == sorted(clean)
+    assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
+
+
+def test_posters_of_unchanged_inputs_are_taken_from_the_last_batch(built: Path, tmp_path: Path) -> None:
+    """A route's body is on no poster: every poster (and the index) is the last batch's file, linked, not laid out
+    or drawn again; nothing new is remembered about photos, paragraphs or articles' HTML that did not change."""
+    root = warmed(built, tmp_path)
+    posters = root / "output" / MONTH / "posters"
+    cache = root / "state" / "cache"
+    before = {p.name: p.stat().st_ino for p in posters.iterdir()}
+    kept = {name: (cache / name).stat().st_mtime_ns for name in ("poster-layouts.pickle", "poster-inputs.marshal")}
+    edit_route(root)
+    batch(root)
+    assert {p.name: p.stat().st_ino for p in posters.iterdir()} == before
+    assert {name: (cache / name).stat().st_mtime_ns for name in kept} == kept
 
 
 def _shard_files(site: Path) -> dict[str, int]:

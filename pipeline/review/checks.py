@@ -9,12 +9,17 @@ from datetime import date
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from pipeline.channels.memo import text_key
 from pipeline.config import Config
 from pipeline.content.model import Content
 from pipeline.content.problems import ERROR, WARNING
 from pipeline.plan import Month, MonthPlan, featured_route_ids
 from pipeline.review.items import ReviewItem
+
+if TYPE_CHECKING:
+    from pipeline.channels.memo import Memo
 
 # Advertising Law art. 9(3): no absolute claims. Ordinals and true official designations are fine.
 ABSOLUTE_CLAIMS = ("最佳", "最好", "最美", "最优", "最高级", "最大", "顶级", "第一", "唯一", "国家级", "世界级",
@@ -24,8 +29,13 @@ ALLOWED_PHRASES = ("国家5A级旅游景区", "国家4A级旅游景区", "国家
 ALLOW_FILE = "content/review/allow.txt"
 WECHAT_LIMITS = {"title": 32, "author": 16, "digest": 128}
 _CJK = "\u4e00-\u9fff\u3400-\u4dbf"
-_SPACE_BETWEEN_CJK = re.compile(rf"[{_CJK}] +[{_CJK}]")
-_HALFWIDTH_AFTER_CJK = re.compile(rf"[{_CJK}][,;!?](?!\d)|[{_CJK}]:(?!//|\d)")
+
+
+@lru_cache(maxsize=1)
+def _spacing_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A space between hanzi, a half-width mark after one: compiled when a text is first checked (a batch whose
+    articles are unchanged checks none, see check_batch's memo)."""
+    return re.compile(rf"[{_CJK}] +[{_CJK}]"), re.compile(rf"[{_CJK}][,;!?](?!\d)|[{_CJK}]:(?!//|\d)")
 
 
 @dataclass(frozen=True)
@@ -55,11 +65,16 @@ def absolute_claims(text: str, allowed: tuple[str, ...]) -> list[str]:
     for phrase in sorted(allowed, key=len, reverse=True):
         masked = masked.replace(phrase, "\0" * len(phrase))
     hits = []
-    for word in ABSOLUTE_CLAIMS:
-        for match in re.finditer(re.escape(word), masked):
+    for word, pattern in _claim_patterns():
+        for match in pattern.finditer(masked):
             start = max(0, match.start() - 8)
             hits.append(f"“{word}”（…{text[start:match.end() + 8].strip()}…）")
     return hits
+
+
+@lru_cache(maxsize=1)
+def _claim_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((word, re.compile(re.escape(word))) for word in ABSOLUTE_CLAIMS)
 
 
 @lru_cache(maxsize=1)
@@ -78,13 +93,14 @@ def copywriting_problems(text: str, exempt: tuple[str, ...] = ()) -> list[str]:
     """Punctuation and spacing problems, line by line; `exempt` phrases (the brand line) are left alone."""
     problems = []
     corrector = _autocorrect()
+    space_between_cjk, halfwidth_after_cjk = _spacing_patterns()
     for phrase in exempt:
         text = text.replace(phrase, "")
     for line in text.splitlines():
         fixed = corrector.format(line)
         if fixed != line:
             problems.append(f"标点：“{_clip(line)}” 应为 “{_clip(fixed)}”")
-        elif _SPACE_BETWEEN_CJK.search(line) or _HALFWIDTH_AFTER_CJK.search(line):
+        elif space_between_cjk.search(line) or halfwidth_after_cjk.search(line):
             problems.append(f"中文之间多了空格或用了半角标点：“{_clip(line)}”")
     return problems
 
@@ -107,9 +123,18 @@ class _LinkCollector(HTMLParser):
             self.images.append(values)
 
 
+def _links_and_images(body: str) -> tuple[list[str], list[dict[str, str | None]]]:
+    collector = _LinkCollector()
+    collector.feed(body)
+    return collector.links, collector.images
+
+
 def check_batch(config: Config, content: Content, plan: MonthPlan, batch: Path, items: list[ReviewItem],
-                publish_day: date, previous_featured: tuple[str, ...] | None, site: Path) -> list[Finding]:
-    """Every check on a built batch. `site` is the built site the articles' links must resolve in."""
+                publish_day: date, previous_featured: tuple[str, ...] | None, site: Path,
+                memo: Memo | None = None) -> list[Finding]:
+    """Every check on a built batch. `site` is the built site the articles' links must resolve in. `memo`
+    remembers the checks that depend on a text alone (the links and images of a body, its copywriting),
+    by the text's digest: an unchanged article is not parsed or checked again."""
     findings: list[Finding] = []
     add = findings.append
     allowed = allowed_phrases(config.root)
@@ -125,19 +150,23 @@ def check_batch(config: Config, content: Content, plan: MonthPlan, batch: Path, 
             body = drafts.get(slug, {}).get("content") or (batch / f"wechat/{slug}.html").read_text(encoding="utf-8")
             if len(body) >= 20000 or len(body.encode("utf-8")) >= 1_000_000:
                 add(Finding(item.id, ERROR, "wechat-limit", f"正文 {len(body)} 个字符，公众号要求少于 20000 字符且小于 1 MB"))
-            collector = _LinkCollector()
-            collector.feed(body)
-            for image in collector.images:
+            links, images = (_links_and_images(body) if memo is None else
+                             memo.get("links-images", text_key(body), lambda: _links_and_images(body)))
+            for image in images:
                 if not (image.get("alt") or "").strip():
                     add(Finding(item.id, ERROR, "image-alt", f"图片 {image.get('src')} 没有替代文字（alt）"))
-            for href in collector.links:
+            for href in links:
                 problem = _link_problem(href, config, site)
                 if problem:
                     add(Finding(item.id, ERROR, "broken-link", problem))
         for hit in absolute_claims(item.text, allowed):
             add(Finding(item.id, ERROR, "absolute-claim", f"广告法禁用的绝对化用语 {hit}；如是真实的官方称号，加入 {ALLOW_FILE}"))
         if item.kind == "article":
-            for problem in copywriting_problems(item.text, (config.brand_name,)):
+            exempt = (config.brand_name,)
+            problems = (copywriting_problems(item.text, exempt) if memo is None else
+                        memo.get("copywriting", text_key(json.dumps([item.text, *exempt], ensure_ascii=False)),
+                                 lambda: copywriting_problems(item.text, exempt)))
+            for problem in problems:
                 add(Finding(item.id, WARNING, "copywriting", problem))
         for route_id in item.route_ids:
             route = content.routes.get(route_id)

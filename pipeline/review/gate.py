@@ -40,5 +40,5 @@ def guide_approved(config: Config, content: Content, month: Month, folder: Path 
         plan = make_plan(content, month, config.featured_per_month)
     except UserError:
         return False
-    guide = next((i for i in month_items(plan, folder) if i.id == f"wechat/guide-{month}"), None)
+    guide = next(iter(month_items(plan, folder, only=f"wechat/guide-{month}")), None)
     return guide is not None and item_state(load_decisions(config.root, month), guide).state == APPROVED

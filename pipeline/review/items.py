@@ -56,10 +56,13 @@ def _article_titles(batch: Path) -> dict[str, str]:
     return {a["slug"]: a["title"] for a in articles if isinstance(a, dict) and "slug" in a and "title" in a}
 
 
-def month_items(plan: MonthPlan, batch: Path) -> list[ReviewItem]:
+def month_items(plan: MonthPlan, batch: Path, only: str | None = None) -> list[ReviewItem]:
+    """The batch's review items; `only`: just the one with this id (the others' files are not read)."""
     items: list[ReviewItem] = []
     titles = _article_titles(batch)
     for article in month_articles(plan):
+        if only is not None and only != f"wechat/{article.slug}":
+            continue
         fragment = batch / "wechat" / f"{article.slug}.html"
         if not fragment.is_file():
             continue
@@ -71,6 +74,8 @@ def month_items(plan: MonthPlan, batch: Path) -> list[ReviewItem]:
         items.append(ReviewItem(f"wechat/{article.slug}", "article", title, tuple(files), text, _hash(batch, files),
                                 article.page, routes, events))
     for subject in poster_subjects(plan):
+        if only is not None and only != f"posters/{subject.slug}":
+            continue
         files = sorted(p.relative_to(batch).as_posix() for p in (batch / "posters").glob(f"{subject.slug}-*")
                        if "-cover-" not in p.name)
         if not files:

@@ -64,10 +64,13 @@ def item_views(config: Config, plan: MonthPlan, batch: Path, items: list[ReviewI
 
 
 def render_review_page(config: Config, content: Content, plan: MonthPlan, batch: Path,
-                       findings: list[Finding]) -> bytes:
+                       findings: list[Finding], items: list[ReviewItem] | None = None) -> bytes:
+    """`items`: the batch's month_items when the caller has them already."""
     from pipeline.review.items import month_items
 
-    views = item_views(config, plan, batch, month_items(plan, batch), findings)
+    if items is None:
+        items = month_items(plan, batch)
+    views = item_views(config, plan, batch, items, findings)
     site_pages = [("本月周末指南", urls.guide_path(plan.month)), ("本月活动日历", urls.events_month_path(plan.month))]
     site_pages += [(f"线路：{r.title}", urls.route_path(r.id)) for r in plan.featured]
     template = environment(config.root).get_template("review/index.html")

@@ -11,7 +11,7 @@ from pipeline.config import Config
 from pipeline.content.model import Content
 from pipeline.content.problems import UserError
 from pipeline.plan import Month, make_plan
-from pipeline.templates import environment
+from pipeline.templates import environment, template_dirs
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,26 @@ def year_coverage(content: Content, year: int, featured_per_month: int) -> YearC
     )
 
 
-def render_planner(config: Config, content: Content, year: int) -> bytes:
+def render_planner(config: Config, content: Content, year: int, remember: bool = False) -> bytes:
+    """The year planner page. `remember`: keep the page in state/cache/ by the fingerprint of everything it is
+    rendered from (code, every template folder, config and the year's coverage), and take it from there when
+    all of that is the same (a batch after an edit that changes no month's guide, picks or featured routes)."""
     coverage = year_coverage(content, year, config.featured_per_month)
+    if not remember:
+        return _render(config, coverage)
+    from pipeline.channels.memo import Memo
+    from pipeline.fingerprint import Fingerprinter, code_digest, folders_digest
+
+    key = Fingerprinter(code_digest(), folders_digest(template_dirs(config.root)), "planner").of(config, coverage)
+    if key is None:
+        return _render(config, coverage)
+    memo = Memo(config.root, "review-planner", cap=8)
+    page: bytes = memo.get("planner", key, lambda: _render(config, coverage))
+    memo.save()
+    return page
+
+
+def _render(config: Config, coverage: YearCoverage) -> bytes:
     template = environment(config.root).get_template("review/planner.html")
     return template.render(config=config, coverage=coverage, months=range(1, 13)).encode("utf-8")
 

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pipeline.channels import ChannelContext
+from pipeline.channels.memo import Memo
 from pipeline.config import Config
 from pipeline.content.model import Content
 from pipeline.content.problems import ERROR, Problem, UserError
@@ -27,15 +28,17 @@ PAGE_FILE = "review/index.html"
 def render_review(ctx: ChannelContext) -> None:
     items = month_items(ctx.plan, ctx.out)
     site = ctx.built.get("site", ctx.output_root / "site")
+    memo = Memo(ctx.config.root, "review-checks")
     findings = check_batch(ctx.config, ctx.content, ctx.plan, ctx.out, items, ctx.plan.month.first_day,
-                           previous_month_featured(ctx.output_root, ctx.plan.month), site)
+                           previous_month_featured(ctx.output_root, ctx.plan.month), site, memo)
+    memo.save()
     errors = [f for f in findings if f.severity == ERROR]
     if errors:
         raise UserError(f"审核检查发现 {len(errors)} 处错误，请修改后重试（output/ 未改动）。",
                         [Problem(f.item or "本批次", f.check, None, f.message) for f in errors])
     write_bytes(ctx.out / FINDINGS_FILE, json_bytes([asdict(f) for f in findings]))
-    write_bytes(ctx.out / PAGE_FILE, render_review_page(ctx.config, ctx.content, ctx.plan, ctx.out, findings))
-    planner = render_planner(ctx.config, ctx.content, ctx.plan.month.year)
+    write_bytes(ctx.out / PAGE_FILE, render_review_page(ctx.config, ctx.content, ctx.plan, ctx.out, findings, items))
+    planner = render_planner(ctx.config, ctx.content, ctx.plan.month.year, remember=True)
     ctx.after_swap.append(lambda: replace_file(planner_path(ctx.output_root, ctx.plan.month.year), planner))
 
 

@@ -8,8 +8,10 @@ Fixed settings and no metadata, so the same image always gives the same bytes.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-from PIL import Image
+if TYPE_CHECKING:
+    from PIL import Image
 
 JPEG_QUALITIES = (90, 85, 80, 75, 70, 65, 60)
 POSTER_LIMIT = 1_000_000

@@ -23,7 +23,8 @@ import yaml
 
 from pipeline.channels.posters import contrast
 from pipeline.content.problems import UserError
-from pipeline.templates import bytecode_cache, template_dirs
+from pipeline.channels.posters.layoutcache import template_folders
+from pipeline.templates import bytecode_cache
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -495,11 +496,6 @@ def _freeze(value: Any) -> Any:
 
 
 # ---- templates ---------------------------------------------------------------------------------
-
-def template_folders(root: Path) -> list[Path]:
-    """The content root's templates/posters/ first, then the repository's own."""
-    return template_dirs(root, "posters")
-
 
 def environment(root: Path) -> jinja2.Environment:
     folders = template_folders(root)

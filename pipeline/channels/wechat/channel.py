@@ -6,16 +6,17 @@ copy button), images/ (the body images the fragments refer to) and drafts.json (
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from pipeline import output
 from pipeline.articles import Article, cover_files, month_articles
 from pipeline.channels import ChannelContext
+from pipeline.channels.memo import Memo, text_key
 from pipeline.channels.wechat import DRAFTS, FOLDER, limits, theme
 from pipeline.channels.wechat.preview import preview_page
 from pipeline.channels.wechat.render import ArticleProblem, RenderedArticle, render_articles
-from pipeline.channels.wechat.wechatsafe import html_problems, make_safe
 from pipeline.content.problems import UserError
 
 # Besides the API's fields each article in drafts.json has two of ours, which `wechat push` does not send:
@@ -30,8 +31,9 @@ def cover_for(article: Article, index: int) -> str:
 
 def render_channel(ctx: ChannelContext) -> None:
     articles = month_articles(ctx.plan)
+    memo = Memo(ctx.config.root, "wechat")
     try:
-        rendered = render_articles(ctx, articles)
+        rendered = render_articles(ctx, articles, memo)
     except ArticleProblem as exc:
         raise UserError(f"公众号文章无法生成：{exc}。") from None
     styles = theme.stylesheet(ctx.config)
@@ -39,30 +41,42 @@ def render_channel(ctx: ChannelContext) -> None:
     entries: list[dict[str, Any]] = []
     failures: list[str] = []
     for index, item in enumerate(rendered):
-        safe = make_safe(item.html, styles)
+        safe_html, safe_problems = memo.get("safe", text_key(json.dumps(
+            [item.html, list(styles.items()), ctx.config.text_color], ensure_ascii=False)),
+            lambda: _safe(item.html, styles, ctx.config.text_color))
         source_url = ctx.config.url(item.article.page)
-        problems = limits.article_limit_problems(item.title, ctx.config.wechat_author, item.digest, safe.html,
+        problems = limits.article_limit_problems(item.title, ctx.config.wechat_author, item.digest, safe_html,
                                                  source_url)
-        problems += html_problems(safe.html, ctx.config.text_color)
+        problems += safe_problems
         if problems:
             failures += [f"公众号文章 {item.article.slug}（{item.title}）：{p}" for p in problems]
             continue
-        _write_article(folder, item, safe.html, ctx, index)
+        _write_article(folder, item, safe_html, ctx, index)
         entries.append({
             "slug": item.article.slug,
             "title": item.title,
             "author": ctx.config.wechat_author,
             "digest": item.digest,
-            "content": safe.html,
+            "content": safe_html,
             "content_source_url": source_url,
             "thumb_image": cover_for(item.article, index),
             "need_open_comment": 1 if ctx.config.need_open_comment else 0,
             "only_fans_can_comment": 0,
         })
+    memo.save()
     if failures:
         raise UserError("\n".join(failures) + f"\n{len(failures)} 处超出公众号限制或无法安全粘贴；"
                         "请修改对应内容（不会自动截断），output/ 未改动。")
     output.write_bytes(folder / DRAFTS, output.json_bytes({"articles": entries}))
+
+
+def _safe(html: str, styles: dict[str, str], text_color: str) -> tuple[str, list[str]]:
+    """The WeChat-safe HTML of an article and what in it the editor would mangle: a pure function of the
+    rendered HTML, the style sheet and the text colour, remembered by them between batches."""
+    from pipeline.channels.wechat.wechatsafe import html_problems, make_safe  # only when not remembered
+
+    safe = make_safe(html, styles).html
+    return safe, html_problems(safe, text_color)
 
 
 def _write_article(folder: Path, item: RenderedArticle, html: str, ctx: ChannelContext, index: int) -> None:

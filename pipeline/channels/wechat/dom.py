@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from html.parser import HTMLParser
 from typing import Iterator
 
 VOID = frozenset({"img", "br", "hr", "meta", "link", "input", "wbr", "col", "source"})
 _CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
-_SOFT_BREAK_CJK = re.compile(rf"(?<=[{_CJK}])\n(?=[{_CJK}])")
+
+
+@lru_cache(maxsize=1)
+def _soft_break_cjk() -> re.Pattern[str]:
+    """Compiled when first needed (tidy_text): a batch whose articles are all remembered needs none."""
+    return re.compile(rf"(?<=[{_CJK}])\n(?=[{_CJK}])")
 
 
 @dataclass(eq=False)
@@ -94,7 +100,7 @@ def tidy_text(root: Element, blocks: frozenset[str]) -> None:
             if isinstance(child, str):
                 if not child.strip() and (node.tag in blocks or node.tag == "#fragment"):
                     continue
-                child = _SOFT_BREAK_CJK.sub("", child)
+                child = _soft_break_cjk().sub("", child)
             kept.append(child)
         node.children = kept
 

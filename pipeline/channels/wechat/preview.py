@@ -13,7 +13,7 @@ CONTENT_WIDTH = 677  # px: the article column of the 公众号 editor and of WeC
 
 
 def preview_page(config: Config, item: RenderedArticle, html: str, cover: str) -> str:
-    env = environment(tuple(template_folders(config.root)))
+    env = environment(tuple(template_folders(config.root)), config.root)  # the articles' environment: compiled templates kept
     return env.get_template(PREVIEW_TEMPLATE).render(
         title=item.title, author=config.wechat_author, digest=item.digest, fragment=Markup(html), cover=cover,
         source_url=config.url(item.article.page), width=CONTENT_WIDTH, chars=len(html),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -13,7 +14,8 @@ from markupsafe import Markup
 
 from pipeline.articles import Article
 from pipeline.channels import ChannelContext
-from pipeline.channels.wechat import dates, dom, limits
+from pipeline.channels.memo import Memo, text_key
+from pipeline.channels.wechat import dates, limits
 from pipeline.channels.wechat.weekends import WeekendSlot, plan_guide
 from pipeline.content.model import EVENT_CATEGORIES, Event, Image, Route
 from pipeline.content.problems import UserError
@@ -66,7 +68,8 @@ def environment(folders: tuple[Path, ...], root: Path | None = None) -> jinja2.E
 
 
 class _Renderer:
-    def __init__(self, ctx: ChannelContext) -> None:
+    def __init__(self, ctx: ChannelContext, memo: Memo | None = None) -> None:
+        self.memo = memo
         self.ctx = ctx
         self.config = ctx.config
         self.content = ctx.content
@@ -95,9 +98,25 @@ class _Renderer:
         return Markup('<img src="{}" alt="{}" data-credit="{}">').format(f"images/{image.src}", image.alt, image.credit)
 
     def markdown(self, text: str, images: tuple[Image, ...], where: str) -> Markup:
-        """Markdown body -> HTML; an image in it must be one of the item's registered images (alt + credit)."""
-        tree = dom.parse(render_markdown(text))
+        """Markdown body -> HTML; an image in it must be one of the item's registered images (alt + credit).
+        A pure function of the body's HTML and the item's images (src, alt, credit): remembered by them."""
+        html = render_markdown(text)
+        if self.memo is None:
+            return Markup(self._markdown(html, images, where)[0])
+        key = text_key(json.dumps([html, [[i.src, i.alt, i.credit] for i in images]], ensure_ascii=False))
+        body, used = self.memo.get("markdown", key, lambda: self._markdown(html, images, where))
         known = {i.src: i for i in images}
+        for src in used:
+            self.images[src] = known[src]
+        return Markup(body)
+
+    def _markdown(self, html: str, images: tuple[Image, ...], where: str) -> tuple[str, list[str]]:
+        """The body's HTML with its images pointed at images/, and the srcs of the images it shows."""
+        from pipeline.channels.wechat import dom  # only for a body not remembered: the HTML parser is not loaded otherwise
+
+        tree = dom.parse(html)
+        known = {i.src: i for i in images}
+        used: list[str] = []
         for node in tree.iter():
             if node.tag != "img":
                 continue
@@ -106,10 +125,10 @@ class _Renderer:
             if image is None:
                 raise ArticleProblem(f"{where} 正文中的图片“{src}”没有登记在该条目的 images 中"
                                      "（需要 src、alt 与 credit），请先登记")
-            self.images[image.src] = image
+            used.append(image.src)
             node.attrs = {"src": f"images/{image.src}", "alt": node.attrs.get("alt") or image.alt,
                           "data-credit": image.credit}
-        return Markup(dom.serialize(tree))
+        return dom.serialize(tree), used
 
     def route_events(self, route: Route) -> list[Event]:
         return [e for e in self.plan.events if route.id in e.routes]
@@ -195,8 +214,8 @@ def events_title(plan: MonthPlan) -> str:
     return f"{plan.month.label}咸宁节庆活动日历"
 
 
-def render_articles(ctx: ChannelContext, articles: tuple[Article, ...]) -> list[RenderedArticle]:
-    renderer = _Renderer(ctx)
+def render_articles(ctx: ChannelContext, articles: tuple[Article, ...], memo: Memo | None = None) -> list[RenderedArticle]:
+    renderer = _Renderer(ctx, memo)
     try:
         return [renderer.render(a) for a in articles]
     except jinja2.TemplateSyntaxError as exc:
