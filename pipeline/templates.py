@@ -6,8 +6,10 @@ channels, then in the project's templates/ beside this package (content trees wi
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -30,6 +32,19 @@ def bytecode_folder(root: Path, kind: str) -> Path:
     return cache_dir(root) / f"jinja-{kind}"
 
 
+class _BytecodeCache(FileSystemBytecodeCache):
+    """state/cache/ may be deleted at any time, also while a long-running process (the scheduler, `xnwl serve`)
+    keeps an environment: the folder is then made again, and a compiled template that cannot be kept is
+    simply compiled again next time."""
+
+    def dump_bytecode(self, bucket: Any) -> None:
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
 def bytecode_cache(root: Path, kind: str) -> FileSystemBytecodeCache | None:
     """Compiled templates under state/cache/jinja-<kind>/, so a run does not compile every template again.
 
@@ -40,7 +55,7 @@ def bytecode_cache(root: Path, kind: str) -> FileSystemBytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return FileSystemBytecodeCache(str(folder))
+    return _BytecodeCache(str(folder))
 
 
 @lru_cache(maxsize=8)

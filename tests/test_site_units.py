@@ -188,3 +188,19 @@ def test_sitemap_is_what_elementtree_writes() -> None:
                       indexed=rng.random() < 0.8) for _ in range(size)]
         expected = _sitemap_by_elementtree([config.url(p.path) for p in sorted(pages, key=lambda p: p.path) if p.indexed])
         assert sitemap(config, pages) == expected  # type: ignore[arg-type]
+
+
+def test_compiled_templates_survive_the_cache_folder_being_deleted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """state/cache/ may be deleted while a long-running process keeps its environment (scheduler, serve)."""
+    import shutil
+
+    from jinja2 import DictLoader, Environment
+
+    from pipeline.templates import bytecode_cache, bytecode_folder
+
+    cache = bytecode_cache(tmp_path, "test")
+    env = Environment(loader=DictLoader({"a.html": "{{ 1 + 1 }}", "b.html": "{{ 2 + 2 }}"}), bytecode_cache=cache)
+    assert env.get_template("a.html").render() == "2"
+    shutil.rmtree(tmp_path / "state")
+    assert env.get_template("b.html").render() == "4"
+    assert any(bytecode_folder(tmp_path, "test").iterdir())
