@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 Measure = Callable[[str], float]
@@ -31,13 +32,18 @@ _UNIT = (r"(?:周年|公里|千米|小时|分钟|平方米|km|kg|KB|MB|GB|°C|"
 _WORD = r"(?:https?://)?[A-Za-z0-9]+(?:(?:[.,:：'’&+·\-_]|/+)[A-Za-z0-9]+)*(?:/(?![A-Za-z0-9]))?"
 _AMOUNT = rf"[￥¥$＄]?{_WORD}(?:{_UNIT})?(?:/[人晚位天次张份间台件])?(?:（周[一二三四五六日天]）)?"
 # Chained amounts: 2027年4月3日, 4月3日（周六）, 4月3日—25日, 9:00—17:00, 80—120元, 3月至5月.
-_ATOM = re.compile(
+_ATOM_PATTERN = (
     rf"(?P<num>{_AMOUNT}(?:{_AMOUNT})*(?:(?:[-–—~～至](?!—))(?:{_AMOUNT})+)*)"
     r"|(?P<run>—{2,}|…+|─{2,}|⋯+)"
     r"|(?P<space>[ \t\u3000]+)"
-    r"|(?P<char>.)",
-    re.S,
+    r"|(?P<char>.)"
 )
+
+
+@lru_cache(maxsize=1)
+def _atom() -> re.Pattern[str]:
+    # Compiled at first use (~6 ms): a batch whose poster layouts are all reused breaks no line.
+    return re.compile(_ATOM_PATTERN, re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +56,7 @@ def clusters(text: str) -> list[Cluster]:
     """Cut one paragraph (no newlines) into clusters that may not be split across lines."""
     out: list[Cluster] = []
     glue_next = False  # the previous cluster ends with an opening mark, or a word joiner
-    for match in _ATOM.finditer(text):
+    for match in _atom().finditer(text):
         piece = match.group()
         kind = match.lastgroup
         if piece == WORD_JOINER:
@@ -83,7 +89,7 @@ def _split_wide(cluster: str, width: float, measure: Measure) -> list[Cluster]:
     """Last resort for a cluster wider than the line (a long URL): split between its atoms, so ——
     and …… still stay whole, and inside an atom only if that atom alone is too wide."""
     pieces: list[str] = []
-    for match in _ATOM.finditer(cluster):
+    for match in _atom().finditer(cluster):
         atom = match.group()
         if measure(atom) <= width:
             pieces.append(atom)
