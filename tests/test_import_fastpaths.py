@@ -13,7 +13,9 @@ import re
 import subprocess
 import sys
 
+from pipeline.channels.posters.context import first_paragraph
 from pipeline.channels.wechat.dom import _CJK as WECHAT_CJK, join_cjk_lines
+from pipeline.markdown import parse_markdown, plain_first_paragraph
 from pipeline.review.checks import _CJK as HANZI, halfwidth_after_cjk, space_between_cjk
 
 # Edges of every range in both classes, their neighbours outside, and what the patterns look for around them.
@@ -80,3 +82,38 @@ def test_batch_modules_compile_no_big_pattern_at_import() -> None:
             "print(linebreak._ATOM_PATTERN in compiled)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False", "True"], out
+
+
+def _first_paragraph_by_tokens(markdown: str) -> str:
+    """The posters' first_paragraph as it was: markdown-it's tokens."""
+    tokens = parse_markdown(markdown)
+    for index, token in enumerate(tokens):
+        if token.type == "paragraph_open" and index + 1 < len(tokens):
+            parts = []
+            for child in tokens[index + 1].children or []:
+                if child.type in ("text", "code_inline"):
+                    parts.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    parts.append("")
+            text = "".join(parts).strip()
+            if text:
+                return text
+    return ""
+
+
+def test_first_paragraph_without_markdown_it_equals_tokens() -> None:
+    from test_markdown import SNIPPETS, _generated, _shipped_bodies, make_corpus
+
+    rng = random.Random(3)
+    # Paragraphs and list items first or after headings and blank lines, loose and tight, empty, with entities.
+    pieces = ["# 标题", "## 小标题", "- 项目", "- &nbsp;", "1. 第一", "2) 第二", "正文，第一段。", "&amp; &lt;b&gt; &copy;",
+              "&nbsp;", "续行", "行尾  ", "\\#号", "\"引号\" 'x'", "", "", "  ", "&bogus;", "a > b"]
+    shaped = ["\n".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
+    bodies = (_shipped_bodies() + [make_corpus.body(rng, 300, 800) for _ in range(100)] + _generated(4, 3000)
+              + shaped + [body.rstrip("\n") for body in shaped[:500]] + SNIPPETS)
+    plain = 0
+    for body in bodies:
+        expected = _first_paragraph_by_tokens(body)
+        assert first_paragraph(body) == expected, repr(body)
+        plain += plain_first_paragraph(body) is not None
+    assert plain > 2500  # the comparison covers the fast path (shipped, corpus and most shaped bodies)

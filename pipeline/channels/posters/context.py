@@ -14,7 +14,7 @@ from pipeline.articles import Article, PosterSubject
 from pipeline.channels.posters.linebreak import keep_whole
 from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content, Event, Guide, Image, Route
-from pipeline.markdown import parse_markdown
+from pipeline.markdown import parse_markdown, plain_first_paragraph
 from pipeline.plan import MonthPlan
 
 _CN_MONTHS = "一二三四五六七八九十"
@@ -50,6 +50,9 @@ def split_title(title: str) -> tuple[str, str]:
 
 
 def first_paragraph(markdown: str) -> str:
+    plain = plain_first_paragraph(markdown)
+    if plain is not None:
+        return plain
     tokens = parse_markdown(markdown)
     for index, token in enumerate(tokens):
         if token.type == "paragraph_open" and index + 1 < len(tokens):
