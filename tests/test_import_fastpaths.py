@@ -13,9 +13,9 @@ import re
 import subprocess
 import sys
 
-from pipeline.channels.posters.context import first_paragraph
+from pipeline.channels.posters.context import first_paragraph, first_paragraph_by_tokens
 from pipeline.channels.wechat.dom import _CJK as WECHAT_CJK, join_cjk_lines
-from pipeline.markdown import parse_markdown, plain_first_paragraph
+from pipeline.markdown import plain_first_paragraph
 from pipeline.review.checks import _CJK as HANZI, halfwidth_after_cjk, space_between_cjk
 
 # Edges of every range in both classes, their neighbours outside, and what the patterns look for around them.
@@ -84,23 +84,6 @@ def test_batch_modules_compile_no_big_pattern_at_import() -> None:
     assert out == ["False", "False", "True"], out
 
 
-def _first_paragraph_by_tokens(markdown: str) -> str:
-    """The posters' first_paragraph as it was: markdown-it's tokens."""
-    tokens = parse_markdown(markdown)
-    for index, token in enumerate(tokens):
-        if token.type == "paragraph_open" and index + 1 < len(tokens):
-            parts = []
-            for child in tokens[index + 1].children or []:
-                if child.type in ("text", "code_inline"):
-                    parts.append(child.content)
-                elif child.type in ("softbreak", "hardbreak"):
-                    parts.append("")
-            text = "".join(parts).strip()
-            if text:
-                return text
-    return ""
-
-
 def test_first_paragraph_without_markdown_it_equals_tokens() -> None:
     from test_markdown import SNIPPETS, _generated, _shipped_bodies, make_corpus
 
@@ -113,7 +96,7 @@ def test_first_paragraph_without_markdown_it_equals_tokens() -> None:
               + shaped + [body.rstrip("\n") for body in shaped[:500]] + SNIPPETS)
     plain = 0
     for body in bodies:
-        expected = _first_paragraph_by_tokens(body)
+        expected = first_paragraph_by_tokens(body)
         assert first_paragraph(body) == expected, repr(body)
         plain += plain_first_paragraph(body) is not None
     assert plain > 2500  # the comparison covers the fast path (shipped, corpus and most shaped bodies)
