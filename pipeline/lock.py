@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import socket
 import time
 from contextlib import contextmanager
 from datetime import datetime
@@ -83,7 +82,7 @@ def exclusive(lock_path: Path, what: str, wait: float = 0.0, poll: float = 0.2) 
 def _write_owner(lock_path: Path) -> None:
     info = {
         "pid": os.getpid(),
-        "host": socket.gethostname(),
+        "host": os.uname().nodename,  # socket.gethostname() on Linux, without importing socket (~4 ms)
         "started": datetime.now(TZ).strftime("%Y-%m-%d %H:%M:%S"),
     }
     target = owner_path(lock_path)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from html import unescape
 from typing import TYPE_CHECKING
 
 import cmarkgfm
@@ -96,6 +97,26 @@ def fast_markdown(text: str) -> str | None:
 def render_markdown_reference(text: str) -> str:
     """markdown-it-py's HTML, always: what render_markdown must equal (and returns for a body fast_markdown refused)."""
     return _parser().render(text)
+
+
+# In a plain body's HTML, the paragraphs markdown-it's tokens hold, in order: <p> blocks and the items of tight
+# lists (whose paragraph is hidden); a loose item's "<li>\n<p>" is matched at its <p>.
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>|<li>(?!\n)(.*?)</li>", re.S)
+
+
+def plain_first_paragraph(text: str) -> str | None:
+    """For a plain body, the text of its first paragraph with any text (line breaks dropped, entities decoded,
+    stripped; "" when none): what markdown-it's tokens give, without importing markdown-it (~40 ms).
+    None when only markdown-it may parse the body."""
+    html = _fast(text if text.endswith("\n") else text + "\n")
+    if html is None:
+        return None
+    for match in _PARAGRAPH.finditer(html):
+        inline = match.group(1) if match.group(1) is not None else match.group(2)
+        found = unescape(inline.replace("<br />\n", "").replace("\n", "")).strip()
+        if found:
+            return found
+    return ""
 
 
 def parse_markdown(text: str):  # type: ignore[no-untyped-def]

@@ -26,7 +26,7 @@ EM_ASCENT = 0.88
 
 @lru_cache(maxsize=256)
 def font(weight: str, size: int) -> ImageFont.FreeTypeFont:
-    from PIL import ImageFont  # here: a batch whose posters are all reused need not load Pillow
+    from PIL import ImageFont  # here: a batch whose posters are all reused measures no text (~5 ms to import)
 
     return ImageFont.truetype(str(FONT_FILES[weight]), size, layout_engine=ImageFont.Layout.BASIC)
 
