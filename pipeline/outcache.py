@@ -81,6 +81,7 @@ class OutputCache:
         if self.path is None or self.current == self.known:
             return
         try:
-            output.replace_file(self.path, marshal.dumps({"format": _FORMAT, "files": dict(sorted(self.current.items()))}))
+            data = {"format": _FORMAT, "files": dict(sorted(self.current.items()))}
+            output.replace_file(self.path, marshal.dumps(data))
         except (OSError, ValueError):  # ValueError: a value marshal cannot hold (none is expected)
             pass  # without the cache the next run makes everything again

@@ -278,13 +278,10 @@ def _hot_shard_first(prepared: Prepared, every: list[Job], cache: OutputCache,
     its pages reused or rendered, then shard_done lets Pagefind index it while the rest of the site is checked
     (else it would wait for every page). Only an order of work: each page is decided as it would be anyway,
     and the search bundle checks the shard again from the finished pages."""
-    changed = _changed_pages(prepared)
-    if not changed or len(changed) > HOT_PAGES:
+    hot = _hot_shard(prepared, every)
+    if hot is None:
         return {}
-    shards = prepared.search_shards
-    shard = search.shard_of(changed[0], shards)
-    members = [n for n, job in enumerate(every) if job.kind == "page" and prepared.pages[job.index].searchable
-               and search.shard_of(job.rel, shards) == shard]
+    shard, members = hot
     outcomes: dict[int, Outcome] = {}
     for n in members:
         job = every[n]
@@ -493,18 +490,22 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
         return
     early.scratch = output.new_staging(output_root, "search-ahead")
     digests = {}
-    for n in members:
-        rel = every[n].rel
-        target = early.scratch / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if n in early.rendered:
-            target.write_bytes(early.rendered[n][1])
-            digests[rel] = hashlib.sha256(early.rendered[n][1]).hexdigest()
-        else:
-            os.link(live / rel, target)
-            digests[rel] = early.settled[n][2]
-    early.ahead = search.index_ahead(early.scratch, shard, prepared.search_shards, digests,
-                                     cache_dir(config.root) / "search-bundle.marshal", early.service, scratch=True)
+    try:
+        for n in members:
+            rel = every[n].rel
+            target = early.scratch / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if n in early.rendered:
+                target.write_bytes(early.rendered[n][1])
+                digests[rel] = hashlib.sha256(early.rendered[n][1]).hexdigest()
+            else:
+                os.link(live / rel, target)
+                digests[rel] = early.settled[n][2]
+    except OSError:  # then the shard is indexed with the others, from the staging copy
+        digests = {}
+    if digests:
+        early.ahead = search.index_ahead(early.scratch, shard, prepared.search_shards, digests,
+                                         cache_dir(config.root) / "search-bundle.marshal", early.service, scratch=True)
     if early.ahead is not None:
         early.service = early.scratch = None  # the shard's thread has them now
         early.ahead.check_intact(live)
@@ -520,7 +521,8 @@ def drop_early(output_root: Path) -> None:
         early.stop()
 
 
-def _take_early(early: _Early, staging: Path, covers: dict[str, Path], pending: frozenset[Month]) -> dict[int, Outcome] | None:
+def _take_early(early: _Early, staging: Path, covers: dict[str, Path],
+                pending: frozenset[Month]) -> dict[int, Outcome] | None:
     """The outcomes start_early settled, with its rendered pages written into staging now; None if the covers or
     review state differ from those it used."""
     if early.pending != pending or early.covers != _cover_digests(covers):
@@ -561,7 +563,8 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
                 started = search.start_pagefind()
             bundle = _Search(staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.marshal", started)
             if early is not None and early.ahead is not None and early.prepared.search_shards == prepared.search_shards:
-                bundle.ahead, early.ahead = early.ahead, None  # used only if the shard's pages are still those it indexed
+                # used only if the shard's pages are still the ones it indexed
+                bundle.ahead, early.ahead = early.ahead, None
         if early is not None:
             early.stop()  # whatever this build did not take over
         report = render_into(prepared, staging, cache, bundle.start if bundle is not None else lambda digests: None,
