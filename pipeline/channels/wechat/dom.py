@@ -7,7 +7,6 @@ Jinja autoescapes), so this only needs to be exact, not forgiving.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from html import escape
 from html.parser import HTMLParser
 from typing import Iterator
