@@ -363,6 +363,60 @@ def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_ar
     assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
 
 
+@pytest.mark.parametrize("guess", ["nothing", "elsewhere"])
+def test_the_scratch_folders_guessed_from_the_last_index_are_only_a_head_start(
+        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, guess: str) -> None:
+    """The scratch folder for the edited page's shard is started before the site is prepared, from where the
+    last build's index put that page. A guess that misses (no folders, or another shard's) only costs time:
+    the shard is still indexed ahead, and the batch decides which pages it reuses before it waits for the
+    staging copy of the site. The output equals a clean batch's."""
+    from pipeline.batch import run_batch
+    from pipeline.channels.site import build, files, search
+    from pipeline.plan import Month
+
+    root = warmed(built, tmp_path)
+    edit_route(root)
+    for name, value in {**FORKED, "XNWL_WORKERS": "1", "XNWL_POSTER_WORKERS": "1"}.items():
+        monkeypatch.setenv(name, value)
+    real_guess = build._likely_hot_folders
+    guessed: list[list[str]] = []
+
+    def likely(content, known):  # type: ignore[no-untyped-def]
+        right = real_guess(content, known)
+        guessed.append(right)
+        return [] if guess == "nothing" else [f"events/{n}" for n in range(3)]
+
+    monkeypatch.setattr(build, "_likely_hot_folders", likely)
+    order: list[str] = []
+    for module, name in ((build, "_reused_here"), (files, "open_staging")):
+        def spy(*args, __real=getattr(module, name), __name=name, **kwargs):  # type: ignore[no-untyped-def]
+            order.append(__name)
+            return __real(*args, **kwargs)
+        monkeypatch.setattr(module, name, spy)
+    used: list[bool] = []
+    real_result = search.Ahead.result
+
+    def result(self: search.Ahead, key: str) -> dict[str, bytes] | None:
+        bundle = real_result(self, key)
+        used.append(bundle is not None and self.scratch)
+        return bundle
+
+    monkeypatch.setattr(search.Ahead, "result", result)
+    run_batch(root, Month.parse(MONTH))
+    assert guessed and "routes/tongshan-cool" in guessed[0]  # the real guess: the edited page's shard
+    assert used == [True]
+    assert order[:2] == ["_reused_here", "open_staging"]
+    assert not list((root / "output" / ".staging").glob("search-ahead.*"))
+    incremental = snapshot(root / "output")
+
+    shutil.rmtree(root / "output")
+    shutil.rmtree(root / "state")
+    run_batch(root, Month.parse(MONTH))
+    clean = snapshot(root / "output")
+    assert sorted(incremental) == sorted(clean)
+    assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
+
+
 def test_a_damaged_search_shard_is_made_again_after_a_small_edit(built: Path, tmp_path: Path) -> None:
     """The shards the edit does not touch are checked against the files the cache records (in the live site,
     before the staging copy is used): one that lost a file is indexed again, and the site equals a clean one."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import markupsafe
@@ -163,3 +165,50 @@ def test_calendars_from_shared_vevents_equal_icalendars_own(tmp_path: Path, all_
         assert feeds.event_calendar(site, view) == _library_calendar(site, [view]), view.event.id
     assert feeds.events_calendar(site) == _library_calendar(site, views)
     assert b"\r\n " in feeds.events_calendar(site)  # long lines were folded
+
+
+def test_picture_sizes_remembered_give_the_same_variants_without_pillow(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source image seen before is not opened again: its size comes from state/cache/site-pictures.marshal,
+    and the picture (variant names and sizes) is the one Pillow's probe gives. A damaged memo is ignored."""
+    from PIL import Image
+
+    from pipeline.channels.memo import Memo
+    from pipeline.channels.site.assets import Assets
+
+    source = tmp_path / "cover.jpg"
+    Image.new("RGB", (1200, 511), (200, 80, 40)).save(source, "JPEG")
+    site = tmp_path / "site"
+    first = Assets(site, Memo(tmp_path, "site-pictures"))
+    probed = first.picture(source, "guide-2027-04", "封面")
+    assert first.memo is not None
+    first.memo.save()
+    assert [(v.width, v.height) for v in probed.variants] == [(480, 204), (960, 409)]
+    for rel, data in first.files.items():  # as the build writes them: the next build finds and keeps them
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_bytes(data)
+
+    def no_pillow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the image was opened again")
+
+    monkeypatch.setattr(Image, "open", no_pillow)
+    again = Assets(site, Memo(tmp_path, "site-pictures"))
+    assert again.picture(source, "guide-2027-04", "封面") == probed
+    assert again.kept == set(first.files) and not again.files
+
+    (tmp_path / "state" / "cache" / "site-pictures.marshal").write_bytes(b"\x00damaged")
+    monkeypatch.undo()
+    assert Assets(site, Memo(tmp_path, "site-pictures")).picture(source, "guide-2027-04", "封面") == probed
+
+
+def test_pagefind_binary_found_without_importing_its_package() -> None:
+    """search.py finds the extended Pagefind binary where pagefind_bin_extended.get_executable() does, without
+    importing that package in the batch."""
+    probe = subprocess.run([sys.executable, "-c", "import sys; from pipeline.channels.site import search; "
+                            "print(search._pagefind_command()[0]); print('pagefind_bin_extended' in sys.modules)"],
+                           capture_output=True, text=True, check=True)
+    found, imported = probe.stdout.split()
+    from pagefind_bin_extended import get_executable
+
+    assert found == str(get_executable())
+    assert imported == "False"

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.channels.memo import Memo
+
 ASSET_DIR = "assets"
 _IMAGE_SETTINGS = "jpeg-q80-lanczos-v1"  # change when the encoding below changes: renames every variant
 _WIDTHS = (480, 960)
@@ -47,10 +49,13 @@ def _slug(text: str) -> str:
 class Assets:
     """Collects asset files for one build. `files` are produced bytes; `kept` are variants already present."""
 
-    def __init__(self, existing: Path) -> None:
+    def __init__(self, existing: Path, memo: Memo | None = None) -> None:
         self.existing = existing  # the staging copy of the site, to find variants made by an earlier build
         self.files: dict[str, bytes] = {}
         self.kept: set[str] = set()
+        # Source images' sizes by their bytes: an image seen before (a cover reused from the last batch) is not
+        # opened again, and a batch whose images are all known does not load Pillow at all.
+        self.memo = memo
 
     def add(self, stem: str, ext: str, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()[:10]
@@ -60,11 +65,11 @@ class Assets:
 
     def picture(self, source: Path, key: str, alt: str, credit: str = "") -> Picture:
         """Variants 480 and 960 px wide (never upscaled; a narrower source gives one variant at its width)."""
-        from PIL import Image
-
         data = source.read_bytes()
-        with Image.open(io.BytesIO(data)) as probe:
-            width, height = _oriented_size(probe)
+        if self.memo is None:
+            width, height = _probed_size(data)
+        else:
+            width, height = self.memo.get("image-size", hashlib.sha256(data).hexdigest(), lambda: _probed_size(data))
         widths = [w for w in _WIDTHS if w < width] + [min(width, _WIDTHS[-1])]
         variants = []
         for target in sorted(set(widths)):
@@ -78,6 +83,13 @@ class Assets:
                     self.files[path] = _encode(data, target, target_height)
             variants.append(Variant(path, target, target_height))
         return Picture(tuple(variants), alt, credit)
+
+
+def _probed_size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as probe:
+        return _oriented_size(probe)
 
 
 def _oriented_size(image) -> tuple[int, int]:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from jinja2 import Environment, TemplateError, TemplateSyntaxError
 
 from pipeline import output, urls
 from pipeline.channels.site import feeds, files, search
+from pipeline.channels.memo import Memo
 from pipeline.channels.site.assets import Assets
 from pipeline.channels.site.pages import EVENTS, GUIDES, HOME, ROUTES, SEARCH, COUNTIES, Page, TemplateSite, all_pages
 from pipeline.channels.site.render import compile_all, make_environment, template_dirs
@@ -127,7 +128,7 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
     plans = archive_plans(config, content, month, only)
     if month not in plans:
         plans[month] = make_plan(content, month, config.featured_per_month)  # raises the usual "no guide" error
-    assets = Assets(existing)
+    assets = Assets(existing, Memo(config.root, "site-pictures"))
     site = SiteData(config, content, month, plans, covers, assets, pending)
     env = make_environment(config.root)
     css = env.get_template("site.css").render(config=config).encode()
@@ -142,6 +143,8 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
         "this_month": month, "urls": urls, "categories": EVENT_CATEGORIES,
     }
     pages = all_pages(site)
+    if assets.memo is not None:
+        assets.memo.save()
     shards = search.shard_count([page.file for page in pages if page.searchable])
     for page in pages:
         if page.path == SEARCH:
@@ -298,12 +301,13 @@ def _hot_shard_first(prepared: Prepared, every: list[Job], cache: OutputCache,
 def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
                 pages_done: Callable[[dict[str, str]], None] = lambda digests: None,
                 shard_done: Callable[[int, dict[str, str]], None] | None = None,
-                settled: dict[int, Outcome] | None = None) -> files.SyncReport:
+                settled: dict[int, Outcome | str | None] | None = None) -> files.SyncReport:
     """Write every file of the site except the search bundle into staging, rendering only what changed.
     pages_done(sha256 of every page by site path) is called as soon as the pages are in place, before the
     feeds, assets and clean-up (the search index is made from the pages alone). shard_done(shard, sha256 of
     its pages) is called when the pages of one search shard are in place early (see _hot_shard_first).
-    `settled`: the outcomes of the jobs (by number) that start_early already settled with these values."""
+    `settled`: by job number, the outcome or (for a file to render) the key that start_early and build_site
+    already worked out with these values."""
     global _WORK
     report = files.SyncReport()
     every = jobs(prepared)
@@ -451,6 +455,47 @@ def _hot_shard(prepared: Prepared, every: list[Job]) -> tuple[int, list[int]] | 
                    and search.shard_of(job.rel, shards) == shard]
 
 
+def _likely_hot_folders(content: Content, known: search.SearchCache) -> list[str]:
+    """The folders of the pages in the search shard of the first edited page, as the last build had them."""
+    edited = sorted([urls.route_path(r.id) + "index.html" for r in content.routes.values() if built_anew(r)]
+                    + [urls.event_path(e.id) + "index.html" for e in content.events.values() if built_anew(e)])
+    shards = len(known.shards)
+    if not edited or not shards:
+        return []
+    shard = search.shard_of(edited[0], shards)
+    return sorted({os.path.dirname(rel) for rel, entry in known.pages.items()
+                   if entry[1] is not None and search.shard_of(rel, shards) == shard})
+
+
+class _ScratchFolders:
+    """output/.staging/search-ahead.<pid>/ and the given folders inside it, made in a thread: file system calls,
+    which leave the interpreter lock to the batch (a new folder can take hundreds of microseconds of kernel time)."""
+
+    def __init__(self, output_root: Path, folders: list[str]) -> None:
+        self.path: Path | None = None
+        self.thread = threading.Thread(target=self._make, args=(output_root, folders), name="xnwl-scratch", daemon=True)
+        self.thread.start()
+
+    def _make(self, output_root: Path, folders: list[str]) -> None:
+        try:
+            path = output.new_staging(output_root, "search-ahead")
+            self.path = path
+            for folder in folders:
+                os.makedirs(path / folder, exist_ok=True)
+        except OSError:
+            self.discard()  # in this thread: wait() then gives None
+
+    def wait(self) -> Path | None:
+        if self.thread is not threading.current_thread():
+            self.thread.join()
+        return self.path
+
+    def discard(self) -> None:
+        path, self.path = self.wait(), None
+        if path is not None:
+            discard(path)
+
+
 def start_early(config: Config, content: Content, month: Month, output_root: Path) -> None:
     """After a small edit (a few routes or events built anew), prepare the site and settle the search shard of
     the edited pages right after the plan, and have Pagefind index that shard while the posters and articles
@@ -465,7 +510,13 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
     live = output_root / files.SITE
     if not 0 < anew <= HOT_PAGES or not live.is_dir() or not cache_path.is_file():
         return
+    hot: tuple[int, list[int]] | None = None
+    folders: _ScratchFolders | None = None
     try:
+        # The scratch folder is started now, while the site is prepared, for the shard the last build's search
+        # index puts the edited page in: nearly always the one it will be in (what is missing is made later).
+        known_search = search.SearchCache(cache_dir(config.root) / "search-bundle.marshal")
+        folders = _ScratchFolders(output_root, _likely_hot_folders(content, known_search))
         covers = poster_covers(output_root, month, None)
         pending = pending_months(config, content, month, output_root)
         with collector_paused():
@@ -483,18 +534,23 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
                 else:
                     early.rendered[n] = (key, _render(prepared, every[n]))
     except Exception:  # noqa: BLE001 - build_site prepares again, and meets (and reports) the same problem
+        if folders is not None:
+            folders.discard()
         return
     _EARLY[str(output_root)] = early
     early.service = search.start_pagefind()
-    if hot is None or early.service is None:
+    early.scratch = folders.wait()
+    if hot is None or early.service is None or early.scratch is None:
+        folders.discard()
+        early.scratch = None
         return
-    early.scratch = output.new_staging(output_root, "search-ahead")
     digests = {}
     try:
+        for folder in sorted({os.path.dirname(every[n].rel) for n in members}):
+            os.makedirs(early.scratch / folder, exist_ok=True)  # those the guess missed
         for n in members:
             rel = every[n].rel
             target = early.scratch / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
             if n in early.rendered:
                 target.write_bytes(early.rendered[n][1])
                 digests[rel] = hashlib.sha256(early.rendered[n][1]).hexdigest()
@@ -505,7 +561,8 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
         digests = {}
     if digests:
         early.ahead = search.index_ahead(early.scratch, shard, prepared.search_shards, digests,
-                                         cache_dir(config.root) / "search-bundle.marshal", early.service, scratch=True)
+                                         cache_dir(config.root) / "search-bundle.marshal", early.service, scratch=True,
+                                         known=known_search)
     if early.ahead is not None:
         early.service = early.scratch = None  # the shard's thread has them now
         early.ahead.check_intact(live)
@@ -521,19 +578,26 @@ def drop_early(output_root: Path) -> None:
         early.stop()
 
 
-def _take_early(early: _Early, staging: Path, covers: dict[str, Path],
-                pending: frozenset[Month]) -> dict[int, Outcome] | None:
-    """The outcomes start_early settled, with its rendered pages written into staging now; None if the covers or
-    review state differ from those it used."""
+def _take_early(early: _Early, covers: dict[str, Path], pending: frozenset[Month]) -> dict[int, Outcome | str | None] | None:
+    """The outcomes start_early settled, and whether each other file is reused (else its key): decided against the
+    live site, which the staging copy mirrors (hard links: the same files), so that the batch need not wait for
+    that copy to be finished. None if the covers or review state differ from those start_early used."""
     if early.pending != pending or early.covers != _cover_digests(covers):
         return None
-    early.cache.folder = staging  # from now on reuse is checked against the staging copy, as in any build
-    settled = dict(early.settled)
+    decided: dict[int, Outcome | str | None] = dict(early.settled)
+    decided.update(dict.fromkeys(early.rendered))  # written into the staging copy once it is there
+    with collector_paused():
+        decided.update(_reused_here(early.prepared, jobs(early.prepared), early.cache, skip=decided))
+    return decided
+
+
+def _write_early(early: _Early, staging: Path, decided: dict[int, Outcome | str | None]) -> None:
+    """Write the pages start_early rendered into the staging copy; from now on reuse is checked there."""
+    early.cache.folder = staging
     every = jobs(early.prepared)
     for n, (key, data) in early.rendered.items():
         written = files.put(staging, every[n].rel, data)
-        settled[n] = ("written" if written else "same", key, hashlib.sha256(data).hexdigest(), None)
-    return settled
+        decided[n] = ("written" if written else "same", key, hashlib.sha256(data).hexdigest(), None)
 
 
 def build_site(config: Config, content: Content, month: Month, output_root: Path,
@@ -543,15 +607,17 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
     must be called, also when the batch fails: it then only cleans up)."""
     early = _EARLY.pop(str(output_root), None)
     spare = files.spare_folder(config.root, output_root)
-    staging = files.open_staging(output_root, spare)
+    staging: Path | None = None
     bundle: _Search | None = None
     try:
         covers = poster_covers(output_root, month, batch_folder)
         pending = pending_months(config, content, month, output_root, batch_folder)
-        settled = _take_early(early, staging, covers, pending) if early is not None else None
+        settled = _take_early(early, covers, pending) if early is not None else None
+        staging = files.open_staging(output_root, spare)
         if settled is not None:
             assert early is not None
             prepared, cache = early.prepared, early.cache
+            _write_early(early, staging, settled)
         else:
             with collector_paused():
                 prepared = prepare(config, content, month, covers, staging, pending)
@@ -575,7 +641,8 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
             early.stop()
         if bundle is not None:
             bundle.cancel()
-        discard(staging)
+        if staging is not None:
+            discard(staging)
         raise
     result = BuildResult(staging, len(prepared.pages), report.written, report.removed, report.unchanged, spare,
                          report.reused)

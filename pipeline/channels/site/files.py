@@ -54,6 +54,9 @@ _OPENING: dict[str, _Opening] = {}  # head starts not yet taken, by output folde
 _PRESENT: dict[str, list[str]] = {}
 
 
+MIRROR_NICENESS = 19
+
+
 def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], None]:
     """Start open_staging's work now, in a child process, while this one goes on (loading the content):
     making a copy of a large site means thousands of folders and links, work for the kernel more than for
@@ -73,6 +76,10 @@ def begin_staging(output_root: Path, spare: Path | None = None) -> Callable[[], 
             code = 0
             try:
                 detach_from(parent, keep=writer)
+                # Only needed by the swap, at the end of the batch: the content loading and the search shard
+                # indexed ahead, on both cores meanwhile, come first (copying a large site from nothing is
+                # hundreds of milliseconds of kernel work on a busy machine).
+                os.nice(MIRROR_NICENESS)
                 present: list[str] = []
                 _mirror(opening.live, opening.staging, "", present)
                 data = "\0".join(present).encode("utf-8", "surrogateescape")  # no file name holds a NUL

@@ -22,7 +22,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -121,7 +120,7 @@ class BundleReport:
     indexed: list[int] = field(default_factory=list)  # shards indexed again
 
 
-class _Cache:
+class SearchCache:
     """state/cache/search-bundle.marshal: each page's indexed digest (by the sha256 of its HTML) and each shard's
     key and files (sha256, size, mtime, inode: a file whose stat is unchanged is not read again)."""
 
@@ -199,7 +198,7 @@ def build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path:
             ahead.stop()
 
 
-def _page_digests(site_dir: Path, pages: dict[str, str], cache: _Cache) -> dict[str, list[Any]]:
+def _page_digests(site_dir: Path, pages: dict[str, str], cache: SearchCache) -> dict[str, list[Any]]:
     """[sha256 of the page, its indexed_digest] by site path (the latter from the cache while the page is the same)."""
     digests: dict[str, list[Any]] = {}
     for rel, sha in pages.items():
@@ -224,7 +223,7 @@ def _module_digest() -> str:
 
 def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path: Path | None,
                   started: _Service | None, ahead: Ahead | None) -> BundleReport:
-    cache = ahead.cache if ahead is not None and ahead.cache.path == cache_path else _Cache(cache_path)
+    cache = ahead.cache if ahead is not None and ahead.cache.path == cache_path else SearchCache(cache_path)
     checked = ahead.intact if ahead is not None and cache is ahead.cache else {}
     digests = _page_digests(site_dir, pages, cache)
     indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
@@ -287,7 +286,7 @@ class Ahead:
     one it was made for."""
 
     def __init__(self, site_dir: Path, shard: int, members: list[str], key: str, service: _Service,
-                 cache: _Cache, scratch: bool = False) -> None:
+                 cache: SearchCache, scratch: bool = False) -> None:
         self.shard, self.key, self.service = shard, key, service
         self.cache = cache  # as index_ahead read it: build_bundle need not read it again
         self.intact: dict[str, bool] = {}  # see check_intact
@@ -322,11 +321,12 @@ class Ahead:
 
 
 def index_ahead(site_dir: Path, shard: int, shards: int, pages: dict[str, str], cache_path: Path | None,
-                service: _Service, scratch: bool = False) -> Ahead | None:
+                service: _Service, scratch: bool = False, known: SearchCache | None = None) -> Ahead | None:
     """Start indexing `shard`, given the sha256 of each of its pages (by site path) as they will be in the
     finished site; None when the bundle from the last build still fits them (nothing to do). `scratch`:
-    site_dir is a folder holding only the shard's pages, which the Ahead removes once Pagefind has read it."""
-    cache = _Cache(cache_path)
+    site_dir is a folder holding only the shard's pages, which the Ahead removes once Pagefind has read it.
+    `known`: the cache at cache_path, if the caller has read it already."""
+    cache = known if known is not None and known.path == cache_path else SearchCache(cache_path)
     digests = _page_digests(site_dir, pages, cache)
     indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
     members = sorted(rel for rel in indexed if shard_of(rel, shards) == shard)
@@ -357,12 +357,20 @@ def _pagefind_command() -> list[str]:
     """The extended Pagefind binary itself (as `python -m pagefind` would pick it), saving a Python start."""
     if os.environ.get("PAGEFIND_BINARY_PATH"):
         return [os.environ["PAGEFIND_BINARY_PATH"]]
-    try:
-        from pagefind_bin_extended import get_executable
+    # Where pagefind_bin_extended.get_executable() looks, without importing that package (it sets up logging
+    # and platform detection: milliseconds before every batch's Pagefind can start).
+    from importlib.util import find_spec
 
-        return [str(get_executable())]
-    except Exception:  # noqa: BLE001 - not installed as expected: let the wrapper find it (or say why not)
-        return [sys.executable, "-m", "pagefind"]
+    try:
+        spec = find_spec("pagefind_bin_extended")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        for name in ("pagefind_extended", "pagefind", "pagefind_extended.exe", "pagefind.exe"):
+            candidate = Path(spec.origin).parent / name
+            if candidate.is_file():
+                return [str(candidate)]
+    return [sys.executable, "-m", "pagefind"]  # not installed as expected: the wrapper finds it (or says why not)
 
 
 def _pagefind_version() -> str:
@@ -508,6 +516,8 @@ def _index(site_dir: Path, shards: dict[int, list[str]], started: _Service | Non
     """Index each shard's pages and return each bundle's files by path inside the bundle; merged shards keep
     only their index data. Pagefind reads each shard's pages from the site itself, chosen by a glob listing
     them (or, for paths a glob could misread, from a folder of hard links to them at their site paths)."""
+    import tempfile
+
     found: dict[int, dict[str, bytes]] = {}
     order = sorted(shards)
     with tempfile.TemporaryDirectory(prefix="xnwl-pagefind-", dir=site_dir.parent) as tmp:
