@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +49,19 @@ def tourist_trip(config: Config, view: RouteView) -> dict[str, Any]:
         **_image(config, view),
         "itinerary": {"@type": "ItemList", "numberOfItems": len(items), "itemListElement": items},
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A route's TouristTrip or an event's Event, written when the page is rendered: a page that is reused needs
+    neither, and the page's fingerprint describes the view it is made from (and the configuration, which every
+    page's fingerprint holds) instead of the whole JSON-LD."""
+    view: RouteView | EventView
+
+    def data(self, config: Config) -> dict[str, Any]:
+        if isinstance(self.view, RouteView):
+            return tourist_trip(config, self.view)
+        return event(config, self.view)
 
 
 def _when(day, clock) -> str:  # type: ignore[no-untyped-def]
