@@ -316,6 +316,22 @@ def retitle_featured_route(root: Path) -> None:
     route.write_text(text.replace(f"title: {title}", f"title: {title}·夏", 1), encoding="utf-8")
 
 
+def _shards_taken_from_scratch(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each shard indexed ahead: whether the search bundle took what was indexed from the scratch folder."""
+    from pipeline.channels.site import search
+
+    used: list[bool] = []
+    real_result = search.Ahead.result
+
+    def result(self: search.Ahead, key: str) -> dict[str, bytes] | None:
+        bundle = real_result(self, key)
+        used.append(bundle is not None and self.scratch)
+        return bundle
+
+    monkeypatch.setattr(search.Ahead, "result", result)
+    return used
+
+
 @pytest.mark.parametrize("change, taken", [(edit_route, True), (retitle_featured_route, False)])
 def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_are_the_same(
         built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], taken: bool) -> None:
@@ -323,7 +339,7 @@ def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_ar
     the plan, with the covers of the month's last batch; if the new covers differ, the site is prepared again.
     Either way the batch writes what a clean batch writes."""
     from pipeline.batch import run_batch
-    from pipeline.channels.site import build, search
+    from pipeline.channels.site import build
     from pipeline.plan import Month
 
     root = warmed(built, tmp_path)
@@ -338,15 +354,7 @@ def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_ar
         return real_prepare(*args, **kwargs)
 
     monkeypatch.setattr(build, "prepare", prepare)
-    used: list[bool] = []
-    real_result = search.Ahead.result
-
-    def result(self: search.Ahead, key: str) -> dict[str, bytes] | None:
-        bundle = real_result(self, key)
-        used.append(bundle is not None and self.scratch)
-        return bundle
-
-    monkeypatch.setattr(search.Ahead, "result", result)
+    used = _shards_taken_from_scratch(monkeypatch)
     run_batch(root, Month.parse(MONTH))
     assert len(prepared) == (1 if taken else 2)
     if taken:  # indexed from the scratch folder of the shard's pages, while the posters were made
@@ -371,7 +379,7 @@ def test_the_scratch_folders_guessed_from_the_last_index_are_only_a_head_start(
     the shard is still indexed ahead, and the batch decides which pages it reuses before it waits for the
     staging copy of the site. The output equals a clean batch's."""
     from pipeline.batch import run_batch
-    from pipeline.channels.site import build, files, search
+    from pipeline.channels.site import build, files
     from pipeline.plan import Month
 
     root = warmed(built, tmp_path)
@@ -393,15 +401,7 @@ def test_the_scratch_folders_guessed_from_the_last_index_are_only_a_head_start(
             order.append(__name)
             return __real(*args, **kwargs)
         monkeypatch.setattr(module, name, spy)
-    used: list[bool] = []
-    real_result = search.Ahead.result
-
-    def result(self: search.Ahead, key: str) -> dict[str, bytes] | None:
-        bundle = real_result(self, key)
-        used.append(bundle is not None and self.scratch)
-        return bundle
-
-    monkeypatch.setattr(search.Ahead, "result", result)
+    used = _shards_taken_from_scratch(monkeypatch)
     run_batch(root, Month.parse(MONTH))
     assert guessed and "routes/tongshan-cool" in guessed[0]  # the real guess: the edited page's shard
     assert used == [True]
