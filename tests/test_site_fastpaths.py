@@ -1,4 +1,5 @@
-"""Shortcuts taken for speed give exactly what the general code gives: YAML construction, template escaping."""
+"""Shortcuts taken for speed give exactly what the general code gives: YAML construction, template escaping,
+calendars from shared VEVENTs, remembered picture sizes, the Pagefind binary found without its package."""
 
 from __future__ import annotations
 
