@@ -422,6 +422,7 @@ class _Early:
     pending: frozenset[Month]
     prepared: Prepared
     cache: OutputCache
+    every: list[Job]  # jobs(prepared)
     settled: dict[int, Outcome] = field(default_factory=dict)  # reused files, by job number
     rendered: dict[int, tuple[str | None, bytes]] = field(default_factory=dict)  # (key, bytes) by job number
     service: search._Service | None = None  # Pagefind, when no shard is indexed ahead
@@ -522,8 +523,8 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
         with collector_paused():
             prepared = prepare(config, content, month, covers, live, pending)
         cache = OutputCache(cache_path, live)
-        early = _Early(_cover_digests(covers), pending, prepared, cache)
         every = jobs(prepared)
+        early = _Early(_cover_digests(covers), pending, prepared, cache, every)
         hot = _hot_shard(prepared, every) if cache.known else None
         if hot is not None:
             shard, members = hot
@@ -587,16 +588,15 @@ def _take_early(early: _Early, covers: dict[str, Path], pending: frozenset[Month
     decided: dict[int, Outcome | str | None] = dict(early.settled)
     decided.update(dict.fromkeys(early.rendered))  # written into the staging copy once it is there
     with collector_paused():
-        decided.update(_reused_here(early.prepared, jobs(early.prepared), early.cache, skip=decided))
+        decided.update(_reused_here(early.prepared, early.every, early.cache, skip=decided))
     return decided
 
 
 def _write_early(early: _Early, staging: Path, decided: dict[int, Outcome | str | None]) -> None:
     """Write the pages start_early rendered into the staging copy; from now on reuse is checked there."""
     early.cache.folder = staging
-    every = jobs(early.prepared)
     for n, (key, data) in early.rendered.items():
-        written = files.put(staging, every[n].rel, data)
+        written = files.put(staging, early.every[n].rel, data)
         decided[n] = ("written" if written else "same", key, hashlib.sha256(data).hexdigest(), None)
 
 
