@@ -128,7 +128,8 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
     plans = archive_plans(config, content, month, only)
     if month not in plans:
         plans[month] = make_plan(content, month, config.featured_per_month)  # raises the usual "no guide" error
-    assets = Assets(existing, Memo(config.root, "site-pictures"))
+    sizes = Memo(config.root, "site-pictures")
+    assets = Assets(existing, sizes)
     site = SiteData(config, content, month, plans, covers, assets, pending)
     env = make_environment(config.root)
     css = env.get_template("site.css").render(config=config).encode()
@@ -143,8 +144,7 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
         "this_month": month, "urls": urls, "categories": EVENT_CATEGORIES,
     }
     pages = all_pages(site)
-    if assets.memo is not None:
-        assets.memo.save()
+    sizes.save()
     shards = search.shard_count([page.file for page in pages if page.searchable])
     for page in pages:
         if page.path == SEARCH:
@@ -538,6 +538,7 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
         if folders is not None:
             folders.discard()
         return
+    assert folders is not None  # set first in the try above; had that failed, this has returned
     _EARLY[str(output_root)] = early
     early.service = search.start_pagefind()
     early.scratch = folders.wait()
