@@ -316,20 +316,29 @@ def retitle_featured_route(root: Path) -> None:
     route.write_text(text.replace(f"title: {title}", f"title: {title}·夏", 1), encoding="utf-8")
 
 
-def _shards_taken_from_scratch(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """For each shard indexed ahead: whether the search bundle took what was indexed from the scratch folder."""
+def _shards_indexed_ahead(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """For each shard indexed ahead: whether from the live site (start_early, before the staging copy is taken)
+    or from the staging copy (render_into), and whether the search bundle used what was indexed."""
     from pipeline.channels.site import search
 
-    used: list[bool] = []
-    real_result = search.Ahead.result
+    found: list[tuple[str, bool]] = []
+    real_index_ahead, real_result = search.index_ahead, search.Ahead.result
+    where: dict[int, str] = {}
+
+    def index_ahead(site_dir, *args, **kwargs):  # type: ignore[no-untyped-def]
+        ahead = real_index_ahead(site_dir, *args, **kwargs)
+        if ahead is not None:
+            where[id(ahead)] = "live" if site_dir.parent.name == "output" else "staging"
+        return ahead
 
     def result(self: search.Ahead, key: str) -> dict[str, bytes] | None:
         bundle = real_result(self, key)
-        used.append(bundle is not None and self.scratch)
+        found.append((where.get(id(self), "?"), bundle is not None))
         return bundle
 
+    monkeypatch.setattr(search, "index_ahead", index_ahead)
     monkeypatch.setattr(search.Ahead, "result", result)
-    return used
+    return found
 
 
 @pytest.mark.parametrize("change, taken", [(edit_route, True), (retitle_featured_route, False)])
@@ -337,9 +346,11 @@ def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_ar
         built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], taken: bool) -> None:
     """After a small edit the batch prepares the site, and settles the edited page's search shard, right after
     the plan, with the covers of the month's last batch; if the new covers differ, the site is prepared again.
-    Either way the batch writes what a clean batch writes."""
+    Pagefind is handed the shard's pages at once (the rendered ones from memory, the others from the live site),
+    and the batch decides which pages it reuses before it waits for the staging copy of the site. Either way
+    the batch writes what a clean batch writes."""
     from pipeline.batch import run_batch
-    from pipeline.channels.site import build
+    from pipeline.channels.site import build, files
     from pipeline.plan import Month
 
     root = warmed(built, tmp_path)
@@ -354,64 +365,24 @@ def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_ar
         return real_prepare(*args, **kwargs)
 
     monkeypatch.setattr(build, "prepare", prepare)
-    used = _shards_taken_from_scratch(monkeypatch)
-    run_batch(root, Month.parse(MONTH))
-    assert len(prepared) == (1 if taken else 2)
-    if taken:  # indexed from the scratch folder of the shard's pages, while the posters were made
-        assert used == [True]
-    assert not list((root / "output" / ".staging").glob("search-ahead.*"))
-    incremental = snapshot(root / "output")
-
-    shutil.rmtree(root / "output")
-    shutil.rmtree(root / "state")
-    run_batch(root, Month.parse(MONTH))
-    assert len(prepared) == (2 if taken else 3)  # a clean batch: nothing to start early from
-    clean = snapshot(root / "output")
-    assert sorted(incremental) == sorted(clean)
-    assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
-
-
-@pytest.mark.parametrize("guess", ["nothing", "elsewhere"])
-def test_the_scratch_folders_guessed_from_the_last_index_are_only_a_head_start(
-        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, guess: str) -> None:
-    """The scratch folder for the edited page's shard is started before the site is prepared, from where the
-    last build's index put that page. A guess that misses (no folders, or another shard's) only costs time:
-    the shard is still indexed ahead, and the batch decides which pages it reuses before it waits for the
-    staging copy of the site. The output equals a clean batch's."""
-    from pipeline.batch import run_batch
-    from pipeline.channels.site import build, files
-    from pipeline.plan import Month
-
-    root = warmed(built, tmp_path)
-    edit_route(root)
-    for name, value in {**FORKED, "XNWL_WORKERS": "1", "XNWL_POSTER_WORKERS": "1"}.items():
-        monkeypatch.setenv(name, value)
-    real_guess = build._likely_hot_folders
-    guessed: list[list[str]] = []
-
-    def likely(content, known):  # type: ignore[no-untyped-def]
-        right = real_guess(content, known)
-        guessed.append(right)
-        return [] if guess == "nothing" else [f"events/{n}" for n in range(3)]
-
-    monkeypatch.setattr(build, "_likely_hot_folders", likely)
     order: list[str] = []
     for module, name in ((build, "_reused_here"), (files, "open_staging")):
         def spy(*args, __real=getattr(module, name), __name=name, **kwargs):  # type: ignore[no-untyped-def]
             order.append(__name)
             return __real(*args, **kwargs)
         monkeypatch.setattr(module, name, spy)
-    used = _shards_taken_from_scratch(monkeypatch)
+    ahead = _shards_indexed_ahead(monkeypatch)
     run_batch(root, Month.parse(MONTH))
-    assert guessed and "routes/tongshan-cool" in guessed[0]  # the real guess: the edited page's shard
-    assert used == [True]
-    assert order[:2] == ["_reused_here", "open_staging"]
-    assert not list((root / "output" / ".staging").glob("search-ahead.*"))
+    assert len(prepared) == (1 if taken else 2)
+    if taken:  # indexed while the posters were made, and used
+        assert ahead == [("live", True)]
+        assert order[:2] == ["_reused_here", "open_staging"]
     incremental = snapshot(root / "output")
 
     shutil.rmtree(root / "output")
     shutil.rmtree(root / "state")
     run_batch(root, Month.parse(MONTH))
+    assert len(prepared) == (2 if taken else 3)  # a clean batch: nothing to start early from
     clean = snapshot(root / "output")
     assert sorted(incremental) == sorted(clean)
     assert [rel for rel in clean if incremental[rel] != clean[rel]] == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -237,6 +239,20 @@ def test_failed_site_build_changes_nothing(built: Path, tmp_path: Path) -> None:
 def test_same_input_gives_identical_site(built: Path, tmp_path: Path) -> None:
     other = build_tree(tmp_path / "again")
     assert snapshot(other) == snapshot(built)
+
+
+def test_the_search_index_is_the_same_on_another_kind_of_file_system(built: Path) -> None:
+    """Pagefind numbers the pages of an index in the order it is given them, and its files' bytes follow. Read
+    from a folder, that would be the order the file system lists names in (a hash of each name on ext4, the
+    order they were made on tmpfs); every page is handed over in the order of the site paths instead."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or Path(tempfile.gettempdir()).resolve().is_relative_to(shm):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI 需要 /dev/shm（tmpfs）与另一种文件系统上的临时目录，用来对比搜索索引")
+        pytest.skip("没有 /dev/shm（tmpfs）与另一种文件系统上的临时目录，无法对比")
+    with tempfile.TemporaryDirectory(dir=shm) as folder:
+        other = build_tree(Path(folder) / "tree")
+        assert snapshot(other / "pagefind") == snapshot(built / "pagefind")
 
 
 def test_site_build_without_guide_is_a_message(built: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import re
 import threading
 import traceback
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, TemplateError, TemplateSyntaxError
 
-from pipeline import output, urls
+from pipeline import urls
 from pipeline.channels.site import feeds, files, search
 from pipeline.channels.memo import Memo
 from pipeline.channels.site.assets import Assets
@@ -427,13 +426,10 @@ class _Early:
     rendered: dict[int, tuple[str | None, bytes]] = field(default_factory=dict)  # (key, bytes) by job number
     service: search._Service | None = None  # Pagefind, when no shard is indexed ahead
     ahead: search.Ahead | None = None
-    scratch: Path | None = None  # the shard's pages as they will be, for Pagefind to read meanwhile
 
     def stop(self) -> None:
         if self.ahead is not None:
-            self.ahead.stop()  # which removes the scratch folder once Pagefind no longer reads it
-        elif self.scratch is not None:
-            discard(self.scratch)
+            self.ahead.stop()
         if self.service is not None:
             self.service.stop()
 
@@ -456,68 +452,21 @@ def _hot_shard(prepared: Prepared, every: list[Job]) -> tuple[int, list[int]] | 
                    and search.shard_of(job.rel, shards) == shard]
 
 
-def _likely_hot_folders(content: Content, known: search.SearchCache) -> list[str]:
-    """The folders of the pages in the search shard of the first edited page, as the last build had them."""
-    edited = sorted([urls.route_path(r.id) + "index.html" for r in content.routes.values() if built_anew(r)]
-                    + [urls.event_path(e.id) + "index.html" for e in content.events.values() if built_anew(e)])
-    shards = len(known.shards)
-    if not edited or not shards:
-        return []
-    shard = search.shard_of(edited[0], shards)
-    return sorted({os.path.dirname(rel) for rel, entry in known.pages.items()
-                   if entry[1] is not None and search.shard_of(rel, shards) == shard})
-
-
-class _ScratchFolders:
-    """output/.staging/search-ahead.<pid>/ and the given folders inside it, made in a thread: file system calls,
-    which leave the interpreter lock to the batch (a new folder can take hundreds of microseconds of kernel time)."""
-
-    def __init__(self, output_root: Path, folders: list[str]) -> None:
-        self.path: Path | None = None
-        self.thread = threading.Thread(target=self._make, args=(output_root, folders), name="xnwl-scratch", daemon=True)
-        self.thread.start()
-
-    def _make(self, output_root: Path, folders: list[str]) -> None:
-        try:
-            path = output.new_staging(output_root, "search-ahead")
-            self.path = path
-            for folder in folders:
-                os.makedirs(path / folder, exist_ok=True)
-        except OSError:
-            self.discard()  # in this thread: wait() then gives None
-
-    def wait(self) -> Path | None:
-        if self.thread is not threading.current_thread():
-            self.thread.join()
-        return self.path
-
-    def discard(self) -> None:
-        path, self.path = self.wait(), None
-        if path is not None:
-            discard(path)
-
-
 def start_early(config: Config, content: Content, month: Month, output_root: Path) -> None:
     """After a small edit (a few routes or events built anew), prepare the site and settle the search shard of
     the edited pages right after the plan, and have Pagefind index that shard while the posters and articles
     are made. The covers and review state are taken from the month's last batch: build_site uses all of this
     only if the new batch's are the same (else it prepares the site again; the search bundle checks the shard
     against the final pages anyway). Nothing is written into the site's staging copy here (the head start's
-    child may still be making it): reuse is checked against the live site it mirrors, the shard's pages are
-    linked or written into a scratch folder for Pagefind, and build_site writes the rendered ones. Never raises
+    child may still be making it): reuse is checked against the live site it mirrors, Pagefind is handed the
+    shard's pages from memory or from the live site, and build_site writes the rendered ones. Never raises
     for a problem of the content: build_site meets and reports it."""
     anew = sum(1 for item in (*content.routes.values(), *content.events.values()) if built_anew(item))
     cache_path = cache_dir(config.root) / "site-outputs.marshal"
     live = output_root / files.SITE
     if not 0 < anew <= HOT_PAGES or not live.is_dir() or not cache_path.is_file():
         return
-    hot: tuple[int, list[int]] | None = None
-    folders: _ScratchFolders | None = None
     try:
-        # The scratch folder is started now, while the site is prepared, for the shard the last build's search
-        # index puts the edited page in: nearly always the one it will be in (what is missing is made later).
-        known_search = search.SearchCache(cache_dir(config.root) / "search-bundle.marshal")
-        folders = _ScratchFolders(output_root, _likely_hot_folders(content, known_search))
         covers = poster_covers(output_root, month, None)
         pending = pending_months(config, content, month, output_root)
         with collector_paused():
@@ -527,50 +476,35 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
         early = _Early(_cover_digests(covers), pending, prepared, cache, every)
         hot = _hot_shard(prepared, every) if cache.known else None
         if hot is not None:
-            shard, members = hot
-            for n in members:
+            for n in hot[1]:
                 key = _key(prepared, every[n])
                 if cache.reusable(every[n].rel, key) is not None:
                     early.settled[n] = ("kept", key, cache.known[every[n].rel][1], None)
                 else:
                     early.rendered[n] = (key, _render(prepared, every[n]))
     except Exception:  # noqa: BLE001 - build_site prepares again, and meets (and reports) the same problem
-        if folders is not None:
-            folders.discard()
         return
-    assert folders is not None  # set first in the try above; had that failed, this has returned
     _EARLY[str(output_root)] = early
     early.service = search.start_pagefind()
-    early.scratch = folders.wait()
-    if hot is None or early.service is None or early.scratch is None:
-        folders.discard()
-        early.scratch = None
+    if hot is None or early.service is None:
         return
-    digests = {}
+    shard, members = hot
+    rendered = {every[n].rel: data for n, (_, data) in early.rendered.items()}
+    digests = {every[n].rel: (hashlib.sha256(rendered[every[n].rel]).hexdigest() if n in early.rendered
+                              else early.settled[n][2]) for n in members}
+    base = f"{live}/"
+
+    def read(rel: str) -> bytes:  # the shard's pages as they will be: rendered here, or reused from the live site
+        return rendered[rel] if rel in rendered else Path(base + rel).read_bytes()
+
     try:
-        for folder in sorted({os.path.dirname(every[n].rel) for n in members}):
-            os.makedirs(early.scratch / folder, exist_ok=True)  # those the guess missed
-        for n in members:
-            rel = every[n].rel
-            target = early.scratch / rel
-            if n in early.rendered:
-                target.write_bytes(early.rendered[n][1])
-                digests[rel] = hashlib.sha256(early.rendered[n][1]).hexdigest()
-            else:
-                os.link(live / rel, target)
-                digests[rel] = early.settled[n][2]
-    except OSError:  # then the shard is indexed with the others, from the staging copy
-        digests = {}
-    if digests:
-        early.ahead = search.index_ahead(early.scratch, shard, prepared.search_shards, digests,
-                                         cache_dir(config.root) / "search-bundle.marshal", early.service, scratch=True,
-                                         known=known_search)
+        early.ahead = search.index_ahead(live, shard, prepared.search_shards, digests,
+                                         cache_dir(config.root) / "search-bundle.marshal", early.service, read)
+    except OSError:  # a page of the live site gone meanwhile: the shard is indexed with the others
+        return
     if early.ahead is not None:
-        early.service = early.scratch = None  # the shard's thread has them now
+        early.service = None  # the shard's thread has it now
         early.ahead.check_intact(live)
-    else:
-        discard(early.scratch)
-        early.scratch = None
 
 
 def drop_early(output_root: Path) -> None:

@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.channels.site import files, search
+from pipeline.channels.site import search
 from pipeline.channels.site.build import poster_covers, prepare, render_into
 from pipeline.outcache import OutputCache
 from pipeline.content.problems import UserError

@@ -19,7 +19,6 @@ import json
 import marshal
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -27,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from pipeline import output
 from pipeline.content.problems import UserError
@@ -198,7 +197,15 @@ def build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path:
             ahead.stop()
 
 
-def _page_digests(site_dir: Path, pages: dict[str, str], cache: SearchCache) -> dict[str, list[Any]]:
+Read = Callable[[str], bytes]  # a page's bytes by its site path
+
+
+def _reader(site_dir: Path) -> Read:
+    base = f"{site_dir}/"
+    return lambda rel: Path(base + rel).read_bytes()
+
+
+def _page_digests(read: Read, pages: dict[str, str], cache: SearchCache) -> dict[str, list[Any]]:
     """[sha256 of the page, its indexed_digest] by site path (the latter from the cache while the page is the same)."""
     digests: dict[str, list[Any]] = {}
     for rel, sha in pages.items():
@@ -206,7 +213,7 @@ def _page_digests(site_dir: Path, pages: dict[str, str], cache: SearchCache) -> 
         if known is not None and known[0] == sha:
             digests[rel] = known
         else:
-            digests[rel] = [sha, indexed_digest((site_dir / rel).read_bytes())]
+            digests[rel] = [sha, indexed_digest(read(rel))]
     return digests
 
 
@@ -225,10 +232,11 @@ def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path
                   started: _Service | None, ahead: Ahead | None) -> BundleReport:
     cache = ahead.cache if ahead is not None and ahead.cache.path == cache_path else SearchCache(cache_path)
     checked = ahead.intact if ahead is not None and cache is ahead.cache else {}
-    digests = _page_digests(site_dir, pages, cache)
+    read = _reader(site_dir)
+    digests = _page_digests(read, pages, cache)
     indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
     if not indexed:  # no page marks its body: Pagefind then indexes whole pages, all of them
-        indexed = {rel: hashlib.sha256(b"whole\0" + (site_dir / rel).read_bytes()).hexdigest() for rel in pages}
+        indexed = {rel: hashlib.sha256(b"whole\0" + read(rel)).hexdigest() for rel in pages}
     members: dict[int, list[str]] = {n: [] for n in range(shards)}
     for rel in sorted(indexed):
         members[shard_of(rel, shards)].append(rel)
@@ -252,7 +260,7 @@ def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path
             bundles[ahead.shard] = early
     rest = [n for n in stale if n not in bundles]
     if rest:
-        bundles.update(_index(site_dir, {n: members[n] for n in rest}, started))
+        bundles.update(_index({n: members[n] for n in rest}, read, started))
     made: dict[str, dict[str, Any]] = {}
     for n in sorted(bundles):
         bundle = bundles[n]
@@ -281,29 +289,25 @@ def _build_bundle(site_dir: Path, pages: dict[str, str], shards: int, cache_path
 
 class Ahead:
     """One shard indexed by Pagefind in a thread while the rest of the site is still being written: after a
-    small edit, the pages of one shard can be final long before the others (see build.render_into).
-    build_bundle uses what it made only if the shard's key, worked out again from the final pages, is the
-    one it was made for."""
+    small edit, the pages of one shard can be final long before the others (see build.render_into), or known
+    before any is written (see build.start_early). build_bundle uses what it made only if the shard's key,
+    worked out again from the final pages, is the one it was made for."""
 
-    def __init__(self, site_dir: Path, shard: int, members: list[str], key: str, service: _Service,
-                 cache: SearchCache, scratch: bool = False) -> None:
+    def __init__(self, read: Read, shard: int, members: list[str], key: str, service: _Service,
+                 cache: SearchCache) -> None:
         self.shard, self.key, self.service = shard, key, service
         self.cache = cache  # as index_ahead read it: build_bundle need not read it again
         self.intact: dict[str, bool] = {}  # see check_intact
-        self.scratch = scratch  # site_dir is a scratch folder of the shard's pages, removed once indexed
         self.bundle: dict[str, bytes] | None = None
-        self.thread = threading.Thread(target=self._run, args=(site_dir, members), name="xnwl-search-ahead",
+        self.thread = threading.Thread(target=self._run, args=(read, members), name="xnwl-search-ahead",
                                        daemon=True)
         self.thread.start()
 
-    def _run(self, site_dir: Path, members: list[str]) -> None:
+    def _run(self, read: Read, members: list[str]) -> None:
         try:
-            self.bundle = _index(site_dir, {self.shard: members}, self.service)[self.shard]
+            self.bundle = _index({self.shard: members}, read, self.service)[self.shard]
         except BaseException:  # noqa: BLE001 - the shard is then indexed with the others, which reports why
             self.bundle = None
-        finally:
-            if self.scratch:
-                shutil.rmtree(site_dir, ignore_errors=True)
 
     def check_intact(self, live: Path) -> None:
         """Check now whether each shard's files, as the cache records them, are still in the live site, which the
@@ -321,13 +325,14 @@ class Ahead:
 
 
 def index_ahead(site_dir: Path, shard: int, shards: int, pages: dict[str, str], cache_path: Path | None,
-                service: _Service, scratch: bool = False, known: SearchCache | None = None) -> Ahead | None:
+                service: _Service, read: Read | None = None, known: SearchCache | None = None) -> Ahead | None:
     """Start indexing `shard`, given the sha256 of each of its pages (by site path) as they will be in the
-    finished site; None when the bundle from the last build still fits them (nothing to do). `scratch`:
-    site_dir is a folder holding only the shard's pages, which the Ahead removes once Pagefind has read it.
-    `known`: the cache at cache_path, if the caller has read it already."""
+    finished site; None when the bundle from the last build in site_dir still fits them (nothing to do).
+    read(): the pages' bytes, if they are not in site_dir yet. `known`: the cache at cache_path, if the caller
+    has read it already."""
+    read = read or _reader(site_dir)
     cache = known if known is not None and known.path == cache_path else SearchCache(cache_path)
-    digests = _page_digests(site_dir, pages, cache)
+    digests = _page_digests(read, pages, cache)
     indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
     members = sorted(rel for rel in indexed if shard_of(rel, shards) == shard)
     if not members:
@@ -336,7 +341,7 @@ def index_ahead(site_dir: Path, shard: int, shards: int, pages: dict[str, str], 
     known = cache.shards.get(str(shard))
     if known and known.get("key") == key and _intact(site_dir, known.get("files") or {}):
         return None
-    return Ahead(site_dir, shard, members, key, service, cache, scratch)
+    return Ahead(read, shard, members, key, service, cache)
 
 
 def _remove_others(bundle: Path, wanted: set[str]) -> list[str]:
@@ -399,23 +404,57 @@ class _Service:
         self.number = 0
         self.pending = bytearray()
 
-    def send(self, payloads: list[dict[str, Any]]) -> list[int]:
-        """Send requests without waiting (the service works on them concurrently); their message numbers."""
+    def send(self, payloads: Iterable[dict[str, Any]]) -> list[int]:
+        """Send requests without waiting for their replies; their message numbers."""
         assert self.process.stdin is not None
         numbers = []
-        try:
-            for payload in payloads:
-                self.number += 1
-                numbers.append(self.number)
-                message = {"message_id": self.number, "payload": payload}
-                self.process.stdin.write(base64.b64encode(json.dumps(message).encode()) + b",")
-            self.process.stdin.flush()
-        except OSError:
-            raise UserError(_FAILED.format("Pagefind 进程意外退出")) from None
+        for payload in payloads:
+            self.number += 1
+            numbers.append(self.number)
+            message = base64.b64encode(json.dumps({"message_id": self.number, "payload": payload},
+                                                  ensure_ascii=False).encode())
+            self._write(message + b",")
+        self._write(None)
         return numbers
 
-    def wait(self, numbers: list[int]) -> list[dict[str, Any]]:
-        """The replies to these messages (replies to others, such as the warm-up's, are passed over)."""
+    def _write(self, data: bytes | None) -> None:
+        """Write data to the service (None: flush what is buffered)."""
+        assert self.process.stdin is not None
+        try:
+            if data is None:
+                self.process.stdin.flush()
+            else:
+                self.process.stdin.write(data)
+        except OSError:
+            raise UserError(_FAILED.format("Pagefind 进程意外退出")) from None
+
+    def ask_streamed(self, payloads: Iterator[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+        """The replies to `count` requests made one by one (each page is read only when its request is sent, so
+        a large site is never all in memory): a thread sends them while this one reads the replies, so neither
+        process waits on a full pipe, however much the other buffers."""
+        numbers = list(range(self.number + 1, self.number + count + 1))
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                self.send(payloads)
+            except BaseException as error:  # noqa: BLE001 - raised in the reading thread (see wait)
+                failed.append(error)
+
+        writer = threading.Thread(target=write, name="xnwl-pagefind-send", daemon=True)
+        writer.start()
+        try:
+            replies = self.wait(numbers, failed)
+        except BaseException:
+            self.stop()  # which ends the writing too
+            writer.join()
+            raise
+        writer.join()
+        return replies
+
+    def wait(self, numbers: list[int], failed: list[BaseException] | None = None) -> list[dict[str, Any]]:
+        """The replies to these messages (replies to others, such as the warm-up's, are passed over). `failed`:
+        where a thread sending them puts what stopped it."""
         import select
 
         assert self.process.stdout is not None
@@ -426,8 +465,13 @@ class _Service:
             end = self.pending.find(b",")
             while end < 0:  # replies can be megabytes (GetFiles): grow one buffer, look only at what is new
                 left = self.deadline - time.monotonic()
-                if left <= 0 or not select.select([out], [], [], left)[0]:
+                ready = left > 0 and select.select([out], [], [], min(left, 0.1))[0]
+                if failed:
+                    raise failed[0]
+                if left <= 0:
                     raise UserError(f"站内搜索索引（Pagefind）超过 {TIMEOUT_S} 秒仍未完成，已中止；output/ 未改动。")
+                if not ready:
+                    continue
                 chunk = os.read(out, 1 << 20)
                 if not chunk:
                     raise UserError(_FAILED.format("Pagefind 进程意外退出"))
@@ -462,15 +506,15 @@ class _Service:
 
     def close(self) -> None:
         if self.process.stdin is not None:
-            self.process.stdin.close()
+            try:
+                self.process.stdin.close()
+            except OSError:  # it has ended (or was stopped) with a request not yet written
+                pass
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-
-_PLAIN_PATH = re.compile(r"^[A-Za-z0-9_./-]+$")  # nothing a glob pattern would read as syntax
 
 
 _WARM_UP = '<html lang="zh-cn"><body><main data-pagefind-body><p>咸宁温泉与赏花一日游</p></main></body></html>'
@@ -512,41 +556,35 @@ def start_pagefind_early() -> Callable[[], None]:
     return stop
 
 
-def _index(site_dir: Path, shards: dict[int, list[str]], started: _Service | None) -> dict[int, dict[str, bytes]]:
+def page_url(rel: str) -> str:
+    """The URL Pagefind gives the page at this site path when it finds the page in a folder: '/' and the path,
+    without a final index.html."""
+    folder, _, name = rel.rpartition("/")
+    if name != "index.html":
+        return "/" + rel
+    return f"/{folder}/" if folder else "/"
+
+
+def _index(shards: dict[int, list[str]], read: Read, started: _Service | None) -> dict[int, dict[str, bytes]]:
     """Index each shard's pages and return each bundle's files by path inside the bundle; merged shards keep
-    only their index data. Pagefind reads each shard's pages from the site itself, chosen by a glob listing
-    them (or, for paths a glob could misread, from a folder of hard links to them at their site paths)."""
-    import tempfile
+    only their index data.
 
-    found: dict[int, dict[str, bytes]] = {}
+    Pagefind numbers the pages of an index in the order it is given them, and the bundle's bytes follow those
+    numbers. Given a folder, it takes the order its file system lists files in, which differs from one disk to
+    another; so every page is handed over on its own, in the order of the site paths (the shard's list is
+    sorted), and the same pages give the same bundle on any machine."""
     order = sorted(shards)
-    with tempfile.TemporaryDirectory(prefix="xnwl-pagefind-", dir=site_dir.parent) as tmp:
-        sources: dict[int, dict[str, str]] = {}
-        for n in order:
-            if all(_PLAIN_PATH.match(rel) for rel in shards[n]):
-                sources[n] = {"path": str(site_dir), "glob": "{" + ",".join(shards[n]) + "}"} if shards[n] else \
-                    {"path": str(Path(tmp) / "empty")}
-                continue
-            pages = Path(tmp) / f"pages-{n}"
-            for rel in shards[n]:
-                target = pages / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(site_dir / rel, target)
-                except OSError:
-                    shutil.copyfile(site_dir / rel, target)
-            sources[n] = {"path": str(pages)}
-        (Path(tmp) / "empty").mkdir()
-        # Many shards (a first build): two Pagefind processes, one per core; each loads its dictionary once.
-        groups = [order[0::2], order[1::2]] if len(order) >= 4 and (os.cpu_count() or 1) > 1 else [order]
-        if len(groups) == 1:
-            results = [_index_group(sources, order, started)]
-        else:
-            from concurrent.futures import ThreadPoolExecutor
+    # Many shards (a first build): two Pagefind processes, one per core; each loads its dictionary once.
+    groups = [order[0::2], order[1::2]] if len(order) >= 4 and (os.cpu_count() or 1) > 1 else [order]
+    if len(groups) == 1:
+        results = [_index_group(shards, order, read, started)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(len(groups)) as pool:
-                results = list(pool.map(lambda n: _index_group(sources, groups[n], started if n == 0 else None),
-                                        range(len(groups))))
+        with ThreadPoolExecutor(len(groups)) as pool:
+            results = list(pool.map(lambda n: _index_group(shards, groups[n], read, started if n == 0 else None),
+                                    range(len(groups))))
+    found: dict[int, dict[str, bytes]] = {}
     for result in results:
         for n, files in result.items():
             if "pagefind.js" not in files:
@@ -555,14 +593,17 @@ def _index(site_dir: Path, shards: dict[int, list[str]], started: _Service | Non
     return found
 
 
-def _index_group(sources: dict[int, dict[str, str]], order: list[int],
+def _index_group(shards: dict[int, list[str]], order: list[int], read: Read,
                  started: _Service | None = None) -> dict[int, dict[str, bytes]]:
     """The bundles' files come back in the replies (GetFiles): Pagefind's WriteFiles answers before its
     files are completely written."""
     service = started or _Service()
     try:
         ids = [r["index_id"] for r in service.ask([{"type": "NewIndex", "config": None}] * len(order))]
-        service.ask([{"type": "AddDir", "index_id": i, **sources[n]} for i, n in zip(ids, order)])
+        pages = [(index_id, rel) for index_id, n in zip(ids, order) for rel in sorted(shards[n])]
+        service.ask_streamed(({"type": "AddFile", "index_id": index_id, "url": page_url(rel), "file_path": None,
+                               "file_contents": read(rel).decode("utf-8", "replace")} for index_id, rel in pages),
+                             len(pages))
         replies = service.ask([{"type": "GetFiles", "index_id": i} for i in ids])
     finally:
         service.close()
