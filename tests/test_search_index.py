@@ -48,6 +48,35 @@ def test_many_pages_of_one_shard_are_all_indexed() -> None:
     assert _entry(bundle)["languages"]["zh-cn"]["page_count"] == 1500
 
 
+def test_pages_are_read_only_a_few_ahead_of_pagefind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large site is never all in memory, here or in Pagefind (which takes in every request as it comes):
+    a page is read only once all but IN_FLIGHT of those before it are indexed."""
+    monkeypatch.setattr(search, "IN_FLIGHT", 4)
+    answered = [0]
+    unanswered_at_read: list[int] = []
+    real_wait = search._Service.wait
+
+    def wait(self, numbers, failed=None, answered_callback=None):  # type: ignore[no-untyped-def]
+        if answered_callback is None:  # NewIndex, GetFiles
+            return real_wait(self, numbers, failed)
+
+        def counted() -> None:
+            answered[0] += 1
+            answered_callback()
+        return real_wait(self, numbers, failed, counted)
+
+    monkeypatch.setattr(search._Service, "wait", wait)
+    pages = {f"p/{n:03d}.html": _page(f"第{n}页") for n in range(200)}
+
+    def read(rel: str) -> bytes:
+        unanswered_at_read.append(len(unanswered_at_read) - answered[0])
+        return pages[rel]
+
+    bundle = search._index({0: list(pages)}, read, None)[0]
+    assert _entry(bundle)["languages"]["zh-cn"]["page_count"] == 200
+    assert len(unanswered_at_read) == 200 and max(unanswered_at_read) <= 4
+
+
 def test_a_page_that_cannot_be_read_is_reported_at_once() -> None:
     pages = {f"p/{n:03d}.html": _page(f"第{n}页") for n in range(300)}
 

@@ -33,6 +33,7 @@ from pipeline.content.problems import UserError
 
 BUNDLE = "pagefind"
 TIMEOUT_S = 300
+IN_FLIGHT = 32  # pages sent to Pagefind and not yet indexed, at most: enough that it never waits for the next
 PAGES_PER_SHARD = 128  # one shard re-indexes in about half a second
 MAX_SHARDS = 16  # every shard costs the phone two small requests on load and one index chunk per search
 _FORMAT = 2  # of the cache (marshal)
@@ -429,32 +430,41 @@ class _Service:
             raise UserError(_FAILED.format("Pagefind 进程意外退出")) from None
 
     def ask_streamed(self, payloads: Iterator[dict[str, Any]], count: int) -> list[dict[str, Any]]:
-        """The replies to `count` requests made one by one (each page is read only when its request is sent, so
-        a large site is never all in memory): a thread sends them while this one reads the replies, so neither
-        process waits on a full pipe, however much the other buffers."""
+        """The replies to `count` requests made one by one: a thread sends them while this one reads the
+        replies, so neither process waits on a full pipe. At most IN_FLIGHT requests are unanswered at a time:
+        each page is read only shortly before Pagefind gets to it, so neither process holds a large site's
+        pages in memory (Pagefind reads every request as it comes, however many it has yet to work on)."""
         numbers = list(range(self.number + 1, self.number + count + 1))
         failed: list[BaseException] = []
+        window = threading.Semaphore(IN_FLIGHT)
+        ended = threading.Event()
 
         def write() -> None:
             try:
-                self.send(payloads)
+                for payload in payloads:
+                    while not window.acquire(timeout=0.1):
+                        if ended.is_set():
+                            return
+                    self.send([payload])
             except BaseException as error:  # noqa: BLE001 - raised in the reading thread (see wait)
                 failed.append(error)
 
         writer = threading.Thread(target=write, name="xnwl-pagefind-send", daemon=True)
         writer.start()
         try:
-            replies = self.wait(numbers, failed)
+            replies = self.wait(numbers, failed, window.release)
         except BaseException:
-            self.stop()  # which ends the writing too
+            ended.set()
+            self.stop()  # which ends a write under way too
             writer.join()
             raise
         writer.join()
         return replies
 
-    def wait(self, numbers: list[int], failed: list[BaseException] | None = None) -> list[dict[str, Any]]:
+    def wait(self, numbers: list[int], failed: list[BaseException] | None = None,
+             answered: Callable[[], None] = lambda: None) -> list[dict[str, Any]]:
         """The replies to these messages (replies to others, such as the warm-up's, are passed over). `failed`:
-        where a thread sending them puts what stopped it."""
+        where a thread sending them puts what stopped it; answered() is called for each reply."""
         import select
 
         assert self.process.stdout is not None
@@ -486,6 +496,7 @@ class _Service:
             if result.get("type") == "Error":
                 raise UserError(_FAILED.format(result.get("message") or "未知错误"))
             replies[answer["message_id"]] = result
+            answered()
         return [replies[number] for number in numbers]
 
     def ask(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
