@@ -1,5 +1,6 @@
 """Talking to Pagefind's service: pages handed over one by one in path order, at the URLs Pagefind itself would
-give them, many at a time without blocking, and a page that cannot be read reported at once."""
+give them, sent only a few ahead of what it has indexed; a page that cannot be read, or Pagefind ending, is
+reported at once."""
 
 from __future__ import annotations
 
