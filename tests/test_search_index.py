@@ -43,7 +43,7 @@ def test_a_shard_is_the_same_whatever_order_its_pages_come_in() -> None:
 
 
 def test_many_pages_of_one_shard_are_all_indexed() -> None:
-    """1,500 pages: far more than a pipe holds each way, sent by one thread while another reads the replies."""
+    """1,500 pages: far more than a pipe holds each way."""
     pages = {f"p/{n:04d}.html": _page(f"第{n}页") for n in range(1500)}
     bundle = search._index({0: list(pages)}, pages.__getitem__, None)[0]
     assert _entry(bundle)["languages"]["zh-cn"]["page_count"] == 1500
@@ -57,14 +57,14 @@ def test_pages_are_read_only_a_few_ahead_of_pagefind(monkeypatch: pytest.MonkeyP
     unanswered_at_read: list[int] = []
     real_wait = search._Service.wait
 
-    def wait(self, numbers, failed=None, answered_callback=None):  # type: ignore[no-untyped-def]
+    def wait(self, numbers, answered_callback=None):  # type: ignore[no-untyped-def]
         if answered_callback is None:  # NewIndex, GetFiles
-            return real_wait(self, numbers, failed)
+            return real_wait(self, numbers)
 
         def counted() -> None:
             answered[0] += 1
             answered_callback()
-        return real_wait(self, numbers, failed, counted)
+        return real_wait(self, numbers, counted)
 
     monkeypatch.setattr(search._Service, "wait", wait)
     pages = {f"p/{n:03d}.html": _page(f"第{n}页") for n in range(200)}

@@ -430,41 +430,25 @@ class _Service:
             raise UserError(_FAILED.format("Pagefind 进程意外退出")) from None
 
     def ask_streamed(self, payloads: Iterator[dict[str, Any]], count: int) -> list[dict[str, Any]]:
-        """The replies to `count` requests made one by one: a thread sends them while this one reads the
-        replies, so neither process waits on a full pipe. At most IN_FLIGHT requests are unanswered at a time:
-        each page is read only shortly before Pagefind gets to it, so neither process holds a large site's
-        pages in memory (Pagefind reads every request as it comes, however many it has yet to work on)."""
+        """The replies to `count` requests made one by one, at most IN_FLIGHT of them unanswered at a time: the
+        next is made and sent as each reply comes, so a page is read only shortly before Pagefind gets to it,
+        and neither process holds a large site's pages in memory (Pagefind takes in every request as it comes,
+        however many it has yet to work on). Its few replies meanwhile always fit in the pipe, so neither
+        process waits on the other."""
         numbers = list(range(self.number + 1, self.number + count + 1))
-        failed: list[BaseException] = []
-        window = threading.Semaphore(IN_FLIGHT)
-        ended = threading.Event()
 
-        def write() -> None:
-            try:
-                for payload in payloads:
-                    while not window.acquire(timeout=0.1):
-                        if ended.is_set():
-                            return
-                    self.send([payload])
-            except BaseException as error:  # noqa: BLE001 - raised in the reading thread (see wait)
-                failed.append(error)
+        def send_next() -> None:
+            payload = next(payloads, None)
+            if payload is not None:
+                self.send([payload])
 
-        writer = threading.Thread(target=write, name="xnwl-pagefind-send", daemon=True)
-        writer.start()
-        try:
-            replies = self.wait(numbers, failed, window.release)
-        except BaseException:
-            ended.set()
-            self.stop()  # which ends a write under way too
-            writer.join()
-            raise
-        writer.join()
-        return replies
+        for _ in range(min(IN_FLIGHT, count)):
+            send_next()
+        return self.wait(numbers, send_next)
 
-    def wait(self, numbers: list[int], failed: list[BaseException] | None = None,
-             answered: Callable[[], None] = lambda: None) -> list[dict[str, Any]]:
-        """The replies to these messages (replies to others, such as the warm-up's, are passed over). `failed`:
-        where a thread sending them puts what stopped it; answered() is called for each reply."""
+    def wait(self, numbers: list[int], answered: Callable[[], None] = lambda: None) -> list[dict[str, Any]]:
+        """The replies to these messages (replies to others, such as the warm-up's, are passed over); answered()
+        is called after each."""
         import select
 
         assert self.process.stdout is not None
@@ -475,13 +459,8 @@ class _Service:
             end = self.pending.find(b",")
             while end < 0:  # replies can be megabytes (GetFiles): grow one buffer, look only at what is new
                 left = self.deadline - time.monotonic()
-                ready = left > 0 and select.select([out], [], [], min(left, 0.1))[0]
-                if failed:
-                    raise failed[0]
-                if left <= 0:
+                if left <= 0 or not select.select([out], [], [], left)[0]:
                     raise UserError(f"站内搜索索引（Pagefind）超过 {TIMEOUT_S} 秒仍未完成，已中止；output/ 未改动。")
-                if not ready:
-                    continue
                 chunk = os.read(out, 1 << 20)
                 if not chunk:
                     raise UserError(_FAILED.format("Pagefind 进程意外退出"))
