@@ -33,7 +33,10 @@ from pipeline.content.problems import UserError
 
 BUNDLE = "pagefind"
 TIMEOUT_S = 300
-IN_FLIGHT = 32  # pages sent to Pagefind and not yet indexed, at most: enough that it never waits for the next
+# Pages sent to Pagefind and not yet indexed, at most: a whole shard of PAGES_PER_SHARD at once (it need never
+# wait for this process, busy with the rest of the batch, to send more), and their replies (about 400 bytes
+# each) fit in a pipe.
+IN_FLIGHT = 128
 PAGES_PER_SHARD = 128  # one shard re-indexes in about half a second
 MAX_SHARDS = 16  # every shard costs the phone two small requests on load and one index chunk per search
 _FORMAT = 2  # of the cache (marshal)
