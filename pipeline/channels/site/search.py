@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 from pipeline import output
 from pipeline.content.problems import UserError
@@ -408,29 +408,20 @@ class _Service:
         self.number = 0
         self.pending = bytearray()
 
-    def send(self, payloads: Iterable[dict[str, Any]]) -> list[int]:
+    def send(self, payloads: list[dict[str, Any]]) -> list[int]:
         """Send requests without waiting for their replies; their message numbers."""
         assert self.process.stdin is not None
         numbers = []
-        for payload in payloads:
-            self.number += 1
-            numbers.append(self.number)
-            message = base64.b64encode(json.dumps({"message_id": self.number, "payload": payload},
-                                                  ensure_ascii=False).encode())
-            self._write(message + b",")
-        self._write(None)
-        return numbers
-
-    def _write(self, data: bytes | None) -> None:
-        """Write data to the service (None: flush what is buffered)."""
-        assert self.process.stdin is not None
         try:
-            if data is None:
-                self.process.stdin.flush()
-            else:
-                self.process.stdin.write(data)
+            for payload in payloads:
+                self.number += 1
+                numbers.append(self.number)
+                message = {"message_id": self.number, "payload": payload}
+                self.process.stdin.write(base64.b64encode(json.dumps(message, ensure_ascii=False).encode()) + b",")
+            self.process.stdin.flush()
         except OSError:
             raise UserError(_FAILED.format("Pagefind 进程意外退出")) from None
+        return numbers
 
     def ask_streamed(self, payloads: Iterator[dict[str, Any]], count: int) -> list[dict[str, Any]]:
         """The replies to `count` requests made one by one, at most IN_FLIGHT of them unanswered at a time: the
