@@ -329,13 +329,12 @@ class Ahead:
 
 
 def index_ahead(site_dir: Path, shard: int, shards: int, pages: dict[str, str], cache_path: Path | None,
-                service: _Service, read: Read | None = None, known: SearchCache | None = None) -> Ahead | None:
+                service: _Service, read: Read | None = None) -> Ahead | None:
     """Start indexing `shard`, given the sha256 of each of its pages (by site path) as they will be in the
     finished site; None when the bundle from the last build in site_dir still fits them (nothing to do).
-    read(): the pages' bytes, if they are not in site_dir yet. `known`: the cache at cache_path, if the caller
-    has read it already."""
+    read(): the pages' bytes, if they are not in site_dir yet."""
     read = read or _reader(site_dir)
-    cache = known if known is not None and known.path == cache_path else SearchCache(cache_path)
+    cache = SearchCache(cache_path)
     digests = _page_digests(read, pages, cache)
     indexed = {rel: entry[1] for rel, entry in digests.items() if entry[1] is not None}
     members = sorted(rel for rel in indexed if shard_of(rel, shards) == shard)
