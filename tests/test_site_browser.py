@@ -99,7 +99,7 @@ def _no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
 def test_home_and_route_fit_a_phone(phone, base) -> None:  # type: ignore[no-untyped-def]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for path, shot in (("", "home.png"), ("routes/quanxue-jiugongshan-ski/", "route.png"),
-                       ("events/2027-04-damushan-azalea-festival/", None), ("weekend/2027-04/", None)):
+                       ("events/2027-04-xianning-marathon/", None), ("weekend/2027-04/", None)):
         phone.goto(base + path)
         phone.wait_for_load_state("load")
         assert _no_horizontal_scroll(phone), path
@@ -125,16 +125,16 @@ def test_search_finds_hot_springs(phone, base) -> None:  # type: ignore[no-untyp
 
 
 def test_add_to_calendar_downloads_a_valid_ics(phone, base, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    phone.goto(base + "events/2027-04-damushan-azalea-festival/")
+    phone.goto(base + "events/2027-04-xianning-marathon/")
     with phone.expect_download() as info:
         phone.click("text=添加到日历")
     download = info.value
-    assert download.suggested_filename == "2027-04-damushan-azalea-festival.ics"
+    assert download.suggested_filename == "2027-04-xianning-marathon.ics"
     target = tmp_path / "event.ics"
     download.save_as(target)
     cal = icalendar.Calendar.from_ical(target.read_bytes())
     events = cal.walk("VEVENT")
-    assert [str(e["uid"]) for e in events] == ["2027-04-damushan-azalea-festival@xnwl.example.com"]
+    assert [str(e["uid"]) for e in events] == ["2027-04-xianning-marathon@xnwl.example.com"]
     assert str(events[0]["status"]) == "TENTATIVE"
 
 

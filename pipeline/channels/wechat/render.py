@@ -17,6 +17,7 @@ from pipeline.channels import ChannelContext
 from pipeline.channels.memo import Memo, text_key
 from pipeline.channels.wechat import dates, limits
 from pipeline.channels.wechat.weekends import WeekendSlot, plan_guide
+from pipeline.content import citations
 from pipeline.content.model import EVENT_CATEGORIES, Event, Image, Route
 from pipeline.content.problems import UserError
 from pipeline.markdown import render_markdown
@@ -62,6 +63,7 @@ def environment(folders: tuple[Path, ...], root: Path | None = None) -> jinja2.E
     env.filters["span"] = dates.span_label
     env.filters["when"] = dates.event_when
     env.filters["weekday"] = dates.weekday
+    env.filters["source_html"] = citations.to_html
     env.globals["TENTATIVE"] = TENTATIVE
     env.globals["CATEGORIES"] = EVENT_CATEGORIES
     return env
