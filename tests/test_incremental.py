@@ -271,11 +271,11 @@ def test_an_edit_rewrites_only_the_search_index_files_it_changes(built: Path, tm
     meta = json.loads((site / "search-index" / "meta.json").read_bytes())
     docs = [json.loads((site / "search-index" / "d" / f"{n}.json").read_bytes()) for n in range(meta["docs"])]
     mine = next(n for n, doc in enumerate(docs) if doc["u"] == "routes/tongshan-cool/")
-    shards = {f"search-index/p/{search.char_shard(token[0], meta['shards'])}.json"
+    shards = {f"search-index/p/{search.token_shard(token, meta['shards'])}.json"
               for token in search.tokens("补记。山里傍晚起风，带一件外套。")}
     assert f"search-index/d/{mine}.json" in touched and "search-index/meta.json" in touched
     assert set(touched) <= {f"search-index/d/{mine}.json", "search-index/meta.json", *shards}, touched
-    postings = json.loads((site / "search-index" / "p" / f"{search.char_shard('外', meta['shards'])}.json").read_bytes())
+    postings = json.loads((site / "search-index" / "p" / f"{search.token_shard('外套', meta['shards'])}.json").read_bytes())
     number = 0
     found = set()
     for value in postings["外套"]:

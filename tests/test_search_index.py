@@ -23,9 +23,10 @@ def _page(main: str) -> bytes:
 
 
 def test_tokens_are_bigrams_of_chinese_runs_and_whole_latin_words() -> None:
-    assert list(search.tokens("羊楼洞古镇")) == ["羊楼", "楼洞", "洞古", "古镇", "镇"]
-    assert list(search.tokens("经G4京港澳高速，约1小时")) == ["经", "g4", "京港", "港澳", "澳高", "高速", "速", "约", "1",
-                                                          "小时", "时"]
+    assert list(search.tokens("羊楼洞古镇")) == ["羊楼", "楼洞", "洞古", "古镇", "羊", "楼", "洞", "古", "镇"]
+    assert list(search.tokens("经G4京港澳高速，约1小时")) == ["经", "g4", "京港", "港澳", "澳高", "高速", "京", "港", "澳",
+                                                          "高", "速", "约", "1", "小时", "小", "时"]
+    assert search.token_set("温泉 泡温泉") == {"温泉", "泡温", "温", "泉", "泡"}
     assert list(search.tokens("ＡＢＣ　２０２７")) == ["abc", "2027"]  # full-width forms normalised (NFKC)
     assert list(search.tokens("· — 。")) == []
 
@@ -57,7 +58,7 @@ def test_postings_flag_title_and_place_names_and_documents_keep_their_order() ->
     postings: dict[str, list[int]] = {}
     for n in range(meta["shards"]):
         shard = json.loads(made[f"p/{n}.json"])
-        assert all(search.char_shard(token[0], meta["shards"]) == n for token in shard)
+        assert all(search.token_shard(token, meta["shards"]) == n for token in shard)
         postings.update(shard)
     both = search.TITLE | search.NAME
     assert _decode(postings["温泉"]) == {0: both, 1: 0, 2: 0}
@@ -66,6 +67,13 @@ def test_postings_flag_title_and_place_names_and_documents_keep_their_order() ->
     assert "泉泡" not in postings and "日傍" not in postings  # never across punctuation
     assert json.loads(made["d/1.json"]) == {"t": "赏花一日", "u": "p/1/", "x": "大幕山杜鹃。回城泡温泉。"}
     assert search.make_index(docs, texts) == made  # the same inputs, the same bytes
+
+
+def test_shards_spread_bigrams_and_keep_a_latin_words_prefixes_together() -> None:
+    shards = 64
+    assert len({search.token_shard(chr(0x6e29) + chr(c), shards) for c in range(0x4e00, 0x4e00 + 400)}) == shards
+    assert {search.token_shard(word, shards) for word in ("g", "g4", "g107", "gps")} == {search.token_shard("g", shards)}
+    assert search.token_shard("\U00020000\U0002a6d6", shards) in range(shards)  # beyond the BMP too
 
 
 def test_shards_grow_with_the_postings() -> None:

@@ -46,8 +46,8 @@
 
   function normalise(text) { return text.normalize("NFKC").toLowerCase(); }
 
-  // The query's runs (Chinese or Latin) and its terms: {key, prefix}. A single Chinese character or the last
-  // Latin word is matched as a prefix of the index's tokens (so it is found inside longer words too).
+  // The query's runs (Chinese or Latin) and its terms: {key, prefix}: a Chinese run's bigrams (or its one
+  // character), Latin words; the last Latin word is matched as a prefix (it may still be being typed).
   function parse(query) {
     var runs = normalise(query).match(RUN) || [];
     var terms = [], seen = {};
@@ -58,15 +58,16 @@
       };
       if (run[0] <= "z") { add(run, i === runs.length - 1); return; }
       var chars = Array.from(run);
-      if (chars.length === 1) { add(run, true); return; }
+      if (chars.length === 1) { add(run, false); return; }
       for (var j = 0; j + 1 < chars.length; j++) add(chars[j] + chars[j + 1], false);
     });
     return { runs: runs, terms: terms };
   }
 
-  function shardOf(key, shards) { // search.py's char_shard
-    var cp = key.codePointAt(0);
-    return Math.floor(((cp * 2654435761) % 4294967296) / 65536) % shards;
+  function shardOf(token, shards) { // search.py's token_shard
+    var chars = Array.from(token), key = chars[0].codePointAt(0);
+    if (chars.length === 2 && chars[0] > "z") key = (key * 40503 + chars[1].codePointAt(0)) % 2097152;
+    return Math.floor(((key * 2654435761) % 4294967296) / 65536) % shards;
   }
 
   function decode(values, into) { // {document number: flags}; flags of several tokens are OR-ed

@@ -11,9 +11,9 @@ recency, readable excerpts, and a few small files per query.
 Files, under search-index/ (see docs/site.md, 站内搜索):
   meta.json      {"archive", "docs", "format", "shards", "version"}: read first; `version` goes into every
                  other URL; documents from number `archive` on are the archive
-  p/<n>.json     postings of the tokens whose first character hashes to shard n (char_shard):
-                 {token: [d0*4+f0, (d1-d0)*4+f1, ...]} (documents ascending; f: 1 in the title, 2 in a name)
-                 plus {"=" + name: [...]} for each page's title and own place names, exactly
+  p/<n>.json     postings of the tokens that hash to shard n (token_shard):
+                 {token: [d0*4+f0, (d1-d0)*4+f1, ...]} (documents ascending; f: 1 in the title, 2 in one of
+                 the page's own place names)
   d/<id>.json    {"u": page path, "t": title, "x": visible text}: what a result shows (its excerpt)
 Documents are numbered in ranking order (current guide, routes, upcoming events, themes and counties, lists,
 archive), so "among equals" is the document number. The same pages give byte-identical files.
@@ -27,7 +27,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from html import unescape
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -47,12 +47,14 @@ _SPACE = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    if not unicodedata.is_normalized("NFKC", text):  # (a quick check: most text is)
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
 
 
 def tokens(text: str) -> Iterator[str]:
-    """The index's tokens of a text: each Chinese run's character bigrams and its last character (so a single
-    character is found by prefix), each Latin word or number whole."""
+    """The index's tokens of a text: each Chinese run's character bigrams, then its characters (a query of one
+    character), each Latin word or number whole."""
     for match in _TOKEN_RUN.finditer(normalise(text)):
         run = match[0]
         if run[0] <= "z":  # [0-9a-z]
@@ -60,22 +62,34 @@ def tokens(text: str) -> Iterator[str]:
             continue
         for i in range(len(run) - 1):
             yield run[i:i + 2]
-        yield run[-1]
+        yield from run
 
 
-def name_key(name: str) -> str:
-    return "=" + _SPACE.sub("", normalise(name))
+def token_set(text: str) -> set[str]:
+    """set(tokens(text)), made faster."""
+    found: set[str] = set()
+    for run in _TOKEN_RUN.findall(normalise(text)):
+        if run[0] <= "z":
+            found.add(run)
+        else:
+            found.update([run[i:i + 2] for i in range(len(run) - 1)])
+            found.update(run)
+    return found
 
 
-def char_shard(char: str, shards: int) -> int:
-    """Shard of a token by its first character (Knuth's multiplicative hash; search.js computes the same)."""
-    return ((ord(char) * 2654435761) % 4294967296 // 65536) % shards
+def token_shard(token: str, shards: int) -> int:
+    """Shard of a token: by both characters of a Chinese bigram, else by the first character (a Latin word's
+    prefix is looked for in one shard). Knuth's multiplicative hash, every product exact in a JavaScript
+    number: search.js computes the same."""
+    key = ord(token[0])
+    if len(token) == 2 and token[0] > "z":
+        key = (key * 40503 + ord(token[1])) % 2097152
+    return ((key * 2654435761) % 4294967296 // 65536) % shards
 
 
 # --- visible text of a page -------------------------------------------------------------------------------
 
 _BODY_MARK = "data-pagefind-body"  # the marker base.html puts on <main> of a searchable page (a historical name)
-_IGNORE = ("data-pagefind-ignore", "hidden")
 _SKIPPED = {"script", "style", "svg", "template", "noscript", "button", "select", "textarea", "form"}
 _INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "em", "i", "kbd", "mark", "q", "s", "samp", "small",
            "span", "strong", "sub", "sup", "time", "u", "var", "wbr"}
@@ -84,100 +98,96 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
 _CLOSING = "。！？；：，、…）」』》”’·.!?;:,)"
 
 
-class _TextParser(HTMLParser):
-    """The text of the element marked data-pagefind-body, as fields (one per block element), without what is
-    hidden or decorative (aria-hidden, svg, scripts) or marked data-pagefind-ignore."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.depth = 0  # open elements inside the body (0: not in it)
-        self.skip: list[str] = []  # the skipped element being inside (its tag), nested same tags counted
-        self.skip_depth = 0
-        self.fields: list[tuple[str, str]] = []  # (text, the block tag that ended it)
-        self.current: list[str] = []
-        self.found = False
-
-    def _break(self, tag: str) -> None:
-        text = _SPACE.sub(" ", "".join(self.current)).strip()
-        if text:
-            self.fields.append((text, tag))
-        self.current = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        names = dict(attrs)
-        if self.depth == 0:
-            if _BODY_MARK in names and not self.found:
-                self.found, self.depth = True, 1
-            return
-        if self.skip:
-            if tag == self.skip[0] and tag not in _VOID:
-                self.skip_depth += 1
-            return
-        if tag not in _VOID:
-            self.depth += 1
-        hidden = names.get("aria-hidden") == "true" or any(name in names for name in _IGNORE)
-        if (tag in _SKIPPED or hidden) and tag not in _VOID:
-            self.skip, self.skip_depth = [tag], 1
-            if tag not in _INLINE:
-                self._break(tag)
-            return
-        if tag == "br" or tag not in _INLINE:
-            self._break(tag)
-        elif tag in _FIELD:
-            self._space()
-
-    def _space(self) -> None:
-        """A field of its own starts or ends: never fused with the text beside it ("行" "2天")."""
-        if self.current and not self.current[-1][-1:].isspace():
-            self.current.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.depth == 0 or tag in _VOID:
-            return
-        if self.skip:
-            if tag == self.skip[0]:
-                self.skip_depth -= 1
-                if self.skip_depth == 0:
-                    self.skip = []
-                    self.depth -= 1
-            return
-        self.depth -= 1
-        if self.depth == 0:
-            self._break(tag)
-            return
-        if tag not in _INLINE:
-            self._break(tag)
-        elif tag in _FIELD:
-            self._space()
-
-    def handle_data(self, data: str) -> None:
-        if self.depth == 0 or self.skip:
-            return
-        if self.current and self.current[-1] == " " and data[:1].isspace():
-            data = data.lstrip()
-        if self.current and data[:1].isascii() and data[:1].isalnum():
-            last = "".join(self.current)[-1:]
-            if last.isascii() and last.isalnum():
-                data = " " + data  # two inline pieces of Latin or digits are never fused ("5" "12月")
-        self.current.append(data)
+# One piece of the page at a time: a tag (closing mark, name, attributes), a comment, or text. The pages are
+# the site's own templates' output: attribute values are quoted, '<' in text is escaped.
+_PIECE = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>|<!--.*?-->|<[^>]*>|([^<]+)""", re.S)
+_HIDDEN = re.compile(r"""aria-hidden=["']true|data-pagefind-ignore|(?:^|\s)hidden(?:[\s=/]|$)""")
 
 
 def page_text(html: bytes) -> str | None:
-    """The visible text of a page's searchable part, its fields joined with Chinese punctuation; None when the
-    page has no searchable part."""
-    parser = _TextParser()
-    parser.feed(html.decode("utf-8", "replace"))
-    parser.close()
-    if not parser.found:
+    """The visible text of a page's searchable part (the element marked data-pagefind-body), its fields (one
+    per block element, and per span, time, small: the templates' inline fields) joined with Chinese
+    punctuation, without what is hidden or decorative (aria-hidden, svg, scripts, forms) or marked
+    data-pagefind-ignore; None when the page has no searchable part."""
+    page = html.decode("utf-8", "replace")
+    at = page.find(_BODY_MARK)
+    if at < 0:
         return None
-    parser._break("")
+    start = page.rfind("<", 0, at)
+    opened = _PIECE.match(page, start)
+    if opened is None or not opened[2]:
+        return None
+    fields: list[tuple[str, str]] = []  # (text, the tag that ended it)
+    current: list[str] = []
+    depth = 1  # open elements inside the body
+    skip, skip_depth = "", 0  # the element being left out (its tag), nested same tags counted
+
+    def close_field(tag: str) -> None:
+        text = _SPACE.sub(" ", "".join(current)).strip()
+        if text:
+            fields.append((text, tag))
+        current.clear()
+
+    for piece in _PIECE.finditer(page, opened.end()):
+        text = piece[4]
+        if text is not None:
+            if skip:
+                continue
+            if "&" in text:
+                text = unescape(text)
+            if current:
+                last = current[-1][-1:]
+                if last == " " and text[:1].isspace():
+                    text = text.lstrip()
+                elif last.isascii() and last.isalnum() and text[:1].isascii() and text[:1].isalnum():
+                    text = " " + text  # two inline pieces of Latin or digits are never fused ("5" "12月")
+            if text:
+                current.append(text)
+            continue
+        tag = piece[2]
+        if not tag:
+            continue  # a comment or a doctype
+        tag = tag.lower()
+        if piece[1]:  # a closing tag
+            if tag in _VOID:
+                continue
+            if skip:
+                if tag == skip:
+                    skip_depth -= 1
+                    if skip_depth == 0:
+                        skip = ""
+                        depth -= 1
+                continue
+            depth -= 1
+            if depth == 0:
+                break
+            if tag not in _INLINE:
+                close_field(tag)
+            elif tag in _FIELD and current and not current[-1][-1:].isspace():
+                current.append(" ")
+            continue
+        if skip:
+            if tag == skip and tag not in _VOID:
+                skip_depth += 1
+            continue
+        void = tag in _VOID or piece[3].endswith("/")
+        if not void:
+            depth += 1
+        if not void and (tag in _SKIPPED or _HIDDEN.search(piece[3])):
+            skip, skip_depth = tag, 1
+            if tag not in _INLINE:
+                close_field(tag)
+            continue
+        if tag == "br" or tag not in _INLINE:
+            close_field(tag)
+        elif tag in _FIELD and current and not current[-1][-1:].isspace():
+            current.append(" ")  # a field of its own: never fused with the text beside it ("行" "2天")
+    close_field("")
     parts: list[str] = []
     previous_tag = ""
-    for text, tag in parser.fields:
-        if parts:
-            previous = parts[-1]
-            if previous[-1] not in _CLOSING:
-                parts[-1] = previous + ("：" if previous_tag == "dt" else "。")
+    for text, tag in fields:
+        if parts and parts[-1][-1] not in _CLOSING:
+            parts[-1] += "：" if previous_tag == "dt" else "。"
         parts.append(text)
         previous_tag = tag
     return "".join(parts)
@@ -231,28 +241,30 @@ def documents(pages: Sequence[Any], month: Any) -> list[Doc]:
 # --- the index --------------------------------------------------------------------------------------------
 
 def _postings(docs: Sequence[Doc], texts: Sequence[str]) -> dict[str, dict[int, int]]:
+    """{token: {document number: flags}}: every token of a page's text, title and own place names."""
     found: dict[str, dict[int, int]] = {}
     for number, (doc, text) in enumerate(zip(docs, texts)):
-        for token in tokens(text):
-            found.setdefault(token, {})[number] = 0
-        for token in tokens(doc.title):
-            entry = found.setdefault(token, {})
-            entry[number] = entry.get(number, 0) | TITLE
+        flags = dict.fromkeys(token_set(text), 0)
+        for token in token_set(doc.title):
+            flags[token] = flags.get(token, 0) | TITLE
         for name in doc.names:
-            for token in tokens(name):
-                entry = found.setdefault(token, {})
-                entry[number] = entry.get(number, 0) | NAME
-        for name in (doc.title, *doc.names):
-            key = name_key(name)
-            if len(key) > 1:
-                found.setdefault(key, {})[number] = 0
+            for token in token_set(name):
+                flags[token] = flags.get(token, 0) | NAME
+        for token, flag in flags.items():
+            entry = found.get(token)
+            if entry is None:
+                found[token] = {number: flag}
+            else:
+                entry[number] = flag
     return found
 
 
 def _encode(entry: dict[int, int]) -> list[int]:
+    """Document numbers ascending, each as the difference to the one before, times 4, plus its flags (documents
+    are numbered in order, so each entry's numbers are already ascending)."""
     values, last = [], 0
-    for number in sorted(entry):
-        values.append((number - last) * 4 + entry[number])
+    for number, flags in entry.items():
+        values.append((number - last) * 4 + flags)
         last = number
     return values
 
@@ -275,8 +287,7 @@ def make_index(docs: Sequence[Doc], texts: Sequence[str]) -> dict[str, bytes]:
     shards = shard_count(total)
     grouped: list[dict[str, list[int]]] = [{} for _ in range(shards)]
     for token in sorted(postings):
-        first = token[1] if token[0] == "=" else token[0]
-        grouped[char_shard(first, shards)][token] = postings[token]
+        grouped[token_shard(token, shards)][token] = postings[token]
     made = {f"p/{n}.json": _json(group) for n, group in enumerate(grouped)}
     for number, (doc, text) in enumerate(zip(docs, texts)):
         made[f"d/{number}.json"] = _json({"t": doc.title, "u": doc.path, "x": text})
