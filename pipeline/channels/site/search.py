@@ -26,6 +26,7 @@ import json
 import os
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
@@ -240,33 +241,33 @@ def documents(pages: Sequence[Any], month: Any) -> list[Doc]:
 
 # --- the index --------------------------------------------------------------------------------------------
 
-def _postings(docs: Sequence[Doc], texts: Sequence[str]) -> dict[str, dict[int, int]]:
-    """{token: {document number: flags}}: every token of a page's text, title and own place names."""
-    found: dict[str, dict[int, int]] = {}
+def _postings(docs: Sequence[Doc], texts: Sequence[str]) -> dict[str, list[int]]:
+    """{token: [d0*4+f0, (d1-d0)*4+f1, ...]}: every token of a page's text, title and own place names, the
+    documents ascending (they are taken in order), each as the difference to the one before, times 4, plus its
+    flags (TITLE, NAME)."""
+    numbers: defaultdict[str, list[int]] = defaultdict(list)
+    flagged: defaultdict[str, dict[int, int]] = defaultdict(dict)
     for number, (doc, text) in enumerate(zip(docs, texts)):
-        flags = dict.fromkeys(token_set(text), 0)
+        here = token_set(text)
         for token in token_set(doc.title):
-            flags[token] = flags.get(token, 0) | TITLE
+            flagged[token][number] = TITLE
+            here.add(token)
         for name in doc.names:
             for token in token_set(name):
-                flags[token] = flags.get(token, 0) | NAME
-        for token, flag in flags.items():
-            entry = found.get(token)
-            if entry is None:
-                found[token] = {number: flag}
-            else:
-                entry[number] = flag
+                flags = flagged[token]
+                flags[number] = flags.get(number, 0) | NAME
+                here.add(token)
+        for token in here:
+            numbers[token].append(number)
+    found = {}
+    for token, ascending in numbers.items():
+        values = [(b - a) * 4 for a, b in zip([0, *ascending], ascending)]
+        flags = flagged.get(token)
+        if flags:
+            for i, number in enumerate(ascending):
+                values[i] += flags.get(number, 0)
+        found[token] = values
     return found
-
-
-def _encode(entry: dict[int, int]) -> list[int]:
-    """Document numbers ascending, each as the difference to the one before, times 4, plus its flags (documents
-    are numbered in order, so each entry's numbers are already ascending)."""
-    values, last = [], 0
-    for number, flags in entry.items():
-        values.append((number - last) * 4 + flags)
-        last = number
-    return values
 
 
 def _json(data: Any) -> bytes:
@@ -282,7 +283,7 @@ def shard_count(total_bytes: int) -> int:
 
 def make_index(docs: Sequence[Doc], texts: Sequence[str]) -> dict[str, bytes]:
     """The index's files (paths inside search-index/) for these documents, in ranking order, and their texts."""
-    postings = {token: _encode(entry) for token, entry in _postings(docs, texts).items()}
+    postings = _postings(docs, texts)
     total = sum(len(token.encode()) + 6 + 3 * len(values) for token, values in postings.items())
     shards = shard_count(total)
     grouped: list[dict[str, list[int]]] = [{} for _ in range(shards)]
