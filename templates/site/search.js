@@ -138,7 +138,7 @@
     p.className = "excerpt";
     var ranges = matches(text, runs);
     var start = ranges.length ? Math.max(0, ranges[0][0] - 24) : 0;
-    var end = Math.min(text.length, start + 110);
+    var end = Math.min(text.length, start + 96);
     if (start > 0) {
       var stop = text.slice(start, ranges[0][0]).search(/[。！？；]/); // begin at a sentence when one is near
       if (stop >= 0) start += stop + 1;
