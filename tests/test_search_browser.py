@@ -143,19 +143,35 @@ def _own_pages(tree: Path, site: Path) -> dict[str, set[str]]:
     return own
 
 
+def _page_titles(site: Path) -> dict[str, str]:
+    titles = {}
+    for path in site.rglob("index.html"):
+        heading = BeautifulSoup(path.read_bytes(), "html.parser").find("h1")
+        if heading is not None:
+            titles["/" + path.parent.relative_to(site).as_posix().strip(".") + "/"] = heading.get_text(" ", strip=True)
+    return {href.replace("//", "/"): title for href, title in titles.items()}
+
+
 def test_every_route_title_stop_and_venue_finds_its_own_pages_in_the_first_five(page, tree: Path, site: Path) -> None:  # type: ignore[no-untyped-def]
     own = _own_pages(tree, site)
+    titles = _page_titles(site)
     assert len(own) > 50  # the shipped content: 30 routes, their stops, the events' venues
     scores, misses = [], []
     for query, pages in sorted(own.items()):
-        top = _search(page, query)["hrefs"][:5]
+        # pages equally about the query: its own pages, and pages whose title names it (九宫山: four routes
+        # stop there, three events carry it in their title); the first results are these, as many as fit in five, and
+        # every own page is within them, right after each other
+        about = pages | {href for href, title in titles.items() if query in title}
+        hrefs = _search(page, query, all_results=len(about) > 5)["hrefs"]
+        top = hrefs[:5]
         score = len(set(top) & pages) / min(5, len(pages))
         scores.append(score)
-        if score < 1:
+        if not (set(top[:len(about)]) <= about and pages <= set(hrefs[:len(about)])):
             misses.append((query, sorted(pages), top))
     recall = sum(scores) / len(scores)
     print(f"\nrecall@5 over {len(scores)} generated queries: {recall:.1%}")
     assert not misses, misses
+    assert recall == 1.0
 
 
 def test_visitor_words_find_exactly_the_pages_that_contain_them(page, site: Path) -> None:  # type: ignore[no-untyped-def]

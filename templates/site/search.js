@@ -79,10 +79,11 @@
     return into;
   }
 
-  // Document numbers matching every term, best first: the query in the title, then in one of the page's own
-  // place names (a route's stops, an event's venue), the archive's such pages after the others'; then the
-  // pages that only mention it. Among equals by document number (search.py numbers the current guide, routes
-  // and upcoming events first, the archive last).
+  // Document numbers matching every term, best first: pages about the query (it is in the title, or in one of
+  // the page's own place names: a route's stops, an event's venue), the archive's such pages after the others';
+  // then the pages that only mention it. Among equals by document number (search.py numbers the current
+  // guide, routes and upcoming events first, the archive last), so a route that stops at 九宫山 is not pushed
+  // out of the first results by events that carry the name in their titles.
   function find(query) {
     var parsed = parse(query);
     if (!parsed.terms.length) return Promise.resolve({ ids: [], runs: parsed.runs });
@@ -108,8 +109,8 @@
         });
         var ids = Object.keys(found).map(Number);
         var group = function (id) {
-          var flags = found[id], past = id >= m.archive ? 2 : 0;
-          return flags & TITLE ? past : flags & NAME ? past + 1 : 4;
+          var flags = found[id], past = id >= m.archive ? 1 : 0;
+          return flags & (TITLE | NAME) ? past : 4;
         };
         ids.sort(function (a, b) { return group(a) - group(b) || a - b; });
         return { ids: ids, runs: parsed.runs };
