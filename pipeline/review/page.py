@@ -69,7 +69,7 @@ def render_review_page(config: Config, content: Content, plan: MonthPlan, batch:
     from pipeline.review.items import month_items
 
     if items is None:
-        items = month_items(plan, batch)
+        items = month_items(content, plan, batch)
     views = item_views(config, plan, batch, items, findings)
     site_pages = [("本月周末指南", urls.guide_path(plan.month)), ("本月活动日历", urls.events_month_path(plan.month))]
     site_pages += [(f"线路：{r.title}", urls.route_path(r.id)) for r in plan.featured]
