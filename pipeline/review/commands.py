@@ -69,6 +69,11 @@ def decide_from_form(root: Path, form: dict[str, str]) -> str:
     action = form.get("action", "")
     if action not in ("approve", "reject"):
         raise UserError("表单缺少“通过”或“退回修改”。")
+    # in the page's words (its fields), not the command line's flags
+    if not form.get("by", "").strip():
+        raise UserError("请在“审核人”里填写你的姓名。")
+    if action == "reject" and not form.get("note", "").strip():
+        raise UserError("退回修改时，请在“意见”里写明要改什么。")
     month = Month.parse(form.get("month", ""))
     item = form.get("item", "")
     # the preview server's file watcher sees content/review/ change and rebuilds the site itself
