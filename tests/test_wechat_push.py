@@ -286,3 +286,18 @@ def test_client_backs_off_on_busy_and_refreshes_a_refused_token_once(tmp_path: P
     assert refused.value.code == 42001
     assert stat.S_IMODE((tmp_path / "token.json").stat().st_mode) == 0o600
     assert SECRET not in (tmp_path / "token.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("base", [
+    "http://{appid}:{secret}@127.0.0.1:{port}",  # user and password in the address
+    "http://127.0.0.1:{port}/?secret={secret}",  # a query
+    "http://127.0.0.1:{port}/{secret}",  # the path: accepted, but printed masked
+    "ftp://{secret}@127.0.0.1",  # not http(s) at all
+    "{secret}",
+])
+def test_a_secret_in_the_api_base_is_never_printed(month_tree: Path, fake: FakeServer, base: str) -> None:
+    port = fake.url.rsplit(":", 1)[1]
+    value = base.format(appid=APPID, secret=SECRET, port=port)
+    run = push(month_tree, fake, WECHAT_API_BASE=value)
+    assert run.code == 1 and "Traceback" not in run.text
+    assert_no_secrets(month_tree, run.out, run.err)
