@@ -238,17 +238,19 @@ def test_dry_run_writes_nothing(place: dict) -> None:  # type: ignore[type-arg]
     assert every_byte(place["tmp"]) == before  # no target, no override recorded, nothing beside it
 
 
-def test_a_failure_leaves_the_previous_deploy_as_it_was(place: dict) -> None:  # type: ignore[type-arg]
+@pytest.mark.parametrize("hand_made", ["weekend/2027-05/index.html", "weekend/2027-05"])
+def test_a_failure_leaves_the_previous_deploy_as_it_was(place: dict, hand_made: str) -> None:  # type: ignore[type-arg]
     target = place["tmp"] / "public"
     assert deploy(place, str(target)).code == 0
-    # someone put a file where the new site needs one of its own: the deploy stops after building, before the switch
+    # someone put a file where the new site needs a file or folder of its own: the deploy stops after
+    # building, before the switch
     approve(place["root"], "wechat/guide-2027-05", "2027-05")
-    (target / "weekend/2027-05").mkdir(parents=True)
-    (target / "weekend/2027-05/index.html").write_text("<p>手工</p>", encoding="utf-8")
+    (target / hand_made).parent.mkdir(parents=True, exist_ok=True)
+    (target / hand_made).write_text("<p>手工</p>", encoding="utf-8")
     before = every_byte(place["tmp"] / "public")
     run = deploy(place, str(target))
-    assert run.code == 1
-    assert f"不能发布到 {target}：其中有不是发布时写出的文件，与网站的文件同名（weekend/2027-05/index.html）" in run.err
+    assert run.code == 1 and "Traceback" not in run.text
+    assert f"不能发布到 {target}：其中有不是发布时写出的文件，与网站的文件同名（{hand_made}）" in run.err
     assert every_byte(place["tmp"] / "public") == before
     no_leftovers(place["tmp"])
 

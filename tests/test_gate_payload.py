@@ -81,6 +81,9 @@ def test_changing_wechat_settings_after_approval_unapproves(tree: Path, fake: Fa
     config.write_text(text.replace(old, new), encoding="utf-8")
     assert xnwl("batch", "--month", MONTH, root=tree).code == 0
     assert all(states(tree)[item] == "待审" for item in ARTICLES)
+    page = (tree / f"output/{MONTH}/review/index.html").read_text(encoding="utf-8")
+    card = page.split('id="item-wechat-guide-2027-04"', 1)[1].split("</section>", 1)[0]
+    assert "之后内容有改动" in card and "标题和正文文字没有变化；改动在作者" in card
     run = push(tree, fake)
     assert run.code == 1 and "Traceback" not in run.text
     assert "以下文章通过审核后又有改动（或被退回），没有推送任何内容：" in run.err

@@ -57,7 +57,9 @@ def item_views(config: Config, plan: MonthPlan, batch: Path, items: list[ReviewI
         previous = _previous_text(config.output_dir, plan, item)
         since_approval = None
         if state.approved is not None and state.approved.hash != item.hash:
-            since_approval = line_diff(state.approved.text, item.text)
+            since_approval = line_diff(state.approved.text, item.text) or [DiffLine(" ", (
+                "标题和正文文字没有变化；改动在作者、摘要、封面、图片、留言设置、阅读原文链接，"
+                "或在所介绍的指南、线路、活动的源文件中。"))]
         views.append(ItemView(item, state, [f for f in findings if f.item == item.id], fragment, images,
                               line_diff(previous, item.text) if previous is not None else None, since_approval))
     return views

@@ -174,12 +174,19 @@ def compare(target: Path, new: dict[str, str], previous: dict[str, str] | None) 
         else:
             changes.kept.append(rel)
     changes.added = sorted(rel for rel in new if rel not in present)
-    clashes = [rel for rel in changes.kept if rel in new]
+    folders = {parent for rel in new for parent in _parents(rel)}
+    clashes = [rel for rel in changes.kept
+               if rel in new or rel in folders or any(parent in new for parent in _parents(rel))]
     if clashes:
         shown = "、".join(clashes[:10])
         raise UserError(f"不能发布到 {target}：其中有不是发布时写出的文件，与网站的文件同名（{shown}），"
                         f"发布会覆盖它们。请先把这些文件移走。{_UNTOUCHED}")
     return changes
+
+
+def _parents(rel: str) -> list[str]:
+    parts = rel.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _empty_folders(folder: Path) -> list[str]:
@@ -237,7 +244,11 @@ def deploy(root: Path, target: Path, force: bool = False, by: str | None = None,
         for rel in changes.kept:
             _carry(target / rel, work / rel)
         for rel in _empty_folders(target):
-            (work / rel).mkdir(parents=True, exist_ok=True)
+            try:
+                (work / rel).mkdir(parents=True, exist_ok=True)
+            except OSError:
+                raise UserError(f"不能发布到 {target}：其中手工建的空文件夹 {rel} 与网站的文件同名，请先移走。"
+                                f"{_UNTOUCHED}") from None
         marker = {"tool": MARKER_TOOL, "files": dict(sorted(new.items()))}
         (work / MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         _set_mode(work, target)
