@@ -207,3 +207,16 @@ def test_every_command_reads_the_decisions_file_the_same_way(tree: Path, fake: F
             assert f"content/review/{MONTH}.json · {part}" in run.err, (name, run.err)
     assert fake.fake.calls == [] and not (tmp_path / "public").exists()
     assert path.read_bytes() == before and (tree / "output/site/index.html").read_bytes() == site
+
+
+def test_push_refuses_an_example_base_url(tree: Path, fake: FakeServer) -> None:
+    config = tree / "xnwl.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("https://xnwl.xianning.gov.cn/",
+                                                                  "https://xnwl.example.com/"), encoding="utf-8")
+    before = overrides(tree)
+    for args in ((), ("--force", "--by", "王五")):
+        run = push(tree, fake, *args)
+        assert run.code == 1 and "Traceback" not in run.text
+        assert run.err.startswith("没有推送任何文章：xnwl.toml 的 [site] base_url 仍是示例地址 https://xnwl.example.com/：")
+        assert "阅读原文" in run.err and "二维码" in run.err
+    assert fake.fake.calls == [] and overrides(tree) == before
