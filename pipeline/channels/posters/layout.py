@@ -73,7 +73,7 @@ class Scrim:
     box: Box
     color: RGB
     opacity: float
-    fade: str  # "none" | "down" (clear at the top) | "up" (clear at the bottom)
+    fade: str  # "none" | "down" (clear at the top) | "up" (clear at the bottom) | "left" | "right" (clear there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,7 +416,7 @@ def _layer(data: Any, where: str, width: int, height: int) -> Layer:
         layer = Photo(src, (fx, fy), _box(r, width, height))
     elif kind == "scrim":
         layer = Scrim(_box(r, width, height), r.color("color"), r.num("opacity", 0.5, 0, 1),
-                      r.choice("fade", ("none", "down", "up"), "none"))
+                      r.choice("fade", ("none", "down", "up", "left", "right"), "none"))
     elif kind == "shape":
         shape = r.choice("shape", _SHAPES)
         color = r.color("color")
