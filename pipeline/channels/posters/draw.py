@@ -302,77 +302,85 @@ def _draw_chips(canvas: Image.Image, chips: Chips, x: int, top: int, width: int,
 def _lay_stack(layer: Stack) -> _Laid:
     """Items top to bottom. Optional groups are left out, last first, while the stack is too tall; an item
     that may grow takes the room that is left (up to its max_lines), shortened (or left out, if optional)
-    when that is not enough."""
+    when that is not enough. Items beside something (Stack.beside) are set narrower."""
     x, y, w, h = layer.box
-    heights: list[int] = []
-    sets: dict[int, Typeset] = {}
-    grow: list[int] = []
-    for index, item in enumerate(layer.items):
-        if isinstance(item, TextStyle):
-            if not item.text:
-                heights.append(-1)  # empty text: no item, no gap
-                continue
-            if item.grow:
-                grow.append(index)
-                heights.append(0)  # sized below, from the room that is left
-                continue
-            sets[index] = typeset(item, w)
-            heights.append(sets[index].height)
-        elif isinstance(item, Chips):
-            heights.append(_chips_height(item, w) if item.items else -1)
-        elif isinstance(item, Space):
-            heights.append(item.height)
-        else:
-            heights.append(item.thickness)
+    items = layer.items
+    present = [not ((isinstance(i, TextStyle) and not i.text) or (isinstance(i, Chips) and not i.items)) for i in items]
+    grow = {i: 1 for i, item in enumerate(items) if present[i] and isinstance(item, TextStyle) and item.grow}
 
-    def stack_height() -> int:
-        present = [hh for hh in heights if hh >= 0]
-        return sum(present) + layer.gap * max(0, len(present) - 1)
-
-    def least() -> int:  # one line of every item that grows
-        return sum(round(layer.items[i].size * layer.items[i].line_height) for i in grow if heights[i] >= 0)
+    def lay() -> tuple[list[tuple[int, int, int, Typeset | None, int]], int]:
+        """(index, top relative to the stack, width, typeset, height) of every present item; the total height."""
+        placed: list[tuple[int, int, int, Typeset | None, int]] = []
+        top = 0
+        for index, item in enumerate(items):
+            if not present[index]:
+                continue
+            if placed:
+                top += layer.gap
+            width = layer.beside[0] if layer.beside is not None and y + top < layer.beside[1] else w
+            ts: Typeset | None = None
+            if isinstance(item, TextStyle):
+                style = item
+                if index in grow:
+                    style = dataclasses.replace(item, max_lines=grow[index], min_size=item.size)
+                ts = typeset(style, width)
+                height = ts.height
+            elif isinstance(item, Chips):
+                height = _chips_height(item, width)
+            elif isinstance(item, Space):
+                height = item.height
+            else:
+                height = item.thickness
+            placed.append((index, top, width, ts, height))
+            top += height
+        return placed, top
 
     dropped: list[str] = []
+    placed, total = lay()
     groups = [g for g in dict.fromkeys(reversed(layer.drop_groups)) if g]
-    while stack_height() + least() > h and groups:
+    while total > h and groups:
         group = groups.pop(0)
-        for index, (hh, name) in enumerate(zip(heights, layer.drop_groups)):
-            if name == group and hh >= 0:
-                heights[index] = -1
-                item = layer.items[index]
+        for index, name in enumerate(layer.drop_groups):
+            if name == group and present[index]:
+                present[index] = False
+                item = items[index]
                 if isinstance(item, (TextStyle, Chips)) and item.field not in dropped:
                     dropped.append(item.field)
-        grow = [i for i in grow if heights[i] >= 0]
-    for index in grow:
-        style = layer.items[index]
+        grow = {i: n for i, n in grow.items() if present[i]}
+        placed, total = lay()
+    for index in list(grow):
+        style = items[index]
         assert isinstance(style, TextStyle)
-        pitch = round(style.size * style.line_height)
-        room = h - stack_height()
-        lines = min(style.max_lines, room // pitch) if room > 0 else 0
-        if lines < 1:
+        if total > h:  # not even one line of it fits
             if not style.ellipsis:
-                raise DrawProblem(style.field, style.text, f"版面剩余 {max(room, 0)}px，放不下一行文字；请缩短其他文字")
-            heights[index] = -1
+                raise DrawProblem(style.field, style.text, f"版面高 {h}px，放不下这段文字；请缩短其他文字")
+            present[index] = False
+            del grow[index]
             dropped.append(style.field)
+            placed, total = lay()
             continue
-        sets[index] = typeset(dataclasses.replace(style, max_lines=lines, min_size=style.size), w)
-        heights[index] = sets[index].height
-    total = stack_height()
+        for lines in range(style.max_lines, 1, -1):  # the most lines that still fit
+            grow[index] = lines
+            trial, trial_total = lay()
+            if trial_total <= h:
+                placed, total = trial, trial_total
+                break
+        else:
+            grow[index] = 1
+            placed, total = lay()
     if total > h:
-        fields = "、".join(sorted({i.field for i in layer.items if isinstance(i, (TextStyle, Chips))}))
+        fields = "、".join(sorted({i.field for i in items if isinstance(i, (TextStyle, Chips))}))
         raise DrawProblem(fields, "", f"这一组文字共高 {total}px，超出版面的 {h}px；请缩短文字")
     top = y if layer.valign == "top" else y + (h - total if layer.valign == "bottom" else (h - total) // 2)
     laid = _Laid([], layer.scrim, dropped=dropped)
-    for index, (item, item_height) in enumerate(zip(layer.items, heights)):
-        if item_height < 0:
-            continue
-        if index in sets:
-            laid.placed.append(_Placed(sets[index], x, top, w))
+    for index, item_top, width, ts, _ in placed:
+        item = items[index]
+        if ts is not None:
+            laid.placed.append(_Placed(ts, x, top + item_top, width))
         elif isinstance(item, Chips):
-            laid.chips.append((item, x, top, w))
+            laid.chips.append((item, x, top + item_top, width))
         elif isinstance(item, Rule):
-            laid.rules.append((item, x, top))
-        top += item_height + layer.gap
+            laid.rules.append((item, x, top + item_top))
     return laid
 
 

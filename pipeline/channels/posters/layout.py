@@ -174,6 +174,9 @@ class Stack:
     # Per item: the name of a droppable group, or "". When the stack is too tall, whole groups are
     # dropped from the end (e.g. the last picks of a guide) before the batch is failed.
     drop_groups: tuple[str, ...] = ()
+    # (width, y): items that start above y are set this narrower width (they sit beside something at the
+    # right, e.g. a QR code); the items below it take the stack's whole width.
+    beside: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,9 +450,11 @@ def _layer(data: Any, where: str, width: int, height: int) -> Layer:
         read = [_stack_item(item, f"{where} · items[{i}]", width) for i, item in enumerate(items_raw)]
         items = tuple(item for item, _ in read)
         sizes = [i.size for i in items if isinstance(i, TextStyle)]
+        beside = r.numbers("beside", (2,), None) if r.has("beside") else None
+        r.used.add("beside")
         layer = Stack(_box(r, width, height), r.choice("valign", ("top", "middle", "bottom"), "top"),
                       r.int("gap", 0, low=0), items, _scrim_style(r, max(sizes, default=40)),
-                      tuple(group for _, group in read))
+                      tuple(group for _, group in read), (beside[0], beside[1]) if beside else None)
     elif kind == "qr":
         x, y, size = r.numbers("box", (3,))
         layer = QR(r.text("url"), (x, y, size, size), r.color("dark", "#000000"), r.color("light", "#ffffff"))
