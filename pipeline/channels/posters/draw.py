@@ -459,23 +459,25 @@ def clear_mask(size: tuple[int, int], boxes: list[Rect], margin: int, feather: i
     return mask
 
 
-def scene_box(layer: Scene, boxes: list[Rect], margin: int) -> tuple[int, int, int, int]:
-    """The scene's box; with below_text, its top is moved below every text box that starts in its upper
-    half and overlaps it across (it keeps at least half its height)."""
+def scene_box(layer: Scene, boxes: list[Rect], margin: int) -> tuple[tuple[int, int, int, int], int]:
+    """Where the scene is drawn, and the row above which it is not shown. With below_text, that row is below
+    every text box that starts in the upper half of the scene's box and overlaps it across (at most half
+    way down): the scene is seen through the room the text leaves, moved down by half the text's overlap
+    so that more of its middle shows, never squeezed."""
     x, y, w, h = layer.box
     if not layer.below_text:
-        return layer.box
-    top = y
+        return layer.box, y
+    cut = y
     for x0, y0, x1, y1 in boxes:
-        if y0 < y + h // 2 and y1 + margin > top and x0 < x + w and x1 > x:
-            top = y1 + margin
-    top = min(top, y + h // 2)
-    return (x, top, w, y + h - top)
+        if y0 < y + h // 2 and y1 + margin > cut and x0 < x + w and x1 > x:
+            cut = y1 + margin
+    cut = min(cut, y + h // 2)
+    return (x, y + (cut - y) // 2, w, h), cut
 
 
 def _scene(canvas: Image.Image, layer: Scene, clear: Image.Image, boxes: list[Rect], unit: float) -> None:
     """The scene drawn in its box, then laid onto the canvas through the clear mask and its fades."""
-    x, y, w, h = scene_box(layer, boxes, round(24 * unit))
+    (x, y, w, h), cut = scene_box(layer, boxes, round(24 * unit))
     left, top, right, bottom = max(x, 0), max(y, 0), min(x + w, canvas.width), min(y + h, canvas.height)
     if right <= left or bottom <= top:
         return
@@ -493,6 +495,8 @@ def _scene(canvas: Image.Image, layer: Scene, clear: Image.Image, boxes: list[Re
         shapes.shapes(sub, run)
     mask = clear.crop((x, y, x + w, y + h))
     fade_x, fade_y = layer.fade
+    if cut > y:  # shown from the cut down, fading in like mist over the scene's own top fade (or 80 px)
+        fade_y = max(fade_y, round(80 * unit))
     if fade_x or fade_y:
         import numpy as np
 
@@ -500,7 +504,7 @@ def _scene(canvas: Image.Image, layer: Scene, clear: Image.Image, boxes: list[Re
         if fade_x:
             ramp *= np.clip(np.arange(w, dtype=np.float32) / fade_x, 0, 1)[None, :]
         if fade_y:
-            ramp *= np.clip(np.arange(h, dtype=np.float32) / fade_y, 0, 1)[:, None]
+            ramp *= np.clip((np.arange(h, dtype=np.float32) - (cut - y)) / fade_y, 0, 1)[:, None]
         mask = Image.fromarray((np.asarray(mask, np.float32) * ramp).round().astype(np.uint8), "L")
     canvas.paste(sub.crop((left - x, top - y, right - x, bottom - y)), (left, top),
                  mask.crop((left - x, top - y, right - x, bottom - y)))

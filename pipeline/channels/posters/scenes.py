@@ -1,9 +1,10 @@
 """Theme scenes: one recognisable picture per theme, drawn from plain shapes (no photo needed).
 
 A scene is laid out for a box of w × h pixels (coordinates relative to the box) and returned as shape
-tuples (made into Shape layers by layout.py), drawn by the same engine as every other shape. They are pure functions of (name, w, h, colour, month):
-the same inputs give the same shapes. The poster's text boxes are kept clear when it is drawn (draw.py), so a
-scene may be composed freely; its weight sits low and to the right, where posters leave room.
+tuples, drawn (draw.py) by the same engine as every other shape. Scenes are pure functions of
+(name, w, h, colour, month): the same inputs give the same shapes. The poster's text boxes are kept
+clear when it is drawn, so a scene may be composed freely; its subject sits in the middle band of the
+box, which posters show between their text and their card.
 
     chadao    万里茶道  tea terraces: hills striped with rows of tea bushes, a pale sun
     sanguo    三国文化  a cliff over the river: a sheer rock face, waves, a sail, a low red sun
@@ -175,8 +176,8 @@ def _kangyang(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
     hill = mix(c, WHITE, 0.35)
     out = [ridge(0, h * 0.26, w, h * 0.34, h, 6, 2, mix(c, WHITE, 0.55), 0.35, 0.08)]
     for x, s in ((0.06, 1.0), (0.14, 0.8), (0.9, 1.1), (0.98, 0.85)):
-        out.extend(pine(w * x, h * 0.7, 260 * u * s, mix(c, BLACK, 0.25), 0.85))
-    pools = [(0.32, 0.62, 0.16), (0.6, 0.7, 0.2), (0.38, 0.84, 0.26), (0.78, 0.88, 0.22)]
+        out.extend(pine(w * x, h * 0.62, 240 * u * s, mix(c, BLACK, 0.25), 0.85))
+    pools = [(0.3, 0.5, 0.15), (0.62, 0.56, 0.19), (0.4, 0.7, 0.25), (0.8, 0.74, 0.21)]
     for px, py, r in pools:
         rx, ry = w * r, w * r * 0.24
         out.append(poly(ellipse_points(w * px, h * py, rx + 16 * u, ry + 10 * u), hill, 0.9))
@@ -185,7 +186,7 @@ def _kangyang(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
     for i, (px, py, r) in enumerate(pools):
         for j in range(3):
             x = w * px + (j - 1) * w * r * 0.45
-            out.append(line(steam(x, h * py - 20 * u, (170 + 30 * ((i + j) % 3)) * u, u, i + j * 1.7), 9 * u, WHITE,
+            out.append(line(steam(x, h * py - 20 * u, (130 + 30 * ((i + j) % 3)) * u, u, i + j * 1.7), 9 * u, WHITE,
                             0.5))
     return out
 
