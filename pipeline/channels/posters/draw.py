@@ -307,6 +307,7 @@ def _lay_stack(layer: Stack) -> _Laid:
     items = layer.items
     present = [not ((isinstance(i, TextStyle) and not i.text) or (isinstance(i, Chips) and not i.items)) for i in items]
     grow = {i: 1 for i, item in enumerate(items) if present[i] and isinstance(item, TextStyle) and item.grow}
+    done: dict[tuple[int, int, int], Typeset] = {}  # (item, width, lines): laid out once in this call
 
     def lay() -> tuple[list[tuple[int, int, int, Typeset | None, int]], int]:
         """(index, top relative to the stack, width, typeset, height) of every present item; the total height."""
@@ -320,10 +321,11 @@ def _lay_stack(layer: Stack) -> _Laid:
             width = layer.beside[0] if layer.beside is not None and y + top < layer.beside[1] else w
             ts: Typeset | None = None
             if isinstance(item, TextStyle):
-                style = item
-                if index in grow:
-                    style = dataclasses.replace(item, max_lines=grow[index], min_size=item.size)
-                ts = typeset(style, width)
+                lines = grow.get(index, 0)
+                ts = done.get((index, width, lines))
+                if ts is None:
+                    style = dataclasses.replace(item, max_lines=lines, min_size=item.size) if lines else item
+                    ts = done[(index, width, lines)] = typeset(style, width)
                 height = ts.height
             elif isinstance(item, Chips):
                 height = _chips_height(item, width)
@@ -359,7 +361,9 @@ def _lay_stack(layer: Stack) -> _Laid:
             dropped.append(style.field)
             placed, total = lay()
             continue
-        for lines in range(style.max_lines, 1, -1):  # the most lines that still fit
+        pitch = round(style.size * style.line_height)
+        most = min(style.max_lines, 1 + (h - total) // pitch)  # the room left, in lines
+        for lines in range(most, 1, -1):  # the most lines that still fit (fewer if it narrows later items)
             grow[index] = lines
             trial, trial_total = lay()
             if trial_total <= h:
@@ -481,8 +485,7 @@ def _scene(canvas: Image.Image, layer: Scene, clear: Image.Image, boxes: list[Re
     left, top, right, bottom = max(x, 0), max(y, 0), min(x + w, canvas.width), min(y + h, canvas.height)
     if right <= left or bottom <= top:
         return
-    sub = Image.new("RGB", (w, h))
-    sub.paste(canvas.crop((x, y, x + w, y + h)))
+    sub = canvas.crop((x, y, x + w, y + h))  # a copy (black outside the canvas, never shown)
     items = [Shape(kind, color, opacity, params)
              for kind, color, opacity, params in scenes.scene(layer.name, w, h, layer.color, layer.month)]
     index = 0
