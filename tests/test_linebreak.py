@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.channels.posters import fontset
 from pipeline.channels.posters.linebreak import (
-    ELLIPSIS, NO_END, NO_START, balance, clusters, fit, keep_whole, wrap,
+    ELLIPSIS, NO_END, NO_START, Names, balance, clusters, fit, keep_whole, wrap,
 )
 
 
@@ -147,3 +147,75 @@ def test_with_the_real_font_lines_fit_the_width() -> None:
     check_rules(lines)
     assert all(font.getlength(line) <= 600 for line in lines)
     assert any("2027年4月3日—25日）。" in line for line in lines)
+
+
+# ---- place names, numerals with units, middle dots (issue 23) ---------------------------------------
+
+def _content_names() -> Names:
+    from conftest import REPO
+    from pipeline.channels.posters.context import place_names
+    from pipeline.content.load import load_content
+
+    content, _ = load_content(REPO)
+    return place_names(content)
+
+
+def test_the_content_s_place_names_are_never_split() -> None:
+    names = _content_names()
+    assert {"赤壁北站", "咸宁北站", "武汉站", "赤壁市", "赤壁", "羊楼洞古镇", "九宫山"} <= set(names.names)
+    text = names.protect("武汉站乘京广高铁至咸宁北站或赤壁北站约半小时，再换乘汽车前往羊楼洞古镇。")
+    for width in range(6, 24):  # from the widest name with its full stop up
+        lines = wrap(text, width, em)
+        joined = "\n".join(lines)
+        check_rules(lines)
+        for name in ("武汉站", "咸宁北站", "赤壁北站", "羊楼洞古镇"):
+            assert name in joined, (width, lines)  # whole on one line at every width
+        assert "\u2060" not in joined  # the joiners are not drawn
+
+
+def test_the_longest_name_wins_and_unknown_text_is_unchanged() -> None:
+    names = Names(["赤壁", "赤壁北站", "咸宁"])
+    assert names.protect("到赤壁北站") == "到" + keep_whole("赤壁北站")
+    assert names.protect("到赤壁去") == "到" + keep_whole("赤壁") + "去"
+    assert names.protect("无关的文字") == "无关的文字"
+
+
+@pytest.mark.parametrize("text, whole", [
+    ("行程共两天，第一天上山", ["两天，"]),
+    ("车程约半小时就到", ["半小时"]),
+    ("适宜三月到五月出行", ["三月", "五月"]),
+    ("距离武汉约90公里", ["90公里"]),
+])
+def test_a_number_stays_with_its_unit(text: str, whole: list[str]) -> None:
+    for width in range(int(max(em(piece) for piece in whole) + 0.5), len(text)):
+        lines = wrap(text, width, em)
+        for piece in whole:
+            assert any(piece in line for line in lines), (width, lines)
+
+
+def test_a_middle_dot_never_ends_or_starts_a_line() -> None:
+    assert "·" in NO_START and "·" in NO_END
+    for text in ("线路·四月上大幕山", "香城大舞台·国庆文艺演出", "咸安区·大幕山"):
+        widest = int(max(em(c.text) for c in clusters(text)))  # narrower lines must split a cluster
+        assert widest <= 4
+        for width in range(widest, len(text)):
+            lines = wrap(text, width, em)
+            assert not any(line.endswith("·") for line in lines[:-1]), lines
+            assert not any(line.startswith("·") for line in lines[1:]), lines
+
+
+def test_shortening_keeps_whole_sentences_before_it_uses_an_ellipsis() -> None:
+    text = "四月春色浓。山野花事接连登场。茶乡也忙了起来，采茶正当时。"
+    result = fit(text, 8, 2, em, ellipsis=True)
+    assert result.ellipsized and not result.overflow
+    assert "".join(result.lines) == "四月春色浓。山野花事接连登场。"
+    single = fit("一句很长很长很长很长很长很长的话没有句号", 6, 2, em, ellipsis=True)
+    assert single.lines[-1].endswith(ELLIPSIS)  # no sentence end that fits: the ellipsis
+
+
+def test_balancing_never_splits_a_date_from_its_comma() -> None:
+    text = "日期待定：往年约3月15日—5月28日，以官方发布为准"
+    narrow = balance(text, 16, em, len(wrap(text, 16, em)))
+    lines = wrap(text, narrow, em)
+    check_rules(lines)
+    assert any("3月15日—5月28日，" in line for line in lines), lines

@@ -115,6 +115,18 @@ def test_every_text_box_passes_contrast_and_minimum_size(shipped: Path) -> None:
                 assert text["size"] >= contrast.min_size(width) - 1e-9, (entry["file"], text)
 
 
+def test_index_says_for_every_text_box_whether_it_was_shortened(shipped: Path) -> None:
+    """No fact (a box the template does not allow to shorten) is ever cut; each box records its place."""
+    for entry in index(shipped)["posters"]:
+        assert isinstance(entry["variant"], int) and isinstance(entry["dropped"], list), entry["file"]
+        for text in entry["texts"]:
+            assert isinstance(text["shortened"], bool) and isinstance(text["optional"], bool), (entry["file"], text)
+            assert not (text["shortened"] and not text["optional"]), (entry["file"], text)
+            x0, y0, x1, y1 = text["box"]
+            assert 0 <= x0 < x1 <= entry["size"][0] and 0 <= y0 < y1 <= entry["size"][1], (entry["file"], text)
+        assert entry["shortened"] == sum(t["shortened"] for t in entry["texts"]) + len(entry["dropped"])
+
+
 def test_tentative_events_say_date_unknown(shipped: Path) -> None:
     _, plan = month_plan(shipped)
     tentative = [e for e in plan.events if e.tentative]

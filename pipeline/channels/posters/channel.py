@@ -366,7 +366,9 @@ def render_job(job: Job) -> Result:
     qr_info = drawn.qr
     if job.qr_url is not None and (qr_info is None or qr_info["url"] != job.qr_url):
         result.problems.append(("qr", job.qr_url, f"模板 {job.spec.template} 没有画出指向本页的二维码（qr 图层的 url 应为 qr_url）"))
-    result.drawn = {"qr": qr_info, "photo": drawn.photo, "texts": [t.to_json() for t in drawn.texts]}
+    result.drawn = {"qr": qr_info, "photo": drawn.photo, "variant": drawn.variant, "dropped": drawn.dropped,
+                    "shortened": sum(t.shortened for t in drawn.texts) + len(drawn.dropped),
+                    "texts": [t.to_json() for t in drawn.texts]}
     return result
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.articles import Article, PosterSubject
 from pipeline.channels.memo import Memo, text_key
-from pipeline.channels.posters.linebreak import keep_whole
+from pipeline.channels.posters.linebreak import Names, keep_whole
 from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content, Event, Guide, Image, Route
 from pipeline.markdown import parse_markdown, plain_first_paragraph
@@ -24,6 +24,28 @@ _DAYS = {1: "一日游", 2: "两日游", 3: "三日游", 4: "四日游", 5: "五
 # Guides have no theme: their background motif follows the season.
 _SEASON_MOTIF = {12: "quanxue", 1: "quanxue", 2: "quanxue", 3: "shanghua", 4: "shanghua", 5: "xiangcun",
                  6: "bishu", 7: "bishu", 8: "bishu", 9: "shanghua", 10: "chadao", 11: "sanguo"}
+
+
+# Stations named in the routes' directions (from_wuhan) are "<city>站" or "<city>北站"…: made from these.
+_STATION_CITIES = ("武汉", "咸宁", "赤壁", "嘉鱼", "通城", "崇阳", "通山", "咸安", "汉口", "武昌")
+_STATION_SUFFIXES = ("站", "北站", "南站", "东站", "西站")
+
+
+def place_names(content: Content) -> Names:
+    """The place names the line breaker keeps whole, from the content model: route stop names, event
+    venues, county names (赤壁市 and 赤壁), and the railway stations of the county seats and Wuhan."""
+    names: set[str] = set()
+    for route in content.routes.values():
+        names.update(stop.name for stop in route.stops)
+    names.update(event.venue for event in content.events.values() if event.venue)
+    cities = set(_STATION_CITIES)
+    for county in content.counties.values():
+        names.add(county.name)
+        if len(county.name) >= 3 and county.name[-1] in "区市县":
+            names.add(county.name[:-1])
+            cities.add(county.name[:-1])
+    names.update(city + suffix for city in cities for suffix in _STATION_SUFFIXES)
+    return Names(names)
 
 
 @dataclass
@@ -128,6 +150,17 @@ class Builder:
                       "accent": config.accent_color, "text": config.text_color, "site": config.site_title}
         month = plan.month
         self.month = {"year": month.year, "num": month.month, "label": month.label, "cn": month_cn(month.month)}
+        self.names = place_names(content)
+
+    def protect(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Place names in the texts that are broken into lines joined, so no line break splits one."""
+        p = self.names.protect
+        for key in ("title_main", "title_sub", "summary", "date"):
+            if isinstance(values.get(key), str):
+                values[key] = p(values[key])
+        values["facts"] = [{**fact, "text": p(fact["text"])} for fact in values["facts"]]
+        values["picks"] = [{**pick, "name": p(pick["name"]), "reason": p(pick["reason"])} for pick in values["picks"]]
+        return values
 
     def _theme(self, theme_id: str | None) -> dict[str, str]:
         theme = self.content.themes.get(theme_id or "")
@@ -236,14 +269,20 @@ class Builder:
 
     def for_subject(self, subject: PosterSubject) -> Subject:
         if subject.kind == "route" and subject.route is not None:
-            return self.route(subject.route)
-        if subject.kind == "event" and subject.event is not None:
-            return self.event(subject.event)
-        return self.guide()
+            made = self.route(subject.route)
+        elif subject.kind == "event" and subject.event is not None:
+            made = self.event(subject.event)
+        else:
+            made = self.guide()
+        self.protect(made.values)
+        return made
 
     def for_article(self, article: Article) -> Subject:
         if article.kind == "route" and article.route is not None:
-            return self.route(article.route)
-        if article.kind == "events":
-            return self.events_overview()
-        return self.guide()
+            made = self.route(article.route)
+        elif article.kind == "events":
+            made = self.events_overview()
+        else:
+            made = self.guide()
+        self.protect(made.values)
+        return made

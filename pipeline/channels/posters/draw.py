@@ -1,23 +1,33 @@
 """Draw a PosterSpec with Pillow: layers in order, text typeset line by line and checked for contrast.
 
+First every text of the poster is laid out (no pixels yet). A template may offer several variants of its
+layout; the first in which no text is shortened or left out is drawn (else the one that shortens least).
+A fact (a text the template does not allow to shorten) is never cut: a variant where it does not fit is
+not used, and when none fits the batch fails naming the field. The text boxes are then known before the
+background is drawn, so a theme scene is kept out of them (feathered around them), and each box is
+recorded with whether its text was shortened.
+
 Every text box is measured against the worst background pixels under its lines; when it fails, a scrim
 is laid behind it, darker step by step, and the composite is measured again until it passes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
-from pipeline.channels.posters import contrast, fontset, linebreak, photo, qr, shapes
+from pipeline.channels.posters import contrast, fontset, linebreak, photo, qr, scenes, shapes
 from pipeline.channels.posters.layout import (
-    QR, RGB, Chips, Fill, Glow, Gradient, Photo, PosterSpec, Rule, Scrim, ScrimStyle, Seal, Shape, Space, Stack,
-    Text, TextStyle,
+    QR, RGB, Chips, Fill, Glow, Gradient, Layer, Photo, PosterSpec, Rule, Scene, Scrim, ScrimStyle, Seal, Shape,
+    Space, Stack, Text, TextStyle,
 )
+
+Rect = tuple[int, int, int, int]  # left, top, right, bottom
 
 _SCRIM_STEPS = tuple(round(0.15 + 0.05 * i, 2) for i in range(18))  # 0.15 … 1.0
 
@@ -40,14 +50,17 @@ class TextMetric:
     min_contrast: float
     required: float
     scrim: float = 0.0
-    ellipsized: bool = False
+    shortened: bool = False  # whole sentences left out, or cut with ……
     logo: bool = False  # the brand mark: a logotype, exempt from the minimum text size
+    box: Rect = (0, 0, 0, 0)  # where the text is: the union of its lines' em boxes (chips: their pills)
+    optional: bool = False  # the template allows shortening it (never a fact)
 
     def to_json(self) -> dict[str, Any]:
         # Rounded down, so a ratio shown as 4.50 really is at least 4.5.
         return {"field": self.field, "size": self.size, "lines": self.lines,
                 "contrast": math.floor(self.min_contrast * 100) / 100, "required": self.required,
-                "scrim_opacity": self.scrim, "ellipsized": self.ellipsized, "logo": self.logo}
+                "scrim_opacity": self.scrim, "shortened": self.shortened, "optional": self.optional,
+                "box": list(self.box), "logo": self.logo}
 
 
 @dataclass
@@ -56,6 +69,9 @@ class Drawn:
     texts: list[TextMetric] = field(default_factory=list)
     qr: dict[str, Any] | None = None
     photo: bool = False
+    variant: int = 0  # which of the template's layout variants was drawn
+    dropped: list[str] = field(default_factory=list)  # optional items left out for room (their fields)
+    clear: list[Rect] = field(default_factory=list)  # the boxes decoration was kept out of
 
 
 # ---- typesetting --------------------------------------------------------------------------------
@@ -181,14 +197,42 @@ def _draw_group(canvas: Image.Image, placed: list[_Placed], style: ScrimStyle, d
                               f"文字颜色与背景对比度不足（{min(ratios):.2f}:1），加满遮罩也达不到 WCAG 要求；请改模板中的文字或遮罩颜色")
     for p, r, n in zip(placed, ratios, needs):
         _draw_lines(canvas, p.ts, p.x, p.top, p.width)
-        drawn.texts.append(TextMetric(p.ts.style.field, p.ts.size, len(p.ts.lines), r, n, opacity, p.ts.ellipsized))
+        drawn.texts.append(TextMetric(p.ts.style.field, p.ts.size, len(p.ts.lines), r, n, opacity, p.ts.ellipsized,
+                                      box=_union(p.boxes, 0, canvas.size), optional=p.ts.style.ellipsis))
 
 
 def _scrim_color(text: RGB) -> RGB:
     return (0, 0, 0) if contrast.luminance(text) > 0.18 else (255, 255, 255)
 
 
-def _text(canvas: Image.Image, layer: Text, drawn: Drawn) -> None:
+@dataclass
+class _Laid:
+    """A text layer (text, chips or stack) laid out: what goes where, before any pixel is drawn."""
+    placed: list[_Placed]
+    scrim: ScrimStyle
+    chips: list[tuple[Chips, int, int, int]] = field(default_factory=list)  # chips, x, top, width
+    rules: list[tuple[Rule, int, int]] = field(default_factory=list)  # rule, x, top
+    dropped: list[str] = field(default_factory=list)  # fields of optional items left out
+
+    def boxes(self) -> list[Rect]:
+        """Where its text will be: one box per text item and per row of chips."""
+        out = [_union(p.boxes, 0, (1 << 30, 1 << 30)) for p in self.placed if p.boxes]
+        for chips, x, top, width in self.chips:
+            rows = _chip_rows(chips, width)
+            height = _chip_height(chips)
+            for r, row in enumerate(rows):
+                row_width = sum(pill for _, pill in row) + chips.gap * (len(row) - 1)
+                left = _line_x(x, width, row_width, chips.align)
+                row_top = top + r * (height + chips.gap)
+                out.append((left, row_top, left + row_width, row_top + height))
+        return out
+
+    @property
+    def shortened(self) -> int:
+        return sum(p.ts.ellipsized for p in self.placed) + len(self.dropped)
+
+
+def _lay_text(layer: Text) -> _Laid:
     x, y, w, h = layer.box
     ts = typeset(layer.style, w)
     top = y
@@ -196,7 +240,7 @@ def _text(canvas: Image.Image, layer: Text, drawn: Drawn) -> None:
         top = y + (h - ts.height if layer.valign == "bottom" else (h - ts.height) // 2)
     if h and ts.height > h:
         raise DrawProblem(layer.style.field, layer.style.text, f"文字高 {ts.height}px，超出文字框的 {h}px")
-    _draw_group(canvas, [_Placed(ts, x, top, w)], layer.scrim, drawn)
+    return _Laid([_Placed(ts, x, top, w)], layer.scrim)
 
 
 # ---- chips and stacks ----------------------------------------------------------------------------
@@ -233,12 +277,14 @@ def _draw_chips(canvas: Image.Image, chips: Chips, x: int, top: int, width: int,
     height = _chip_height(chips)
     draw = ImageDraw.Draw(canvas)
     worst = 21.0
+    pills: list[Rect] = []
     for r, row in enumerate(_chip_rows(chips, width)):
         row_width = sum(p for _, p in row) + chips.gap * (len(row) - 1)
         cx = _line_x(x, width, row_width, chips.align)
         cy = top + r * (height + chips.gap)
         for item, pill in row:
             canvas.paste(chips.fill, (cx, cy), shapes.rounded_mask((pill, height), chips.radius))
+            pills.append((cx, cy, cx + pill, cy + height))
             em_top = cy + chips.pad_y
             worst = min(worst, contrast.worst_ratio(canvas, [(cx + chips.pad_x, em_top, cx + pill - chips.pad_x,
                                                               em_top + chips.size)], chips.color))
@@ -249,57 +295,222 @@ def _draw_chips(canvas: Image.Image, chips: Chips, x: int, top: int, width: int,
     if worst < need:
         raise DrawProblem(chips.field, "、".join(chips.items),
                           f"标签文字与底色对比度 {worst:.2f}:1，低于 {need}:1；请改模板中的标签颜色")
-    drawn.texts.append(TextMetric(chips.field, chips.size, 1, worst, need))
+    if pills:
+        drawn.texts.append(TextMetric(chips.field, chips.size, 1, worst, need, box=_union(pills, 0, canvas.size)))
 
 
-def _stack(canvas: Image.Image, layer: Stack, drawn: Drawn) -> None:
+def _lay_stack(layer: Stack) -> _Laid:
+    """Items top to bottom. Optional groups are left out, last first, while the stack is too tall; an item
+    that may grow takes the room that is left (up to its max_lines), shortened (or left out, if optional)
+    when that is not enough. Items beside something (Stack.beside) are set narrower."""
     x, y, w, h = layer.box
-    heights: list[int] = []
-    sets: dict[int, Typeset] = {}
-    for index, item in enumerate(layer.items):
-        if isinstance(item, TextStyle):
-            if not item.text:
-                heights.append(-1)  # empty text: no item, no gap
-                continue
-            sets[index] = typeset(item, w)
-            heights.append(sets[index].height)
-        elif isinstance(item, Chips):
-            heights.append(_chips_height(item, w) if item.items else -1)
-        elif isinstance(item, Space):
-            heights.append(item.height)
-        else:
-            heights.append(item.thickness)
-    def stack_height() -> int:
-        present = [hh for hh in heights if hh >= 0]
-        return sum(present) + layer.gap * max(0, len(present) - 1)
+    items = layer.items
+    present = [not ((isinstance(i, TextStyle) and not i.text) or (isinstance(i, Chips) and not i.items)) for i in items]
+    grow = {i: 1 for i, item in enumerate(items) if present[i] and isinstance(item, TextStyle) and item.grow}
+    done: dict[tuple[int, int, int], Typeset] = {}  # (item, width, lines): laid out once in this call
 
-    total = stack_height()
+    def lay() -> tuple[list[tuple[int, int, int, Typeset | None, int]], int]:
+        """(index, top relative to the stack, width, typeset, height) of every present item; the total height."""
+        placed: list[tuple[int, int, int, Typeset | None, int]] = []
+        top = 0
+        for index, item in enumerate(items):
+            if not present[index]:
+                continue
+            if placed:
+                top += layer.gap
+            width = layer.beside[0] if layer.beside is not None and y + top < layer.beside[1] else w
+            ts: Typeset | None = None
+            if isinstance(item, TextStyle):
+                lines = grow.get(index, 0)
+                ts = done.get((index, width, lines))
+                if ts is None:
+                    style = dataclasses.replace(item, max_lines=lines, min_size=item.size) if lines else item
+                    ts = done[(index, width, lines)] = typeset(style, width)
+                height = ts.height
+            elif isinstance(item, Chips):
+                height = _chips_height(item, width)
+            elif isinstance(item, Space):
+                height = item.height
+            else:
+                height = item.thickness
+            placed.append((index, top, width, ts, height))
+            top += height
+        return placed, top
+
+    dropped: list[str] = []
+    placed, total = lay()
     groups = [g for g in dict.fromkeys(reversed(layer.drop_groups)) if g]
     while total > h and groups:
-        dropped = groups.pop(0)
-        heights = [-1 if group == dropped else hh for hh, group in zip(heights, layer.drop_groups)]
-        total = stack_height()
+        group = groups.pop(0)
+        for index, name in enumerate(layer.drop_groups):
+            if name == group and present[index]:
+                present[index] = False
+                item = items[index]
+                if isinstance(item, (TextStyle, Chips)) and item.field not in dropped:
+                    dropped.append(item.field)
+        grow = {i: n for i, n in grow.items() if present[i]}
+        placed, total = lay()
+    for index in list(grow):
+        style = items[index]
+        assert isinstance(style, TextStyle)
+        if total > h:  # not even one line of it fits
+            if not style.ellipsis:
+                raise DrawProblem(style.field, style.text, f"版面高 {h}px，放不下这段文字；请缩短其他文字")
+            present[index] = False
+            del grow[index]
+            dropped.append(style.field)
+            placed, total = lay()
+            continue
+        pitch = round(style.size * style.line_height)
+        most = min(style.max_lines, 1 + (h - total) // pitch)  # the room left, in lines
+        for lines in range(most, 1, -1):  # the most lines that still fit (fewer if it narrows later items)
+            grow[index] = lines
+            trial, trial_total = lay()
+            if trial_total <= h:
+                placed, total = trial, trial_total
+                break
+        else:
+            grow[index] = 1
+            placed, total = lay()
     if total > h:
-        fields = "、".join(sorted({i.field for i in layer.items if isinstance(i, (TextStyle, Chips))}))
+        fields = "、".join(sorted({i.field for i in items if isinstance(i, (TextStyle, Chips))}))
         raise DrawProblem(fields, "", f"这一组文字共高 {total}px，超出版面的 {h}px；请缩短文字")
     top = y if layer.valign == "top" else y + (h - total if layer.valign == "bottom" else (h - total) // 2)
-    placed: list[_Placed] = []
-    later: list[tuple[Any, int]] = []
-    for index, (item, item_height) in enumerate(zip(layer.items, heights)):
-        if item_height < 0:
+    laid = _Laid([], layer.scrim, dropped=dropped)
+    for index, item_top, width, ts, _ in placed:
+        item = items[index]
+        if ts is not None:
+            laid.placed.append(_Placed(ts, x, top + item_top, width))
+        elif isinstance(item, Chips):
+            laid.chips.append((item, x, top + item_top, width))
+        elif isinstance(item, Rule):
+            laid.rules.append((item, x, top + item_top))
+    return laid
+
+
+def _draw_laid(canvas: Image.Image, laid: _Laid, drawn: Drawn) -> None:
+    for rule, x, top in laid.rules:
+        canvas.paste(rule.color, (x, top, x + rule.width, top + rule.thickness))
+    _draw_group(canvas, laid.placed, laid.scrim, drawn)
+    for chips, x, top, width in laid.chips:
+        _draw_chips(canvas, chips, x, top, width, drawn)
+    drawn.dropped.extend(laid.dropped)
+
+
+def lay_out(layers: tuple[Layer, ...]) -> dict[int, _Laid]:
+    """Every text layer laid out, by its index; raises DrawProblem when a text does not fit."""
+    laid: dict[int, _Laid] = {}
+    for index, layer in enumerate(layers):
+        if isinstance(layer, Text):
+            laid[index] = _lay_text(layer)
+        elif isinstance(layer, Stack):
+            laid[index] = _lay_stack(layer)
+    return laid
+
+
+def choose(spec: PosterSpec) -> tuple[int, tuple[Layer, ...], dict[int, _Laid]]:
+    """The variant to draw: the first that shortens and leaves out nothing, else the one that does so least
+    (the earliest of equals). A variant where a text does not fit is never chosen; when none fits, the last
+    one's problem is raised (the roomiest variant comes last)."""
+    best: tuple[int, int, tuple[Layer, ...], dict[int, _Laid]] | None = None
+    problem: DrawProblem | None = None
+    for number, layers in enumerate(spec.variants()):
+        try:
+            laid = lay_out(layers)
+        except DrawProblem as exc:
+            problem = exc
             continue
-        if index in sets:
-            placed.append(_Placed(sets[index], x, top, w))
-        elif isinstance(item, (Chips, Rule)):
-            later.append((item, top))
-        top += item_height + layer.gap
-    for item, item_top in later:
-        if isinstance(item, Rule):
-            canvas.paste(item.color, (x, item_top, x + item.width, item_top + item.thickness))
-    _draw_group(canvas, placed, layer.scrim, drawn)
-    for item, item_top in later:
-        if isinstance(item, Chips):
-            _draw_chips(canvas, item, x, item_top, w, drawn)
+        cost = sum(item.shortened for item in laid.values())
+        if best is None or cost < best[0]:
+            best = (cost, number, layers, laid)
+        if cost == 0:
+            break
+    if best is None:
+        assert problem is not None
+        raise problem
+    return best[1], best[2], best[3]
+
+
+# ---- keeping decoration out of the text ----------------------------------------------------------
+
+_CLEAR_STEP = 8  # the feathered edge is computed on a grid this much coarser
+
+
+def clear_boxes(layers: tuple[Layer, ...], laid: dict[int, _Laid]) -> list[Rect]:
+    """Every box that will hold text or a mark: text lines, chips, the QR code and the seal."""
+    boxes = [box for item in laid.values() for box in item.boxes()]
+    for layer in layers:
+        if isinstance(layer, (QR, Seal)):
+            x, y, size, _ = layer.box
+            boxes.append((x, y, x + size, y + size))
+    return boxes
+
+
+def clear_mask(size: tuple[int, int], boxes: list[Rect], margin: int, feather: int) -> Image.Image:
+    """255 where decoration may be drawn, 0 inside every box grown by margin, rising smoothly to 255 over
+    feather pixels around it."""
+    w, h = size
+    s = _CLEAR_STEP
+    small = Image.new("L", (-(-w // s), -(-h // s)), 255)
+    draw = ImageDraw.Draw(small)
+    grow = margin + feather // 2
+    for x0, y0, x1, y1 in boxes:
+        draw.rectangle(((x0 - grow) // s, (y0 - grow) // s, -(-(x1 + grow) // s), -(-(y1 + grow) // s)), fill=0)
+    small = small.filter(ImageFilter.BoxBlur(max(1, feather // (2 * s))))
+    mask = small.resize((w, h), Image.Resampling.BILINEAR)
+    for x0, y0, x1, y1 in boxes:
+        mask.paste(0, (max(0, x0 - margin), max(0, y0 - margin), min(w, x1 + margin), min(h, y1 + margin)))
+    return mask
+
+
+def scene_box(layer: Scene, boxes: list[Rect], margin: int) -> tuple[tuple[int, int, int, int], int]:
+    """Where the scene is drawn, and the row above which it is not shown. With below_text, that row is below
+    every text box that starts in the upper half of the scene's box and overlaps it across (at most half
+    way down): the scene is seen through the room the text leaves, moved down by half the text's overlap
+    so that more of its middle shows, never squeezed."""
+    x, y, w, h = layer.box
+    if not layer.below_text:
+        return layer.box, y
+    cut = y
+    for x0, y0, x1, y1 in boxes:
+        if y0 < y + h // 2 and y1 + margin > cut and x0 < x + w and x1 > x:
+            cut = y1 + margin
+    cut = min(cut, y + h // 2)
+    return (x, y + (cut - y) // 2, w, h), cut
+
+
+def _scene(canvas: Image.Image, layer: Scene, clear: Image.Image, boxes: list[Rect], unit: float) -> None:
+    """The scene drawn in its box, then laid onto the canvas through the clear mask and its fades."""
+    (x, y, w, h), cut = scene_box(layer, boxes, round(24 * unit))
+    left, top, right, bottom = max(x, 0), max(y, 0), min(x + w, canvas.width), min(y + h, canvas.height)
+    if right <= left or bottom <= top:
+        return
+    sub = canvas.crop((x, y, x + w, y + h))  # a copy (black outside the canvas, never shown)
+    items = [Shape(kind, color, opacity, params)
+             for kind, color, opacity, params in scenes.scene(layer.name, w, h, layer.color, layer.month)]
+    index = 0
+    while index < len(items):
+        run = [items[index]]
+        index += 1
+        while index < len(items) and items[index].color == run[0].color:
+            run.append(items[index])
+            index += 1
+        shapes.shapes(sub, run)
+    mask = clear.crop((x, y, x + w, y + h))
+    fade_x, fade_y = layer.fade
+    if cut > y:  # shown from the cut down, fading in like mist over the scene's own top fade (or 80 px)
+        fade_y = max(fade_y, round(80 * unit))
+    if fade_x or fade_y:
+        import numpy as np
+
+        ramp = np.ones((h, w), np.float32)
+        if fade_x:
+            ramp *= np.clip(np.arange(w, dtype=np.float32) / fade_x, 0, 1)[None, :]
+        if fade_y:
+            ramp *= np.clip((np.arange(h, dtype=np.float32) - (cut - y)) / fade_y, 0, 1)[:, None]
+        mask = Image.fromarray((np.asarray(mask, np.float32) * ramp).round().astype(np.uint8), "L")
+    canvas.paste(sub.crop((left - x, top - y, right - x, bottom - y)), (left, top),
+                 mask.crop((left - x, top - y, right - x, bottom - y)))
 
 
 # ---- the rest ------------------------------------------------------------------------------------
@@ -329,7 +540,7 @@ def _seal(canvas: Image.Image, layer: Seal, drawn: Drawn) -> None:
     chars = list(layer.text)
     cols = 1 if len(chars) == 1 else 2
     rows = (len(chars) + cols - 1) // cols
-    glyph = round(size * (0.56 if len(chars) == 1 else 0.3))
+    glyph = round(size * (0.56 if len(chars) == 1 else 0.31))
     font = fontset.font("bold", glyph)
     cell = (size - 4 * inset) / cols
     cell_h = (size - 4 * inset) / rows
@@ -343,7 +554,7 @@ def _seal(canvas: Image.Image, layer: Seal, drawn: Drawn) -> None:
     need = contrast.required(glyph, True, canvas.width)
     if ratio < need:
         raise DrawProblem(layer.field, layer.text, f"印章文字与底色对比度 {ratio:.2f}:1，低于 {need}:1")
-    drawn.texts.append(TextMetric(layer.field, glyph, rows, ratio, need, logo=True))
+    drawn.texts.append(TextMetric(layer.field, glyph, rows, ratio, need, logo=True, box=(x, y, x + size, y + size)))
 
 
 def clear_caches() -> None:
@@ -354,8 +565,10 @@ def clear_caches() -> None:
 
 
 def render(spec: PosterSpec) -> Drawn:
-    """Draw every layer in order. Raises DrawProblem (for the field) or photo.PhotoError."""
-    layers = list(spec.layers)
+    """Choose the layout variant, then draw every layer in order. Raises DrawProblem (for the field) or
+    photo.PhotoError."""
+    variant, chosen, laid = choose(spec)
+    layers = list(chosen)
     index = 0
     first = layers[0] if layers else None
     if isinstance(first, Gradient) and first.box == (0, 0, spec.width, spec.height) and first.opacity >= 1:
@@ -363,7 +576,9 @@ def render(spec: PosterSpec) -> Drawn:
         index = 1
     else:
         canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
-    drawn = Drawn(canvas)
+    drawn = Drawn(canvas, variant=variant)
+    clear: Image.Image | None = None
+    unit = spec.width / 1080
     while index < len(layers):
         layer = layers[index]
         index += 1
@@ -374,7 +589,12 @@ def render(spec: PosterSpec) -> Drawn:
                 index += 1
             shapes.shapes(canvas, run)
             continue
-        if isinstance(layer, Fill):
+        if isinstance(layer, Scene):
+            if clear is None:
+                drawn.clear = clear_boxes(chosen, laid)
+                clear = clear_mask(canvas.size, drawn.clear, round(20 * unit), round(72 * unit))
+            _scene(canvas, layer, clear, drawn.clear, unit)
+        elif isinstance(layer, Fill):
             x, y, w, h = layer.box
             canvas.paste(layer.color, (x, y, x + w, y + h))
         elif isinstance(layer, Gradient):
@@ -387,10 +607,8 @@ def render(spec: PosterSpec) -> Drawn:
             x, y, w, h = layer.box
             canvas.paste(photo.cover(Path(layer.src), (w, h), layer.focal), (x, y))
             drawn.photo = True
-        elif isinstance(layer, Text):
-            _text(canvas, layer, drawn)
-        elif isinstance(layer, Stack):
-            _stack(canvas, layer, drawn)
+        elif isinstance(layer, (Text, Stack)):
+            _draw_laid(canvas, laid[index - 1], drawn)
         elif isinstance(layer, QR):
             _qr(canvas, layer, drawn)
         elif isinstance(layer, Seal):

@@ -73,7 +73,7 @@ class Scrim:
     box: Box
     color: RGB
     opacity: float
-    fade: str  # "none" | "down" (clear at the top) | "up" (clear at the bottom)
+    fade: str  # "none" | "down" (clear at the top) | "up" (clear at the bottom) | "left" | "right" (clear there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,20 @@ class Shape:
 
     def get(self, key: str, default: Any = None) -> Any:
         return dict(self.params).get(key, default)
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    """A theme's picture (scenes.py) in its box; decoration: the poster's text boxes are kept clear of it,
+    and it fades in over `fade` pixels from its left and top edges (no hard edge where it starts). With
+    `below_text`, its top moves down below the text laid out over its upper half (the scene is drawn into
+    the room the text leaves)."""
+    name: str
+    box: Box
+    color: RGB
+    month: int
+    fade: tuple[int, int]
+    below_text: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +120,9 @@ class TextStyle:
     max_lines: int
     align: str
     color: RGB
-    ellipsis: bool
+    ellipsis: bool  # may be shortened (whole sentences left out, else ……); facts never are
     balance: bool  # even out the lines (titles)
+    grow: bool = False  # in a stack: may take more lines than max_lines while the stack has room
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +174,9 @@ class Stack:
     # Per item: the name of a droppable group, or "". When the stack is too tall, whole groups are
     # dropped from the end (e.g. the last picks of a guide) before the batch is failed.
     drop_groups: tuple[str, ...] = ()
+    # (width, y): items that start above y are set this narrower width (they sit beside something at the
+    # right, e.g. a QR code); the items below it take the stack's whole width.
+    beside: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +197,7 @@ class Seal:
     text_color: RGB
 
 
-Layer = Union[Fill, Gradient, Glow, Photo, Scrim, Shape, Text, Chips, Stack, QR, Seal]
+Layer = Union[Fill, Gradient, Glow, Photo, Scrim, Shape, Scene, Text, Chips, Stack, QR, Seal]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,11 +206,17 @@ class PosterSpec:
     height: int
     layers: tuple[Layer, ...]
     template: str
+    # Further variants of the layout (the template's `variants: N`), tried in order when text does not fit
+    # the first without shortening: another arrangement, not a smaller font below the template's bounds.
+    alternatives: tuple[tuple[Layer, ...], ...] = ()
+
+    def variants(self) -> tuple[tuple[Layer, ...], ...]:
+        return (self.layers, *self.alternatives)
 
     def texts(self) -> list[tuple[str, str, str]]:
-        """(field, text, weight) of every piece of text the poster draws, for the glyph check."""
+        """(field, text, weight) of every piece of text the poster may draw (any variant), for the glyph check."""
         found: list[tuple[str, str, str]] = []
-        for layer in self.layers:
+        for layer in (layer for layers in self.variants() for layer in layers):
             for item in _text_items(layer):
                 if isinstance(item, TextStyle):
                     found.append((item.field, item.text, item.weight))
@@ -324,6 +348,7 @@ def _text_style(r: _Reader, canvas_width: int) -> TextStyle:
         color=r.color("color"),
         ellipsis=r.flag("ellipsis", False),
         balance=r.flag("balance", False),
+        grow=r.flag("grow", False),
     )
 
 
@@ -368,8 +393,8 @@ _SHAPES = ("rect", "circle", "ring", "polygon", "ridge", "wave", "dots", "arc", 
 
 def _layer(data: Any, where: str, width: int, height: int) -> Layer:
     r = _Reader(data, where)
-    kind = r.choice("type", ("fill", "gradient", "glow", "photo", "scrim", "shape", "text", "chips", "stack",
-                             "qr", "seal"))
+    kind = r.choice("type", ("fill", "gradient", "glow", "photo", "scrim", "shape", "scene", "text", "chips",
+                             "stack", "qr", "seal"))
     layer: Layer
     if kind == "fill":
         layer = Fill(r.color("color"), _box(r, width, height))
@@ -394,7 +419,7 @@ def _layer(data: Any, where: str, width: int, height: int) -> Layer:
         layer = Photo(src, (fx, fy), _box(r, width, height))
     elif kind == "scrim":
         layer = Scrim(_box(r, width, height), r.color("color"), r.num("opacity", 0.5, 0, 1),
-                      r.choice("fade", ("none", "down", "up"), "none"))
+                      r.choice("fade", ("none", "down", "up", "left", "right"), "none"))
     elif kind == "shape":
         shape = r.choice("shape", _SHAPES)
         color = r.color("color")
@@ -403,6 +428,13 @@ def _layer(data: Any, where: str, width: int, height: int) -> Layer:
         r.used.update(params)
         _check_shape(shape, params, where)
         layer = Shape(shape, color, opacity, tuple(sorted((k, _freeze(v)) for k, v in params.items())))
+    elif kind == "scene":
+        from pipeline.channels.posters import scenes
+
+        name = r.choice("name", scenes.SCENES)
+        fade = r.numbers("fade", (2,), (0, 0))
+        layer = Scene(name, _box(r, width, height), r.color("color"), r.int("month", 0, low=0, high=12),
+                      (max(0, fade[0]), max(0, fade[1])), r.flag("below_text", False))
     elif kind == "text":
         style = _text_style(r, width)
         x, y, w, *rest = r.numbers("box", (3, 4))
@@ -418,9 +450,11 @@ def _layer(data: Any, where: str, width: int, height: int) -> Layer:
         read = [_stack_item(item, f"{where} · items[{i}]", width) for i, item in enumerate(items_raw)]
         items = tuple(item for item, _ in read)
         sizes = [i.size for i in items if isinstance(i, TextStyle)]
+        beside = r.numbers("beside", (2,), None) if r.has("beside") else None
+        r.used.add("beside")
         layer = Stack(_box(r, width, height), r.choice("valign", ("top", "middle", "bottom"), "top"),
                       r.int("gap", 0, low=0), items, _scrim_style(r, max(sizes, default=40)),
-                      tuple(group for _, group in read))
+                      tuple(group for _, group in read), (beside[0], beside[1]) if beside else None)
     elif kind == "qr":
         x, y, size = r.numbers("box", (3,))
         layer = QR(r.text("url"), (x, y, size, size), r.color("dark", "#000000"), r.color("light", "#ffffff"))
@@ -525,8 +559,15 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def build(env: jinja2.Environment, template: str, context: dict[str, Any]) -> PosterSpec:
-    """Render one layout template and check it into a PosterSpec."""
+    """Render one layout template and check it into a PosterSpec. A template that says `variants: N` is
+    rendered N times, with variant = 0 … N-1: the layouts the drawing may choose from."""
     where = f"{TEMPLATE_FOLDER}/{template}"
+    first, count = _build_one(env, template, where, {**context, "variant": 0})
+    others = tuple(_build_one(env, template, where, {**context, "variant": i})[0].layers for i in range(1, count))
+    return PosterSpec(first.width, first.height, first.layers, where, others)
+
+
+def _build_one(env: jinja2.Environment, template: str, where: str, context: dict[str, Any]) -> tuple[PosterSpec, int]:
     try:
         text = env.get_template(template).render(**context)
     except jinja2.TemplateNotFound:
@@ -540,9 +581,11 @@ def build(env: jinja2.Environment, template: str, context: dict[str, Any]) -> Po
         raise LayoutError(f"{where}：渲染结果不是合法的 YAML（{exc}）") from None
     top = _Reader(data, where)
     width, height = top.numbers("size", (2,))
+    count = top.int("variants", 1, low=1, high=8)
     layers_raw = top.raw("layers")
     if not isinstance(layers_raw, list):
         raise top.bad("layers", "应为图层列表")
     top.finish()
-    layers = tuple(_layer(item, f"{where} · 第 {i + 1} 层", width, height) for i, item in enumerate(layers_raw))
-    return PosterSpec(width, height, layers, where)
+    where_variant = where if context.get("variant", 0) == 0 else f"{where}（variant {context['variant']}）"
+    layers = tuple(_layer(item, f"{where_variant} · 第 {i + 1} 层", width, height) for i, item in enumerate(layers_raw))
+    return PosterSpec(width, height, layers, where), count

@@ -4,7 +4,10 @@ Text is cut into unbreakable clusters, then filled greedily into lines:
 - closing marks and pause/stop marks never start a line: they stick to what precedes them;
 - opening marks (and currency signs) never end a line: they stick to what follows them;
 - —— and …… are never split and never start a line;
-- a Latin word, a number, a date, a time, a range and a price with its unit stay whole.
+- a Latin word, a number, a date, a time, a range and a price with its unit stay whole, and so does a
+  Chinese numeral with its unit (两天, 半小时);
+- a middle dot (·) neither starts nor ends a line: it stays between the words it joins;
+- a place name the caller marks (keep_whole, or Names.protect for the content's own names) stays whole.
 A line that is too long is pushed back (推出): the whole cluster moves to the next line.
 """
 
@@ -20,20 +23,25 @@ Measure = Callable[[str], float]
 # Never at a line start.
 NO_START = set("、，。．：；！？）》〉」』】〕〗］｝”’·・％℃‰°々〃ー～…—,.;:!?)]}%→")
 # Never at a line end.
-NO_END = set("（《〈「『【〔〖［｛“‘￥¥$＄#＃([{")
+NO_END = set("（《〈「『【〔〖［｛“‘￥¥$＄#＃([{·・")
 ELLIPSIS = "……"
 # U+2060 WORD JOINER: no break here (put between the characters of a name that must stay whole).
 WORD_JOINER = "\u2060"
 # Trailing marks dropped before an ellipsis is appended ("如此，……" reads wrong).
 _DROP_BEFORE_ELLIPSIS = set("、，。．：；！？,.;:!? ") | NO_END
+# A shortened text preferably ends at the end of a sentence: whole sentences need no ellipsis.
+SENTENCE_END = set("。！？；!?;")
 
 _UNIT = (r"(?:周年|公里|千米|小时|分钟|平方米|km|kg|KB|MB|GB|°C|"
          r"[年月日号时点分秒元块角万亿千百米天晚人岁次个条处座级期届周度层栋%％℃°])")
 _WORD = r"(?:https?://)?[A-Za-z0-9]+(?:(?:[.,:：'’&+·\-_]|/+)[A-Za-z0-9]+)*(?:/(?![A-Za-z0-9]))?"
 _AMOUNT = rf"[￥¥$＄]?{_WORD}(?:{_UNIT})?(?:/[人晚位天次张份间台件])?(?:（周[一二三四五六日天]）)?"
+# A Chinese numeral with its unit: 两天, 半小时, 十月, 三日游's 三日.
+_CN_AMOUNT = r"[一二三四五六七八九十两半]+个?(?:小时|分钟|公里|千米|天|日|晚|年|月|周|次|人|岁)"
 # Chained amounts: 2027年4月3日, 4月3日（周六）, 4月3日—25日, 9:00—17:00, 80—120元, 3月至5月.
 _ATOM_PATTERN = (
     rf"(?P<num>{_AMOUNT}(?:{_AMOUNT})*(?:(?:[-–—~～至](?!—))(?:{_AMOUNT})+)*)"
+    rf"|(?P<cn>{_CN_AMOUNT})"
     r"|(?P<run>—{2,}|…+|─{2,}|⋯+)"
     r"|(?P<space>[ \t\u3000]+)"
     r"|(?P<char>.)"
@@ -83,6 +91,21 @@ def clusters(text: str) -> list[Cluster]:
 def keep_whole(text: str) -> str:
     """Text that may not be broken across lines (a place name): joined by word joiners."""
     return WORD_JOINER.join(text)
+
+
+class Names:
+    """Place names that may not be broken across lines (stop names, venues, counties, stations): protect()
+    joins every occurrence in a text with word joiners, longest name first."""
+
+    def __init__(self, names: list[str] | set[str] | tuple[str, ...]) -> None:
+        usable = sorted({n for n in names if len(n) >= 2 and WORD_JOINER not in n}, key=lambda n: (-len(n), n))
+        self.names = tuple(usable)
+        self._pattern = re.compile("|".join(re.escape(n) for n in usable)) if usable else None
+
+    def protect(self, text: str) -> str:
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(lambda m: keep_whole(m.group()), text)
 
 
 def _split_wide(cluster: str, width: float, measure: Measure) -> list[Cluster]:
@@ -151,18 +174,22 @@ def wrap(text: str, width: float, measure: Measure) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class Fitted:
     lines: list[str]
-    ellipsized: bool
-    overflow: bool  # more lines than allowed and no ellipsis permitted
+    ellipsized: bool  # shortened: whole sentences left out, or cut with ……
+    overflow: bool  # more lines than allowed and no shortening permitted
 
 
 def fit(text: str, width: float, max_lines: int, measure: Measure, ellipsis: bool) -> Fitted:
-    """Wrap into at most max_lines lines, shortening the last with …… when allowed."""
+    """Wrap into at most max_lines lines. When that is too many and shortening is allowed: the longest run
+    of whole sentences that fits (no ellipsis needed), else the last line cut with ……."""
     paragraphs = [_line_clusters(p, width, measure) for p in text.split("\n")]
     lines = [line for paragraph in paragraphs for line in paragraph]
     if len(lines) <= max_lines:
         return Fitted([_join(line) for line in lines], False, False)
     if not ellipsis:
         return Fitted([_join(line) for line in lines], False, True)
+    sentences = _sentence_prefix(text, width, max_lines, measure)
+    if sentences is not None:
+        return Fitted(sentences, True, False)
     kept = [_join(line) for line in lines[: max_lines - 1]]
     # The last allowed line takes what is left of its paragraph, as far as it fits with the ellipsis.
     index = max_lines - 1
@@ -180,6 +207,20 @@ def fit(text: str, width: float, max_lines: int, measure: Measure, ellipsis: boo
     return Fitted(kept + [_with_ellipsis(last)], True, False)
 
 
+def _sentence_prefix(text: str, width: float, max_lines: int, measure: Measure) -> list[str] | None:
+    """The lines of the longest run of whole sentences at the start of text that fits in max_lines (a
+    semicolon that ends it becomes a full stop); None if even the first sentence does not fit."""
+    ends = [i + 1 for i, ch in enumerate(text) if ch in SENTENCE_END and i + 1 < len(text)]
+    for end in reversed(ends):
+        prefix = text[:end]
+        if prefix[-1] in "；;":
+            prefix = prefix[:-1] + "。"
+        lines = wrap(prefix, width, measure)
+        if len(lines) <= max_lines:
+            return lines
+    return None
+
+
 def _with_ellipsis(text: str) -> str:
     text = text.rstrip()
     while text and text[-1] in _DROP_BEFORE_ELLIPSIS:
@@ -192,7 +233,11 @@ def balance(text: str, width: float, measure: Measure, lines: int) -> float:
     whose last line would hold a lone character or two."""
     if lines < 2:
         return width
-    low, high = width / 2, width
+    # Never so narrow that a cluster (a date with its comma, a place name) would have to be split.
+    widest = max((measure(c.text) for p in text.split("\n") for c in clusters(p) if not c.space), default=0.0)
+    if widest > width:
+        return width
+    low, high = max(width / 2, widest), width
     for _ in range(10):
         middle = (low + high) / 2
         if len(wrap(text, middle, measure)) <= lines:

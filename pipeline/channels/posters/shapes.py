@@ -112,6 +112,11 @@ def scrim(canvas: Image.Image, layer: Scrim) -> None:
     level = round(255 * layer.opacity)
     if layer.fade == "none":
         mask = Image.new("L", (w, h), level)
+    elif layer.fade in ("left", "right"):
+        ramp = Image.linear_gradient("L").rotate(90).resize((w, 1), Image.Resampling.BILINEAR)  # 0 at the left
+        if layer.fade == "right":
+            ramp = ramp.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        mask = _scaled_mask(ramp, layer.opacity).resize((w, h), Image.Resampling.NEAREST)
     else:
         ramp = Image.linear_gradient("L").resize((1, h), Image.Resampling.BILINEAR)  # 0 at the top
         if layer.fade == "up":
