@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 import shutil
 from pathlib import Path
 
@@ -72,7 +73,8 @@ def _pixels(image: Image.Image) -> np.ndarray:
 
 def test_no_fact_is_shortened_and_every_box_says_whether_it_was(drawn: list[tuple[str, channel.Job, draw.Drawn]]) -> None:
     large = [job for _, job, _ in drawn if job.format in ("9x16", "3x4")]
-    assert len(large) == 28
+    subjects = {job.subject for job in large}
+    assert len(subjects) >= 2 * len(MONTHS) and len(large) == 2 * len(subjects)  # each subject in both formats
     shortened_optional = 0
     for month, job, d in drawn:
         for text in d.texts:
@@ -97,11 +99,16 @@ def _lines(spec: PosterSpec) -> dict[str, list[str]]:
 
 
 def test_the_tentative_date_is_written_out_whole(drawn: list[tuple[str, channel.Job, draw.Drawn]]) -> None:
-    job = next(job for _, job, _ in drawn if job.path == "posters/event-2027-03-tiqinxi-campus-9x16")
-    assert job.spec is not None
-    facts = _lines(job.spec)["facts"]
-    assert "日期待定：往年约3月15日—5月28日，以官方发布为准" in facts, facts
-    assert not any("……" in line for line in facts)
+    # the case: 「以官方发……」 on a 9:16 event poster; every tentative event's date is whole
+    jobs = [job for _, job, _ in drawn if job.kind == "event" and job.format == "9x16"]
+    tentative = [job for job in jobs if job.spec is not None and any(
+        "日期待定" in line for line in _lines(job.spec)["facts"])]
+    assert tentative, [job.path for job in jobs]
+    for job in tentative:
+        assert job.spec is not None
+        facts = "".join(_lines(job.spec)["facts"])
+        assert re.search(r"日期待定：往年约\d+月\d+日(（周.）)?(—(\d+月)?\d+日(（周.）)?)?，以官方发布为准", facts), (job.path, facts)
+        assert "……" not in facts
 
 
 def _style(field: str, text: str, size: int = 40, max_lines: int = 1, ellipsis: bool = False) -> TextStyle:
@@ -163,7 +170,7 @@ def test_scenes_stay_out_of_every_text_box(drawn: list[tuple[str, channel.Job, d
         changed = float((diff > 8).mean())
         assert changed > 0.02, (job.path, changed)  # the scene is there
         checked += 1
-    assert checked >= 15
+    assert checked >= 8  # guide, routes and events of the month in three formats
 
 
 def _sharp_columns(image: Image.Image, base: np.ndarray) -> np.ndarray:
