@@ -37,12 +37,12 @@ def test_map_without_enough_coordinates_draws_the_order() -> None:
 
 
 def _label_boxes(m) -> list[tuple[float, float, float, float]]:  # type: ignore[no-untyped-def]
-    """Each label's box, worked out here: CJK glyphs one em (13 px) wide, others 0.62 em; 12 px up, 3.5 down."""
+    """Each label's box, worked out here: CJK glyphs one em (13 px) wide, others 0.62 em; 15 px up, 4 down (the em box of a CJK font at 13 px)."""
     boxes = []
     for p in m.points:
         width = sum(13 if ord(ch) > 0x2E80 else 13 * 0.62 for ch in p.name)
         left = p.label_x if p.anchor == "start" else p.label_x - width if p.anchor == "end" else p.label_x - width / 2
-        boxes.append((left, p.label_y - 12, left + width, p.label_y + 3.5))
+        boxes.append((left, p.label_y - 15, left + width, p.label_y + 4))
     return boxes
 
 
