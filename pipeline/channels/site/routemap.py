@@ -179,12 +179,12 @@ def _candidates(x: float, y: float, w: float) -> list[tuple[str, float, float, b
     spots: list[tuple[str, float, float, bool]] = []
     for d in (RADIUS + 4, RADIUS + 14, RADIUS + 28, RADIUS + 46, RADIUS + 66):
         far = d > RADIUS + 4
-        diag = d * 0.72
+        diag = d * 0.72  # the box's nearest corner d away, at 45 degrees
         spots += [
             ("start", x + d, y + mid, far), ("end", x - d, y + mid, far),
             ("middle", x, y - d - _DESCENT, far), ("middle", x, y + d + _ASCENT, far),
-            ("start", x + diag, y - diag - _DESCENT + 6, far), ("end", x - diag, y - diag - _DESCENT + 6, far),
-            ("start", x + diag, y + diag + _ASCENT - 6, far), ("end", x - diag, y + diag + _ASCENT - 6, far),
+            ("start", x + diag, y - diag - _DESCENT, far), ("end", x - diag, y - diag - _DESCENT, far),
+            ("start", x + diag, y + diag + _ASCENT, far), ("end", x - diag, y + diag + _ASCENT, far),
         ]
     return spots
 
