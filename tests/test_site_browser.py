@@ -362,7 +362,36 @@ def test_route_maps_are_clear_at_phone_width(phone, base) -> None:  # type: igno
         found = _check_map(m)
         if found:
             problems[path] = found
+        if "同一比例尺" in m["kind"]:
+            problems.update({path: found} for found in [_scale_problems(path, m)] if found)
         if path == "routes/sanguo-chibi-guzhanchang/":
             phone.locator("figure.map").screenshot(path=str(SCREENSHOTS / "map.png"))
     assert problems == {}
     assert geo >= 1
+
+
+def _scale_problems(path: str, m: dict) -> list[str]:
+    """A geo map drawn to scale: for every pair of stops, distance in the SVG / great-circle distance is one
+    number (the stops with coordinates, in the route's order, are the map's circles)."""
+    import math
+
+    import yaml
+
+    text = (REPO / "routes" / (path.split("/")[1] + ".md")).read_text(encoding="utf-8")
+    stops = yaml.safe_load(text.split("---")[1])["stops"]
+    lnglats = [s["lnglat"] for s in stops if s.get("lnglat")]
+    circles = m["circles"]
+    if len(circles) != len(lnglats):
+        return [f"{len(circles)} circles for {len(lnglats)} stops with coordinates"]
+
+    def km(a, b) -> float:  # type: ignore[no-untyped-def]
+        lng1, lat1, lng2, lat2 = map(math.radians, (*a, *b))
+        h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+        return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+    pairs = [(math.hypot(circles[i][0] - circles[j][0], circles[i][1] - circles[j][1]), km(lnglats[i], lnglats[j]))
+             for i in range(len(circles)) for j in range(i + 1, len(circles))]
+    scale = max(pairs, key=lambda pair: pair[1])[0] / max(pair[1] for pair in pairs)  # px per km, from the longest
+    # within 1 %, and the SVG's rounding of each position to 0.1 px
+    return [f"{px:.1f} px for {ground:.2f} km at {scale:.2f} px/km" for px, ground in pairs
+            if abs(px - scale * ground) > 0.01 * px + 0.15]
