@@ -28,7 +28,7 @@ FONT = 13  # px inside the SVG's own coordinates
 _ASCENT, _DESCENT = 15.0, 4.0  # a label's box around its baseline: the CJK font's em box at 13 px (as getBBox gives)
 _KM_PER_DEGREE = 111.32
 _MAX_HEIGHT = 240  # of the stops' own extent on a geo map, before padding
-_PAD = 30  # around the stops' extent on a geo map (label room)
+_PAD = 36  # around the stops' extent on a geo map (label room)
 _NORTH = (WIDTH - 26.0, 6.0, WIDTH - 6.0, 42.0)  # the north arrow's box
 _SCALE_H = 24.0  # the scale bar's box height, at the bottom left
 _BAR_KM = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200)
@@ -125,7 +125,7 @@ def _geo_map(placed: list[tuple[int, Stop]], left_out: tuple[str, ...]) -> Route
         scale = fit * shrink  # px per km, the same across and down
         height = int(max(150, span_y * scale + 2 * _PAD + 16))
         offset_x = (WIDTH - span_x * scale) / 2
-        offset_y = (height - _SCALE_H - span_y * scale) / 2 + 4
+        offset_y = (height - _SCALE_H - span_y * scale) / 2 + 10  # a little more room above than below
         coords = [(offset_x + (x - min_x) * scale, offset_y + (y - min_y) * scale) for x, y in km]
         bar = _scale_bar(scale) if span_x or span_y else (None, None)
         marks = [_NORTH] + ([_scale_box(height, bar[1])] if bar[1] else [])
@@ -179,7 +179,7 @@ def _candidates(x: float, y: float, w: float) -> list[tuple[str, float, float, b
     spots: list[tuple[str, float, float, bool]] = []
     for d in (RADIUS + 4, RADIUS + 14, RADIUS + 28, RADIUS + 46, RADIUS + 66):
         far = d > RADIUS + 4
-        diag = d * 0.72  # the box's nearest corner d away, at 45 degrees
+        diag = d * 0.72 + 2  # the box's nearest corner about d away (and GAP clear of the circle), at 45 degrees
         spots += [
             ("start", x + d, y + mid, far), ("end", x - d, y + mid, far),
             ("middle", x, y - d - _DESCENT, far), ("middle", x, y + d + _ASCENT, far),
