@@ -1,6 +1,8 @@
 """The site in Debian's headless Chromium, as a phone shows it: layout, search, calendar download.
 
-Screenshots of the home page and a route page are saved to output/screenshots/ for a person to look at.
+Layout at 375 px: no sideways scroll, numbers with their units never split across lines, heroes without a second
+title, one card style per list, route-map labels clear (by the browser's own text boxes) and maps to scale.
+Screenshots of the home page, a route page and a map are saved to output/screenshots/ for a person to look at.
 """
 
 from __future__ import annotations
