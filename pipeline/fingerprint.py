@@ -25,7 +25,7 @@ from pipeline.sourcetree import RACY_NS
 
 PACKAGE = Path(__file__).resolve().parent
 # Libraries whose version is part of the code digest; and others whose version a cache key names.
-_ALSO_VERSIONED = ("pagefind",)
+_ALSO_VERSIONED: tuple[str, ...] = ()
 _LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdurl", "cmarkgfm", "nh3", "icalendar", "pillow", "numpy", "segno",
               "fonttools", "pyyaml", "autocorrect-py", "chinesecalendar")
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable
 
 from pipeline import calendar_cn
 from pipeline.content.model import Content, Event, Guide, Route
@@ -146,14 +146,38 @@ def _make_plan(content: Content, month: Month, featured_per_month: int = 2) -> M
     weekends = _weekends(month)
     rest_periods = _rest_periods(month)
     makeup = tuple(d for d in _days(month.first_day, month.last_day) if calendar_cn.day_info(d).makeup_workday)
-    first, last = month.first_day, month.last_day
-    events = tuple(sorted((e for e in content.events.values() if e.overlaps(first, last)),
-                          key=lambda e: (e.start_date, e.start_time or time.min, e.id)))
+    events = month_events(content, month)
     featured = tuple(content.routes[rid] for rid in featured_route_ids(content, month, featured_per_month))
     if len(featured) < featured_per_month:
         warnings.append(f"{month.label}适合的线路不足：只推荐了 {len(featured)} 条（配置要求 {featured_per_month} 条，"
                         "且不与上月重复）。可在线路的 best_months 中加入本月。")
     return MonthPlan(month, weekends, rest_periods, makeup, holiday_data, guide, events, featured, tuple(warnings))
+
+
+def event_order(event: Event) -> tuple[date, time, str]:
+    """The order events are listed in everywhere: start date, start time (none: midnight), id."""
+    return (event.start_date, event.start_time or time.min, event.id)
+
+
+def events_by_month(events: Iterable[Event]) -> dict[Month, tuple[Event, ...]]:
+    """The one rule for which events are a month's events, used by every channel (the WeChat guide and
+    calendar, their digests, the posters and the site's month pages through MonthPlan.events or this):
+    an event belongs to every month its dates touch, from its start to its end date inclusive (exactly the
+    months m with event.overlaps(m.first_day, m.last_day)), listed in event_order. Tentative events count."""
+    groups: dict[Month, list[Event]] = {}
+    for event in sorted(events, key=event_order):
+        month = Month(event.start_date.year, event.start_date.month)
+        while month.first_day <= event.end_date:
+            groups.setdefault(month, []).append(event)
+            month = month.shift(1)
+    return {month: tuple(found) for month, found in groups.items()}
+
+
+def month_events(content: Content, month: Month) -> tuple[Event, ...]:
+    """The month's events (see events_by_month): MonthPlan.events. Only the events touching the month are
+    grouped (the same rule, applied to one month), so a plan costs one pass over the events."""
+    touching = (e for e in content.events.values() if e.overlaps(month.first_day, month.last_day))
+    return events_by_month(touching).get(month, ())
 
 
 def _days(first: date, last: date) -> list[date]:

@@ -21,8 +21,7 @@ from pipeline.sourcetree import snapshot as tree_snapshot
 
 MONTH = "2027-04"
 # Run the forked paths (parallel parsing, site pages rendered in worker processes) even on this small tree.
-# The search index in several shards too (one per few pages), so shards are reused and rebuilt here.
-FORKED = {"XNWL_PARALLEL_FROM": "1", "XNWL_WORKERS": "2", "XNWL_SEARCH_SHARD_PAGES": "4"}
+FORKED = {"XNWL_PARALLEL_FROM": "1", "XNWL_WORKERS": "2"}
 
 
 def batch(root: Path) -> str:
@@ -250,33 +249,42 @@ def test_posters_of_unchanged_inputs_are_taken_from_the_last_batch(built: Path, 
     assert {name: (cache / name).stat().st_mtime_ns for name in kept} == kept
 
 
-def _shard_files(site: Path) -> dict[str, int]:
-    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in (site / "pagefind").rglob("*") if p.is_file()}
+def _index_files(site: Path) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in (site / "search-index").rglob("*") if p.is_file()}
 
 
-def test_an_edit_reindexes_only_the_search_shard_of_the_changed_page(built: Path, tmp_path: Path) -> None:
+def test_an_edit_rewrites_only_the_search_index_files_it_changes(built: Path, tmp_path: Path) -> None:
+    """The edited route's own document, the postings shards of the tokens it gained, and meta.json (the new
+    version): every other file of the index is the one the last build wrote. The new words find the route."""
+    import json
+
     from pipeline.channels.site import search
 
     root = warmed(built, tmp_path)
     site = root / "output" / "site"
-    shards = int(re.search(r'data-shards="(\d+)"', (site / "search" / "index.html").read_text(encoding="utf-8"))[1])
-    assert shards >= 4, shards
-    before = _shard_files(site)
-    edit_route(root)  # the route's own page changes; list pages showing it keep what the index reads
+    before = _index_files(site)
+    edit_route(root)
     batch(root)
-    after = _shard_files(site)
-    touched = {rel for rel in set(before) | set(after) if before.get(rel) != after.get(rel)}
-    mine = search.shard_folder(search.shard_of("routes/tongshan-cool/index.html", shards))
-    assert touched, "the edited page's shard was not indexed again"
-    assert all(rel.startswith(mine + "/") and "/" not in rel[len(mine) + 1:].replace("fragment/", "").replace(
-        "index/", "").replace("filter/", "") for rel in touched), (mine, sorted(touched))
+    after = _index_files(site)
+    assert set(before) == set(after)
+    touched = sorted(rel for rel in after if before[rel] != after[rel])
+    meta = json.loads((site / "search-index" / "meta.json").read_bytes())
+    docs = [json.loads((site / "search-index" / "d" / f"{n}.json").read_bytes()) for n in range(meta["docs"])]
+    mine = next(n for n, doc in enumerate(docs) if doc["u"] == "routes/tongshan-cool/")
+    shards = {f"search-index/p/{search.token_shard(token, meta['shards'])}.json"
+              for token in search.tokens("补记。山里傍晚起风，带一件外套。")}
+    assert f"search-index/d/{mine}.json" in touched and "search-index/meta.json" in touched
+    assert set(touched) <= {f"search-index/d/{mine}.json", "search-index/meta.json", *shards}, touched
+    postings = json.loads((site / "search-index" / "p" / f"{search.token_shard('外套', meta['shards'])}.json").read_bytes())
+    number = 0
+    found = set()
+    for value in postings["外套"]:
+        number += value // 4
+        found.add(number)
+    assert mine in found
 
 
-def test_the_changed_pages_shard_is_indexed_ahead_and_the_site_equals_a_clean_one(
-        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """After a small edit Pagefind starts on the edited page's shard as soon as that shard's pages are final,
-    before the rest of the site is checked; the finished bundle uses that work, and is what a clean build makes."""
-    from pipeline.channels.site import search
+def test_after_a_small_edit_the_site_equals_a_clean_one(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.channels.site.standalone import build_and_swap
     from pipeline.plan import Month
 
@@ -284,25 +292,13 @@ def test_the_changed_pages_shard_is_indexed_ahead_and_the_site_equals_a_clean_on
     edit_route(root)
     for name, value in {**FORKED, "XNWL_WORKERS": "1"}.items():
         monkeypatch.setenv(name, value)
-    early: list[tuple[int, bool]] = []
-    real_result = search.Ahead.result
-
-    def result(self: search.Ahead, key: str) -> dict[str, bytes] | None:
-        bundle = real_result(self, key)
-        early.append((self.shard, bundle is not None))
-        return bundle
-
-    monkeypatch.setattr(search.Ahead, "result", result)
     build_and_swap(root, Month.parse(MONTH))
     site = root / "output" / "site"
-    shards = int(re.search(r'data-shards="(\d+)"', (site / "search" / "index.html").read_text(encoding="utf-8"))[1])
-    assert early == [(search.shard_of("routes/tongshan-cool/index.html", shards), True)]
     incremental = snapshot(site)
 
     shutil.rmtree(site)
     shutil.rmtree(root / "state")
     build_and_swap(root, Month.parse(MONTH))
-    assert len(early) == 1  # nothing is indexed ahead without the last build's caches
     clean = snapshot(site)
     assert sorted(incremental) == sorted(clean)
     assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
@@ -316,39 +312,13 @@ def retitle_featured_route(root: Path) -> None:
     route.write_text(text.replace(f"title: {title}", f"title: {title}·夏", 1), encoding="utf-8")
 
 
-def _shards_indexed_ahead(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
-    """For each shard indexed ahead: whether from the live site (start_early, before the staging copy is taken)
-    or from the staging copy (render_into), and whether the search bundle used what was indexed."""
-    from pipeline.channels.site import search
-
-    found: list[tuple[str, bool]] = []
-    real_index_ahead, real_result = search.index_ahead, search.Ahead.result
-    where: dict[int, str] = {}
-
-    def index_ahead(site_dir, *args, **kwargs):  # type: ignore[no-untyped-def]
-        ahead = real_index_ahead(site_dir, *args, **kwargs)
-        if ahead is not None:
-            where[id(ahead)] = "live" if site_dir.parent.name == "output" else "staging"
-        return ahead
-
-    def result(self: search.Ahead, key: str) -> dict[str, bytes] | None:
-        bundle = real_result(self, key)
-        found.append((where.get(id(self), "?"), bundle is not None))
-        return bundle
-
-    monkeypatch.setattr(search, "index_ahead", index_ahead)
-    monkeypatch.setattr(search.Ahead, "result", result)
-    return found
-
-
 @pytest.mark.parametrize("change, taken", [(edit_route, True), (retitle_featured_route, False)])
 def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_are_the_same(
         built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], taken: bool) -> None:
-    """After a small edit the batch prepares the site, and settles the edited page's search shard, right after
-    the plan, with the covers of the month's last batch; if the new covers differ, the site is prepared again.
-    Pagefind is handed the shard's pages at once (the rendered ones from memory, the others from the live site),
-    and the batch decides which pages it reuses before it waits for the staging copy of the site. Either way
-    the batch writes what a clean batch writes."""
+    """After a small edit the batch prepares the site, and settles the edited pages, right after the plan, with
+    the covers of the month's last batch; if the new covers differ, the site is prepared again. The batch
+    decides which pages it reuses before it waits for the staging copy of the site. Either way the batch
+    writes what a clean batch writes."""
     from pipeline.batch import run_batch
     from pipeline.channels.site import build, files
     from pipeline.plan import Month
@@ -371,11 +341,9 @@ def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_ar
             order.append(__name)
             return __real(*args, **kwargs)
         monkeypatch.setattr(module, name, spy)
-    ahead = _shards_indexed_ahead(monkeypatch)
     run_batch(root, Month.parse(MONTH))
     assert len(prepared) == (1 if taken else 2)
-    if taken:  # indexed while the posters were made, and used
-        assert ahead == [("live", True)]
+    if taken:
         assert order[:2] == ["_reused_here", "open_staging"]
     incremental = snapshot(root / "output")
 
@@ -388,18 +356,13 @@ def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_ar
     assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
 
 
-def test_a_damaged_search_shard_is_made_again_after_a_small_edit(built: Path, tmp_path: Path) -> None:
-    """The shards the edit does not touch are checked against the files the cache records (in the live site,
-    before the staging copy is used): one that lost a file is indexed again, and the site equals a clean one."""
-    from pipeline.channels.site import search
-
+def test_a_damaged_search_index_is_made_whole_again_after_a_small_edit(built: Path, tmp_path: Path) -> None:
+    """A file of the index the edit does not touch, lost or altered, is written again; the site equals a clean one."""
     root = warmed(built, tmp_path)
     site = root / "output" / "site"
-    shards = int(re.search(r'data-shards="(\d+)"', (site / "search" / "index.html").read_text(encoding="utf-8"))[1])
-    hot = search.shard_of("routes/tongshan-cool/index.html", shards)
-    other = next(n for n in range(1, shards) if n != hot)
-    victim = next((site / search.shard_folder(other)).rglob("*.pf_fragment"))
+    victim = site / "search-index" / "d" / "0.json"
     victim.unlink()
+    (site / "search-index" / "p" / "0.json").write_bytes(b"{}")
     edit_route(root)
     batch(root)
     assert victim.is_file()

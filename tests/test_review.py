@@ -58,6 +58,13 @@ def test_batch_writes_review_page_findings_and_year_planner(built: Path) -> None
     assert {f["check"] for f in findings} >= {"unverified", "tentative"}
     assert all(f["severity"] == "warning" for f in findings)
     assert (built / "output/plan/2027.html").is_file()
+    # the review page and the year planner link to each other
+    (to_planner,) = soup.select("a[href$='plan/2027.html']")
+    assert (folder / "review" / to_planner["href"]).resolve() == (built / "output/plan/2027.html").resolve()
+    planner = BeautifulSoup((built / "output/plan/2027.html").read_text(encoding="utf-8"), "html.parser")
+    april = {a["href"] for a in planner.select("a") if "2027-04" in a["href"]}
+    assert april and all((built / "output/plan" / href).resolve() == (folder / "review/index.html").resolve()
+                         for href in april)
 
 
 def test_approval_is_lost_when_the_source_changes(tree: Path) -> None:

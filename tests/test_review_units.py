@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from pipeline.config import load_config
 from pipeline.content.load import load_content
@@ -97,7 +98,17 @@ def test_year_planner_covers_every_month_and_names_gaps() -> None:
     assert all(coverage.guide_titles) and len(coverage.themes) == 8 and len(coverage.counties) == 6
     bishu = next(r for r in coverage.themes if r.id == "bishu")
     assert bishu.counts[6] > 0 and bishu.counts[0] == 0  # summer cool in July, none in January
-    assert any("避暑休闲" in note for note in coverage.gaps())
+    # a theme is counted against its season (its routes' best_months): 避暑休闲 in January or 沐泉滑雪 in
+    # summer is no gap; an empty month in season is
+    assert bishu.season == (6, 7, 8) and not bishu.gaps()
+    quanxue = next(r for r in coverage.themes if r.id == "quanxue")
+    assert quanxue.season == (1, 2, 12) and quanxue.counts[6] == 0 and not quanxue.gaps()
+    gaps = coverage.gaps()
+    assert not any(name in note for note in gaps for name in ("避暑休闲", "沐泉滑雪", "赏花品桂"))
+    for row in coverage.themes:
+        assert row.gaps() == [m for m in row.season if row.counts[m - 1] == 0]
+        if row.gaps():
+            assert any(note.startswith(row.name) and f"{'、'.join(map(str, row.gaps()))}月" in note for note in gaps)
 
     page = render_planner(load_config(REPO), content, 2027).decode("utf-8")
 
@@ -110,4 +121,12 @@ def test_year_planner_covers_every_month_and_names_gaps() -> None:
 
     Cells().feed(page)
     assert Cells.rows == 1 + 8 + 1 + 6 + 1 + 12
+    soup = BeautifulSoup(page, "html.parser")
+    skiing = next(tr for tr in soup.select("tr") if tr.th and tr.th.get_text(strip=True) == "沐泉滑雪")
+    cells = skiing.select("td")
+    assert [c.get_text() for c in cells][5:8] == ["–", "–", "–"] and "off" in cells[6]["class"]
+    assert "zero" not in " ".join(" ".join(c.get("class", [])) for c in cells)
+    # every month links to its review page (output/plan/<year>.html -> output/<YYYY-MM>/review/index.html)
+    links = [a["href"] for a in soup.select("thead a")][:12]
+    assert links == [f"../2027-{m:02d}/review/index.html" for m in range(1, 13)]
     assert 'lang="zh-CN"' in page and "2027 年内容规划" in page

@@ -1,109 +1,101 @@
-"""Talking to Pagefind's service: pages handed over one by one in path order, at the URLs Pagefind itself would
-give them, sent only a few ahead of what it has indexed; a page that cannot be read, or Pagefind ending, is
-reported at once."""
+"""The site's search index: tokens (Chinese bigrams, Latin words), a page's visible text as readable fields,
+postings with title and place-name flags, documents in ranking order, files written only when they change."""
 
 from __future__ import annotations
 
 import json
-import random
-import time
-
-import pytest
+from pathlib import Path
 
 from pipeline.channels.site import search
-from pipeline.content.problems import UserError
 
 
-def _page(title: str) -> bytes:
-    return (f'<html lang="zh-cn"><body><main data-pagefind-body><h1>{title}</h1>'
-            f"<p>{title}：咸宁温泉与赏花一日游</p></main></body></html>").encode()
+def _decode(values: list[int]) -> dict[int, int]:
+    found, number = {}, 0
+    for value in values:
+        number += value // 4
+        found[number] = value % 4
+    return found
 
 
-def _entry(bundle: dict[str, bytes]) -> dict:  # type: ignore[type-arg]
-    return json.loads(bundle["pagefind-entry.json"])
+def _page(main: str) -> bytes:
+    return (f'<html lang="zh-CN"><head><title>不算</title></head><body><nav>首页 线路</nav>'
+            f'<main id="main" data-pagefind-body>{main}</main><footer>页脚</footer></body></html>').encode()
 
 
-@pytest.mark.parametrize("rel, url", [
-    ("index.html", "/"), ("404.html", "/404.html"), ("routes/index.html", "/routes/"),
-    ("routes/tongshan-cool/index.html", "/routes/tongshan-cool/"), ("routes/myindex.html", "/routes/myindex.html"),
-    ("events/2027-04/index.html", "/events/2027-04/"), ("search/index.htm", "/search/index.htm"),
-])
-def test_page_urls_are_those_pagefind_gives_pages_it_finds_in_a_folder(rel: str, url: str) -> None:
-    assert search.page_url(rel) == url
+def test_tokens_are_bigrams_of_chinese_runs_and_whole_latin_words() -> None:
+    assert list(search.tokens("羊楼洞古镇")) == ["羊楼", "楼洞", "洞古", "古镇", "羊", "楼", "洞", "古", "镇"]
+    assert list(search.tokens("经G4京港澳高速，约1小时")) == ["经", "g4", "京港", "港澳", "澳高", "高速", "京", "港", "澳",
+                                                          "高", "速", "约", "1", "小时", "小", "时"]
+    assert search.token_set("温泉 泡温泉") == {"温泉", "泡温", "温", "泉", "泡"}
+    assert list(search.tokens("ＡＢＣ　２０２７")) == ["abc", "2027"]  # full-width forms normalised (NFKC)
+    assert list(search.tokens("· — 。")) == []
 
 
-def test_a_shard_is_the_same_whatever_order_its_pages_come_in() -> None:
-    pages = {f"routes/r{n:02d}/index.html": _page(f"线路{n}") for n in range(12)}
-    shuffled = list(pages)
-    random.Random(7).shuffle(shuffled)
-    first = search._index({0: sorted(pages)}, pages.__getitem__, None)[0]
-    second = search._index({0: shuffled}, pages.__getitem__, None)[0]
-    assert first == second
-    assert _entry(first)["languages"]["zh-cn"]["page_count"] == 12
+def test_page_text_keeps_fields_apart_with_chinese_punctuation_and_leaves_out_what_is_not_read() -> None:
+    html = _page('<h1>赤壁怀古</h1><p class="kicker"><a href="#">三国文化</a> · 2天</p>'
+                 '<dl><dt>行程</dt><dd>2天，3 站</dd></dl>'
+                 '<h3><span class="num" aria-hidden="true">1</span>赤壁市城区</h3>'
+                 '<p><a href="#">九宫山滑雪再泡汤</a><span class="meta">2天 · 通山县</span></p>'
+                 '<p><span class="d">5</span><span>12月</span></p>'
+                 '<svg><title>示意图</title><text>不读</text></svg><script>var x = "不读";</script>'
+                 '<nav data-pagefind-ignore>第1页 第2页</nav><p>到<a href="#">羊楼洞</a>看茶&amp;喝茶。</p>')
+    text = search.page_text(html)
+    assert text == ("赤壁怀古。三国文化 · 2天。行程：2天，3 站。赤壁市城区。九宫山滑雪再泡汤 2天 · 通山县。5 12月。"
+                    "到羊楼洞看茶&喝茶。")
+    assert search.page_text(b"<html><body><main><p>no marker</p></main></body></html>") is None
 
 
-def test_many_pages_of_one_shard_are_all_indexed() -> None:
-    """1,500 pages: far more than a pipe holds each way."""
-    pages = {f"p/{n:04d}.html": _page(f"第{n}页") for n in range(1500)}
-    bundle = search._index({0: list(pages)}, pages.__getitem__, None)[0]
-    assert _entry(bundle)["languages"]["zh-cn"]["page_count"] == 1500
+def _doc(n: int, title: str, names: tuple[str, ...] = (), rank: int = 1) -> search.Doc:
+    return search.Doc(f"p/{n}/index.html", f"p/{n}/", title, names, (rank, n))
 
 
-def test_pages_are_read_only_a_few_ahead_of_pagefind(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A large site is never all in memory, here or in Pagefind (which takes in every request as it comes):
-    a page is read only once all but IN_FLIGHT of those before it are indexed."""
-    monkeypatch.setattr(search, "IN_FLIGHT", 4)
-    answered = [0]
-    unanswered_at_read: list[int] = []
-    real_wait = search._Service.wait
-
-    def wait(self, numbers, answered_callback=None):  # type: ignore[no-untyped-def]
-        if answered_callback is None:  # NewIndex, GetFiles
-            return real_wait(self, numbers)
-
-        def counted() -> None:
-            answered[0] += 1
-            answered_callback()
-        return real_wait(self, numbers, counted)
-
-    monkeypatch.setattr(search._Service, "wait", wait)
-    pages = {f"p/{n:03d}.html": _page(f"第{n}页") for n in range(200)}
-
-    def read(rel: str) -> bytes:
-        unanswered_at_read.append(len(unanswered_at_read) - answered[0])
-        return pages[rel]
-
-    bundle = search._index({0: list(pages)}, read, None)[0]
-    assert _entry(bundle)["languages"]["zh-cn"]["page_count"] == 200
-    assert len(unanswered_at_read) == 200 and max(unanswered_at_read) <= 4
+def test_postings_flag_title_and_place_names_and_documents_keep_their_order() -> None:
+    docs = [_doc(0, "咸宁温泉两日", ("咸宁温泉", "潜山")), _doc(1, "赏花一日", ("大幕山",)), _doc(2, "往期指南", (), 5)]
+    texts = ["咸宁温泉两日。傍晚泡温泉。", "大幕山杜鹃。回城泡温泉。", "十二月泡温泉。"]
+    made = search.make_index(docs, texts)
+    meta = json.loads(made["meta.json"])
+    assert meta["docs"] == 3 and meta["archive"] == 2 and meta["format"] == search.FORMAT
+    postings: dict[str, list[int]] = {}
+    for n in range(meta["shards"]):
+        shard = json.loads(made[f"p/{n}.json"])
+        assert all(search.token_shard(token, meta["shards"]) == n for token in shard)
+        postings.update(shard)
+    both = search.TITLE | search.NAME
+    assert _decode(postings["温泉"]) == {0: both, 1: 0, 2: 0}
+    assert _decode(postings["大幕"]) == {1: search.NAME}
+    assert _decode(postings["两日"]) == {0: search.TITLE}
+    assert "泉泡" not in postings and "日傍" not in postings  # never across punctuation
+    assert json.loads(made["d/1.json"]) == {"t": "赏花一日", "u": "p/1/", "x": "大幕山杜鹃。回城泡温泉。"}
+    assert search.make_index(docs, texts) == made  # the same inputs, the same bytes
 
 
-def test_a_page_that_cannot_be_read_is_reported_at_once() -> None:
-    pages = {f"p/{n:03d}.html": _page(f"第{n}页") for n in range(300)}
-
-    def read(rel: str) -> bytes:
-        if rel == "p/150.html":
-            raise FileNotFoundError(rel)
-        return pages[rel]
-
-    started = time.monotonic()
-    with pytest.raises(FileNotFoundError, match="p/150.html"):
-        search._index({0: list(pages)}, read, None)
-    assert time.monotonic() - started < search.TIMEOUT_S / 10  # not left to the time limit
+def test_shards_spread_bigrams_and_keep_a_latin_words_prefixes_together() -> None:
+    shards = 64
+    assert len({search.token_shard(chr(0x6e29) + chr(c), shards) for c in range(0x4e00, 0x4e00 + 400)}) == shards
+    assert {search.token_shard(word, shards) for word in ("g", "g4", "g107", "gps")} == {search.token_shard("g", shards)}
+    assert search.token_shard("\U00020000\U0002a6d6", shards) in range(shards)  # beyond the BMP too
 
 
-def test_pagefind_ending_midway_is_a_message() -> None:
-    service = search._Service()
-    [index] = service.ask([{"type": "NewIndex", "config": None}])
-    pages = [f"p/{n}.html" for n in range(200)]
+def test_shards_grow_with_the_postings() -> None:
+    assert search.shard_count(0) == 1
+    assert search.shard_count(search.SHARD_TARGET) == 1
+    assert search.shard_count(search.SHARD_TARGET * 5) == 8
+    assert search.shard_count(10**12) == search.MAX_SHARDS
 
-    def payloads():  # type: ignore[no-untyped-def]
-        for n, rel in enumerate(pages):
-            if n == 100:
-                service.process.kill()
-            yield {"type": "AddFile", "index_id": index["index_id"], "url": "/" + rel, "file_path": None,
-                   "file_contents": _page(rel).decode()}
 
-    with pytest.raises(UserError, match="Pagefind"):
-        service.ask_streamed(payloads(), len(pages))
-    service.close()
+def test_the_bundle_is_written_only_where_it_changed_and_nothing_else_is_left(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    for n, body in enumerate(["<h1>咸宁温泉</h1><p>泡汤。</p>", "<h1>大幕山</h1><p>杜鹃。</p>"]):
+        (site / f"p/{n}").mkdir(parents=True)
+        (site / f"p/{n}/index.html").write_bytes(_page(body))
+    docs = [_doc(0, "咸宁温泉"), _doc(1, "大幕山")]
+    first = search.build_bundle(site, docs)
+    assert first.docs == 2 and not first.removed and "search-index/meta.json" in first.written
+    stale = site / "search-index" / "p" / "999.json"
+    stale.write_bytes(b"{}")
+    again = search.build_bundle(site, docs)
+    assert again.written == [] and again.removed == ["search-index/p/999.json"] and not stale.exists()
+    (site / "p/1/index.html").write_bytes(_page("<h1>大幕山</h1><p>映山红。</p>"))
+    changed = search.build_bundle(site, docs)
+    assert "search-index/d/1.json" in changed.written and "search-index/d/0.json" not in changed.written
+    assert "映山红" in json.loads((site / "search-index" / "d" / "1.json").read_bytes())["x"]

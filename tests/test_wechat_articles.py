@@ -108,7 +108,10 @@ def assert_wechat_safe(html: str) -> Scan:
         assert parts.scheme == "https" and parts.hostname == "mp.weixin.qq.com", href
     for image in s.images:
         assert image.get("alt", "").strip(), image
-        assert "width:100%" in image.get("style", "")
+        style = dict(part.split(":", 1) for part in image.get("style", "").replace(" ", "").split(";") if ":" in part)
+        # full width, or (the QR code) a small fixed width that never overflows the column
+        small = re.fullmatch(r"(\d+)px", style.get("width", ""))
+        assert style.get("width") == "100%" or (style.get("max-width") == "100%" and small and int(small[1]) <= 300)
     assert all(MARKER.match(item) for item in s.list_items), s.list_items
     assert s.max_list_depth <= 2 and not s.list_in_item
     # URLs written as text: only in the 参考链接 block or the footer (the last block)
@@ -179,13 +182,65 @@ def test_guide_sections_per_weekend_and_events_grouped(shipped: Path) -> None:
     for number, (sat, sun) in enumerate([(3, 4), (10, 11), (17, 18), (24, 25)], start=1):
         assert f"第{number}个周末 · 4月{sat}日至{sun}日" in guide
     assert "2027年的放假安排尚未公布" in guide  # no 2027 holiday data in chinesecalendar yet
-    assert "https://xnwl.example.com/weekend/2027-04/" in guide
-    # every event starts a dated group; tentative ones say so
-    assert events.count(TENTATIVE) >= 4
-    assert events.index("3月15日（周一）起") < events.index("4月3日（周六）") < events.index("4月24日（周六）")
+    assert "https://xnwl.example.com/weekend/2027-04/" not in guide  # the closing card has a QR code instead
+    # every event starts a dated group (one begun in March says so); tentative ones say so
+    assert events.count(TENTATIVE) >= 2
+    assert events.index("3月27日（周六）起") < events.index("4月11日（周日）")
     route = pages["route-chadao-qingzhuancha-2d"]
     assert "行程安排" in route and "从武汉出发" in route and "1. " in route
-    assert "羊楼洞春茶采摘季" in route and TENTATIVE in route  # the month's related, tentative event
+
+
+class _Figures(HTMLParser):
+    """The article's child blocks, each with the images in it and its text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.blocks: list[dict] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.depth == 1:
+            self.blocks.append({"tag": tag, "style": dict(attrs).get("style") or "", "images": [], "text": ""})
+        if tag == "img":
+            self.blocks[-1]["images"].append(dict(attrs))
+        elif tag not in VOID:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in VOID:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth >= 2:
+            self.blocks[-1]["text"] += data
+
+
+def test_articles_open_with_their_cover_and_close_with_a_qr_card(shipped: Path) -> None:
+    import zxingcpp
+    from PIL import Image
+
+    drafts, pages = read_month(shipped, "2027-04")
+    config = load_config(shipped)
+    folder = shipped / "output/2027-04/wechat"
+    for article in drafts["articles"]:
+        slug = article["slug"]
+        parser = _Figures()
+        parser.feed(pages[slug])
+        first, last = parser.blocks[0], parser.blocks[-1]
+        # the cover the posters channel made, as the first picture of the body (pushed with uploadimg)
+        (cover,) = first["images"]
+        assert cover["src"] == f"images/xnwl-cover-{slug}.jpg" and cover["alt"].strip()
+        assert (folder / cover["src"]).read_bytes() == (shipped / "output/2027-04/posters" /
+                                                       f"{slug}-cover-900x383.jpg").read_bytes()
+        assert first["text"].strip() == ""  # no caption repeating the title under the cover
+        # the closing card: a QR code of the article's page, the 关注 line, the brand; no bare URL
+        (qr,) = last["images"]
+        decoded = zxingcpp.read_barcodes(Image.open(folder / qr["src"]))
+        assert [d.text for d in decoded] == [article["content_source_url"] + "?from=mp"]
+        assert "长按识别二维码" in last["text"] and "阅读原文" in last["text"]
+        assert f"关注「{config.brand_short_name}」公众号" in last["text"] and config.brand_name in last["text"]
+        assert "http" not in last["text"]
+        assert "width:150px" in qr["style"] and last["tag"] == "section" and "background-color" in last["style"]
 
 
 def test_fixture_links_images_and_tentative_marks(tree: Path) -> None:
@@ -203,6 +258,8 @@ def test_fixture_links_images_and_tentative_marks(tree: Path) -> None:
     gala = events[events.index("春季村晚"):]
     assert TENTATIVE not in gala[:gala.index("</section>")]
     assert TENTATIVE in events[events.index("大幕山杜鹃花季"):]
+    route = pages["route-xianan-hotspring"]
+    assert "大幕山杜鹃花季" in route and TENTATIVE in route  # the month's related, tentative event
     # the guide shows the picked route's photo with its caption from alt and credit; the file is copied
     guide = pages["guide-2027-04"]
     assert 'src="images/sample.png"' in guide and "江边的石壁（摄影：测试图片）" in guide
@@ -310,3 +367,22 @@ def test_images_become_full_width_figures_with_captions() -> None:
     s = assert_wechat_safe(html)
     assert s.images[0]["src"] == "images/a.png" and "石壁（摄影：张三）" in html
     assert html.index("后文") < html.index("<img")  # hoisted out of the paragraph, after it
+
+
+def test_an_image_is_full_width_or_a_small_fixed_width_that_cannot_overflow() -> None:
+    from pipeline.channels.wechat.wechatsafe import html_problems
+
+    def problems(style: str) -> list[str]:
+        return html_problems(f'<section><img src="images/a.png" alt="二维码" style="{style}"></section>', "#3f3f3f")
+
+    assert problems("display:block;width:100%;height:auto") == []
+    assert problems("display:block;width:150px;max-width:100%") == []
+    assert problems("width:800px") and problems("width:150px") and problems("max-width:100%")
+
+
+def test_qr_image_keeps_its_style_class_and_a_given_empty_caption() -> None:
+    html = safe('<img class="qr" src="images/q.png" alt="二维码" data-caption="">'
+                '<img src="images/c.jpg" alt="封面" data-caption="">')
+    s = assert_wechat_safe(html)
+    assert "width:150px" in s.images[0]["style"] and "width:100%" in s.images[1]["style"]
+    assert "caption" not in html and ">封面<" not in html and ">二维码<" not in html

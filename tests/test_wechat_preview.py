@@ -76,7 +76,10 @@ def test_copy_button_puts_the_article_html_on_the_clipboard(tree: Path, playwrig
         page.goto(f"{origin}/guide-2027-04.preview.html")
         # the article column is phone width, as in the 公众号 editor
         assert page.locator(".phone").bounding_box()["width"] == pytest.approx(677, abs=1)
-        assert page.locator("#article img").evaluate("img => img.naturalWidth") > 0
+        # every body image shows: the cover on top, the route's photo, the closing card's QR code
+        widths = page.locator("#article img").evaluate_all(
+            "all => Promise.all(all.map(e => e.decode().then(() => e.naturalWidth, () => 0)))")
+        assert len(widths) == 3 and all(w > 0 for w in widths)
         page.get_by_role("button", name="复制到公众号").click()
         page.wait_for_selector("#copy[data-copied]")
         assert page.get_attribute("#copy", "data-copied") == "yes"

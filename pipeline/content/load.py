@@ -47,8 +47,8 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _GUIDE_NAME = re.compile(r"^(?:(\d{4})-)?(\d{2})$")
 
 ROUTE_FIELDS = ("id", "title", "summary", "theme", "counties", "days", "best_months", "stops",
-                "from_wuhan", "images", "verified")
-STOP_FIELDS = ("name", "county", "kind", "lnglat", "stay", "note")
+                "from_wuhan", "images", "verified", "sources")
+STOP_FIELDS = ("name", "county", "kind", "lnglat", "lnglat_source", "stay", "note")
 EVENT_FIELDS = ("id", "title", "summary", "start", "end", "county", "venue", "category", "routes",
                 "status", "source", "verified", "images")
 GUIDE_FIELDS = ("title", "picks")
@@ -276,12 +276,24 @@ class _Loader:
         from_wuhan = self.from_wuhan(f)
         images = read_images(f, self.root, self.inputs)
         verified = f.day("verified")
+        sources = self.text_list(f, "sources")
         if not page.body.strip():
             f.bad("正文", "", "缺少正文：请在第二个“---”之后写线路介绍")
         if self.problems.errors_for(page.rel):
             return None
         return Route(route_id, title, summary, theme, tuple(counties), days, tuple(best_months), tuple(stops),
-                     from_wuhan, images, verified, page.body, page.rel)
+                     from_wuhan, images, verified, page.body, page.rel, tuple(sources))
+
+    @staticmethod
+    def text_list(f: Fields, key: str) -> list[str]:
+        """An optional list of non-empty strings (e.g. a route's `sources`)."""
+        texts: list[str] = []
+        for index, value in enumerate(f.items(key, required=False)):
+            if not isinstance(value, str) or not value.strip():
+                f.bad(f"{key}[{index}]", value, "应为一段文字（网址、日期与要点）")
+            else:
+                texts.append(value.strip())
+        return texts
 
     def county_list(self, f: Fields, key: str) -> list[str]:
         counties: list[str] = []
@@ -325,10 +337,11 @@ class _Loader:
                 s.bad("county", county, f"该站点所在县市区不在线路的 counties 中（{'、'.join(counties)}）")
             kind = s.choice("kind", STOP_KINDS, "站点类型")
             lnglat = self.lnglat(s)
+            lnglat_source = s.text("lnglat_source", required=False, max_len=300)
             stay = s.text("stay", required=False, max_len=30)
             note = s.text("note", required=False, max_len=200)
             if name and county and kind:
-                stops.append(Stop(name, county, kind, lnglat, stay, note))
+                stops.append(Stop(name, county, kind, lnglat, stay, note, lnglat_source))
         return stops
 
     @staticmethod

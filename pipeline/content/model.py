@@ -68,6 +68,7 @@ class Stop:
     lnglat: tuple[float, float] | None = None  # GCJ-02
     stay: str | None = None
     note: str | None = None
+    lnglat_source: str | None = None  # where the coordinates come from (web address, date, datum)
 
     @property
     def kind_label(self) -> str:
@@ -95,6 +96,7 @@ class Route:
     verified: date | None
     body: str  # Markdown
     source: str  # path relative to the content root
+    sources: tuple[str, ...] = ()  # public references (web address and date) for the facts in the route
 
 
 @dataclass(frozen=True, slots=True)

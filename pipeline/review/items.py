@@ -98,7 +98,5 @@ def _subjects(plan: MonthPlan, kind: str, route_id: str | None) -> tuple[tuple[s
         return (route_id,), ()
     if kind == "events":
         return (), tuple(e.id for e in plan.events)
-    picks = plan.guide.picks
-    this_month = {e.id for e in plan.events}  # event picks outside the month are left out of the article
-    return (tuple(p.ref for p in picks if p.kind == "route"),
-            tuple(p.ref for p in picks if p.kind == "event" and p.ref in this_month))
+    # the guide shows every event of the month (plan.events), picked or not; picks outside it are left out
+    return tuple(p.ref for p in plan.guide.picks if p.kind == "route"), tuple(e.id for e in plan.events)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from pipeline.review.diff import DiffLine, line_diff
 from pipeline.review.items import ReviewItem, html_text
 from pipeline.templates import environment
 from pipeline import urls
+
+_MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,26 @@ class ItemView:
     @property
     def errors(self) -> int:
         return sum(f.severity == "error" for f in self.findings)
+
+
+def built_review_months(output_root: Path) -> list[str]:
+    """The months whose batch has a review page (output/<YYYY-MM>/review/index.html), newest first: what
+    `xnwl serve` prints and links to."""
+    found = [p.parent.parent.name for p in output_root.glob("*/review/index.html")]
+    return sorted((m for m in found if _MONTH.fullmatch(m)), reverse=True)
+
+
+def review_link_bar(output_root: Path, prefix: str, limit: int = 3) -> str:
+    """The small 审核页 link `xnwl serve` adds to the site pages it serves (never to the built or deployed
+    files): the newest months' review pages, at `prefix`<YYYY-MM>/review/index.html. Empty without a batch."""
+    months = built_review_months(output_root)[:limit]
+    if not months:
+        return ""
+    links = " · ".join(f'<a href="{html.escape(prefix)}{m}/review/index.html" style="color:#fff;'
+                       f'text-decoration:underline">{m}</a>' for m in months)
+    return ('<nav aria-label="审核页（仅本机预览）" style="position:fixed;right:10px;bottom:10px;z-index:2147483647;'
+            'padding:6px 12px;border-radius:999px;background:#1f1f1f;color:#fff;font:13px/1.5 sans-serif;'
+            f'box-shadow:0 1px 6px rgba(0,0,0,.3)">审核页：{links}</nav>')
 
 
 def _previous_text(output_root: Path, plan: MonthPlan, item: ReviewItem) -> str | None:

@@ -11,22 +11,20 @@ from pipeline.config import Config
 
 
 def head_start(config: Config, output_root: Path, with_search: bool = True) -> Callable[[], None]:
-    """Start copying output/site into the site's staging folder, compiling the templates, and Pagefind, while
-    the content is loaded. Returns what to call once the build is over (or will not happen): it stops
+    """Start copying output/site into the site's staging folder and compiling the templates while the content
+    is loaded. Returns what to call once the build is over (or will not happen): it stops
     whatever was not used."""
-    from pipeline.channels.site import files, search
+    from pipeline.channels.site import files
     from pipeline.channels.site.render import warm_up, warmed_up
     from pipeline.parallel import start_child
 
     finish_warm_up = start_child(lambda: warm_up(config.root)) if not warmed_up(config.root) else lambda: None
     finish_staging = files.begin_staging(output_root, files.spare_folder(config.root, output_root))
-    stop_search = search.start_pagefind_early() if with_search else lambda: None
 
     def finish() -> None:
         build = sys.modules.get("pipeline.channels.site.build")
         if build is not None:
             build.drop_early(output_root)
-        stop_search()
         finish_staging()
         finish_warm_up()
 

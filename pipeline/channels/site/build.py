@@ -109,7 +109,6 @@ class Prepared:
     events: list[EventView]  # every event, in the site's order
     css: bytes
     fingerprints: Fingerprinter
-    search_shards: int = 1  # the search index is split into this many Pagefind bundles (see search.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +143,9 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
     }
     pages = all_pages(site)
     sizes.save()
-    shards = search.shard_count([page.file for page in pages if page.searchable])
     for page in pages:
         if page.path == SEARCH:
-            page.vars["search_shards"] = shards
+            page.vars["search_index"] = f"{search.BUNDLE}/meta.json"
     # Every template is compiled here, once (not once per worker), and never reloaded: the pages are made
     # from the templates as they were now. Their files are hashed before and after, so a template saved
     # meanwhile turns reuse off for this build rather than pair old fingerprints with new pages.
@@ -158,8 +156,7 @@ def prepare(config: Config, content: Content, month: Month, covers: dict[str, Pa
     # What every file depends on besides its own values: the code, the templates, the values all pages share
     # (`urls` is code). Templates see only these and the page: of the SiteData, only its configuration.
     context = [code_digest(), before, str(PAGE_LIMIT), repr([(k, v) for k, v in shared.items() if k != "urls"])]
-    return Prepared(site, env, shared, pages, list(site.events.values()), css, Fingerprinter(*context, enabled=steady),
-                    shards)
+    return Prepared(site, env, shared, pages, list(site.events.values()), css, Fingerprinter(*context, enabled=steady))
 
 
 def jobs(prepared: Prepared) -> list[Job]:
@@ -263,7 +260,7 @@ def _reused_here(prepared: Prepared, every: list[Job], cache: OutputCache,
     return decided
 
 
-HOT_PAGES = 8  # more pages of changed content than this: not a small edit, no shard goes first
+HOT_PAGES = 8  # more pages of changed content than this: not a small edit, none is rendered ahead
 
 
 def _changed_pages(prepared: Prepared) -> list[str]:
@@ -274,37 +271,12 @@ def _changed_pages(prepared: Prepared) -> list[str]:
     return sorted(page.file for page in prepared.pages if page.path in paths and page.searchable)
 
 
-def _hot_shard_first(prepared: Prepared, every: list[Job], cache: OutputCache,
-                     shard_done: Callable[[int, dict[str, str]], None]) -> dict[int, Outcome]:
-    """After a small edit, the search shard holding the page of the changed content is settled first: each of
-    its pages reused or rendered, then shard_done lets Pagefind index it while the rest of the site is checked
-    (else it would wait for every page). Only an order of work: each page is decided as it would be anyway,
-    and the search bundle checks the shard again from the finished pages."""
-    hot = _hot_shard(prepared, every)
-    if hot is None:
-        return {}
-    shard, members = hot
-    outcomes: dict[int, Outcome] = {}
-    for n in members:
-        job = every[n]
-        key = _key(prepared, job)
-        if cache.reusable(job.rel, key) is not None:
-            outcomes[n] = ("kept", key, cache.known[job.rel][1], None)
-        else:
-            [outcomes[n]] = _render_chunk([(job, key)])
-    if all(outcome[0] != "failed" for outcome in outcomes.values()):
-        shard_done(shard, {every[n].rel: outcomes[n][2] for n in members})
-    return outcomes
-
-
 def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
                 pages_done: Callable[[dict[str, str]], None] = lambda digests: None,
-                shard_done: Callable[[int, dict[str, str]], None] | None = None,
                 settled: dict[int, Outcome | str | None] | None = None) -> files.SyncReport:
-    """Write every file of the site except the search bundle into staging, rendering only what changed.
+    """Write every file of the site except the search index into staging, rendering only what changed.
     pages_done(sha256 of every page by site path) is called as soon as the pages are in place, before the
-    feeds, assets and clean-up (the search index is made from the pages alone). shard_done(shard, sha256 of
-    its pages) is called when the pages of one search shard are in place early (see _hot_shard_first).
+    feeds, assets and clean-up (the search index is made from the pages alone).
     `settled`: by job number, the outcome or (for a file to render) the key that start_early and build_site
     already worked out with these values."""
     global _WORK
@@ -319,8 +291,6 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
         decided: dict[int, Outcome | str | None] = {}
         if settled is not None:
             decided.update(settled)
-        elif shard_done is not None and cache.known:
-            decided.update(_hot_shard_first(prepared, every, cache, shard_done))
         decided.update(_reused_here(prepared, every, cache, skip=decided))
         todo = [n for n in range(len(every)) if not isinstance(decided.get(n), tuple)]
         if any(every[n].kind != "page" for n in todo):
@@ -363,49 +333,32 @@ def render_into(prepared: Prepared, staging: Path, cache: OutputCache,
 
 
 class _Search:
-    """The search bundle, made in a thread while this process goes on (Pagefind works in its own process;
-    this thread mostly waits for it): started once the pages are written, waited for by finish()."""
+    """The search index (see search.py), made in a thread from the written pages while the batch goes on
+    (review checks, manifest), waited for by finish()."""
 
-    def __init__(self, staging: Path, shards: int, cache_path: Path, started: search._Service | None) -> None:
-        self.staging, self.shards, self.cache_path, self.started = staging, shards, cache_path, started
+    def __init__(self, staging: Path, docs: list[search.Doc]) -> None:
+        self.staging, self.docs = staging, docs
         self.thread: threading.Thread | None = None
-        self.ahead: search.Ahead | None = None
         self.report: search.BundleReport | None = None
         self.error: BaseException | None = None
 
-    def index_ahead(self, shard: int, pages: dict[str, str]) -> None:
-        """One shard's pages are final already: index it now, with the Pagefind process started for the build."""
-        if self.started is None or self.ahead is not None:
-            return
-        self.ahead = search.index_ahead(self.staging, shard, self.shards, pages, self.cache_path, self.started)
-        if self.ahead is not None:
-            self.started = None  # the shard's thread has it now
-
     def start(self, pages: dict[str, str]) -> None:
-        self.thread = threading.Thread(target=self._run, args=(pages,), name="xnwl-search", daemon=True)
+        self.thread = threading.Thread(target=self._run, name="xnwl-search", daemon=True)
         self.thread.start()
 
-    def _run(self, pages: dict[str, str]) -> None:
+    def _run(self) -> None:
         try:
-            self.report = search.build_bundle(self.staging, pages, self.shards, self.cache_path, self.started,
-                                              self.ahead)
-            self.started = self.ahead = None  # build_bundle stopped them
+            self.report = search.build_bundle(self.staging, self.docs)
         except BaseException as error:  # handed to finish(), in the batch's own thread
             self.error = error
 
     def cancel(self) -> None:
-        """Stop Pagefind (the thread then ends at once) and wait for the thread."""
-        if self.started is not None:
-            self.started.stop()
-        if self.ahead is not None:
-            self.ahead.stop()
         if self.thread is not None:
             self.thread.join()
 
     def finish(self) -> search.BundleReport:
         if self.thread is None:
-            self.cancel()
-            raise RuntimeError("search bundle never started")
+            raise RuntimeError("search index never started")
         self.thread.join()
         if self.error is not None:
             raise self.error
@@ -416,7 +369,7 @@ class _Search:
 @dataclass
 class _Early:
     """What start_early made: the site prepared with the covers and review state of the month's last batch, and
-    the search shard of the edit settled (its pages reused or rendered, not yet written) and being indexed."""
+    the pages of the edit settled (reused or rendered, not yet written)."""
     covers: dict[str, str]  # sha256 of each cover's bytes, by article slug
     pending: frozenset[Month]
     prepared: Prepared
@@ -424,14 +377,6 @@ class _Early:
     every: list[Job]  # jobs(prepared)
     settled: dict[int, Outcome] = field(default_factory=dict)  # reused files, by job number
     rendered: dict[int, tuple[str | None, bytes]] = field(default_factory=dict)  # (key, bytes) by job number
-    service: search._Service | None = None  # Pagefind, when no shard is indexed ahead
-    ahead: search.Ahead | None = None
-
-    def stop(self) -> None:
-        if self.ahead is not None:
-            self.ahead.stop()
-        if self.service is not None:
-            self.service.stop()
 
 
 _EARLY: dict[str, _Early] = {}  # by output folder: taken by the batch's build_site, or dropped (drop_early)
@@ -441,26 +386,21 @@ def _cover_digests(covers: dict[str, Path]) -> dict[str, str]:
     return {slug: hashlib.sha256(path.read_bytes()).hexdigest() for slug, path in covers.items()}
 
 
-def _hot_shard(prepared: Prepared, every: list[Job]) -> tuple[int, list[int]] | None:
-    """After a small edit, the search shard holding the page of the changed content, and its jobs by number."""
-    changed = _changed_pages(prepared)
+def _hot_pages(prepared: Prepared, every: list[Job]) -> list[int] | None:
+    """After a small edit, the jobs (by number) of the pages of the changed content."""
+    changed = set(_changed_pages(prepared))
     if not changed or len(changed) > HOT_PAGES:
         return None
-    shards = prepared.search_shards
-    shard = search.shard_of(changed[0], shards)
-    return shard, [n for n, job in enumerate(every) if job.kind == "page" and prepared.pages[job.index].searchable
-                   and search.shard_of(job.rel, shards) == shard]
+    return [n for n, job in enumerate(every) if job.kind == "page" and job.rel in changed]
 
 
 def start_early(config: Config, content: Content, month: Month, output_root: Path) -> None:
-    """After a small edit (a few routes or events built anew), prepare the site and settle the search shard of
-    the edited pages right after the plan, and have Pagefind index that shard while the posters and articles
-    are made. The covers and review state are taken from the month's last batch: build_site uses all of this
-    only if the new batch's are the same (else it prepares the site again; the search bundle checks the shard
-    against the final pages anyway). Nothing is written into the site's staging copy here (the head start's
-    child may still be making it): reuse is checked against the live site it mirrors, Pagefind is handed the
-    shard's pages from memory or from the live site, and build_site writes the rendered ones. Never raises
-    for a problem of the content: build_site meets and reports it."""
+    """After a small edit (a few routes or events built anew), prepare the site and settle the edited pages right
+    after the plan. The covers and review state are taken from the month's last batch: build_site uses all of
+    this only if the new batch's are the same (else it prepares the site again). Nothing is written into the
+    site's staging copy here (the head start's child may still be making it): reuse is checked against the
+    live site it mirrors, and build_site writes the rendered pages. Never raises for a problem of the content:
+    build_site meets and reports it."""
     anew = sum(1 for item in (*content.routes.values(), *content.events.values()) if built_anew(item))
     cache_path = cache_dir(config.root) / "site-outputs.marshal"
     live = output_root / files.SITE
@@ -474,9 +414,9 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
         cache = OutputCache(cache_path, live)
         every = jobs(prepared)
         early = _Early(_cover_digests(covers), pending, prepared, cache, every)
-        hot = _hot_shard(prepared, every) if cache.known else None
+        hot = _hot_pages(prepared, every) if cache.known else None
         if hot is not None:
-            for n in hot[1]:
+            for n in hot:
                 key = _key(prepared, every[n])
                 if cache.reusable(every[n].rel, key) is not None:
                     early.settled[n] = ("kept", key, cache.known[every[n].rel][1], None)
@@ -485,33 +425,11 @@ def start_early(config: Config, content: Content, month: Month, output_root: Pat
     except Exception:  # noqa: BLE001 - build_site prepares again, and meets (and reports) the same problem
         return
     _EARLY[str(output_root)] = early
-    early.service = search.start_pagefind()
-    if hot is None or early.service is None:
-        return
-    shard, members = hot
-    rendered = {every[n].rel: data for n, (_, data) in early.rendered.items()}
-    digests = {every[n].rel: (hashlib.sha256(rendered[every[n].rel]).hexdigest() if n in early.rendered
-                              else early.settled[n][2]) for n in members}
-    base = f"{live}/"
-
-    def read(rel: str) -> bytes:  # the shard's pages as they will be: rendered here, or reused from the live site
-        return rendered[rel] if rel in rendered else Path(base + rel).read_bytes()
-
-    try:
-        early.ahead = search.index_ahead(live, shard, prepared.search_shards, digests,
-                                         cache_dir(config.root) / "search-bundle.marshal", early.service, read)
-    except OSError:  # a page of the live site gone meanwhile: the shard is indexed with the others
-        return
-    if early.ahead is not None:
-        early.service = None  # the shard's thread has it now
-        early.ahead.check_intact(live)
 
 
 def drop_early(output_root: Path) -> None:
-    """Stop and discard what start_early made, if build_site did not take it (the batch failed before)."""
-    early = _EARLY.pop(str(output_root), None)
-    if early is not None:
-        early.stop()
+    """Discard what start_early made, if build_site did not take it (the batch failed before)."""
+    _EARLY.pop(str(output_root), None)
 
 
 def _take_early(early: _Early, covers: dict[str, Path], pending: frozenset[Month]) -> dict[int, Outcome | str | None] | None:
@@ -538,7 +456,7 @@ def _write_early(early: _Early, staging: Path, decided: dict[int, Outcome | str 
 def build_site(config: Config, content: Content, month: Month, output_root: Path,
                batch_folder: Path | None = None, with_search: bool = True, background: bool = False) -> BuildResult:
     """Build into output/.staging/site.<pid>/ (a copy-on-write copy of output/site). Does not swap.
-    background: return while the search bundle is still being made; BuildResult.finish() waits for it (and
+    background: return while the search index is still being made; BuildResult.finish() waits for it (and
     must be called, also when the batch fails: it then only cleans up)."""
     early = _EARLY.pop(str(output_root), None)
     spare = files.spare_folder(config.root, output_root)
@@ -557,23 +475,12 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
             with collector_paused():
                 prepared = prepare(config, content, month, covers, staging, pending)
             cache = OutputCache(cache_dir(config.root) / "site-outputs.marshal", staging)
-        if with_search:  # Pagefind's start-up overlaps the rendering
-            if early is not None:  # its Pagefind, unless the shard indexed ahead has it (others start if needed)
-                started, early.service = early.service, None
-            else:
-                started = search.start_pagefind()
-            bundle = _Search(staging, prepared.search_shards, cache_dir(config.root) / "search-bundle.marshal", started)
-            if early is not None and early.ahead is not None and early.prepared.search_shards == prepared.search_shards:
-                # used only if the shard's pages are still the ones it indexed
-                bundle.ahead, early.ahead = early.ahead, None
-        if early is not None:
-            early.stop()  # whatever this build did not take over
+        if with_search:
+            bundle = _Search(staging, search.documents(prepared.pages, prepared.site.month))
         report = render_into(prepared, staging, cache, bundle.start if bundle is not None else lambda digests: None,
-                             bundle.index_ahead if bundle is not None else None, settled)
+                             settled)
         cache.save()
     except BaseException:
-        if early is not None:
-            early.stop()
         if bundle is not None:
             bundle.cancel()
         if staging is not None:
@@ -588,7 +495,7 @@ def build_site(config: Config, content: Content, month: Month, output_root: Path
 
 
 def _finish(result: BuildResult, bundle: _Search | None, failed: bool) -> None:
-    """Wait for the search bundle and count its files; on failure (its own or the batch's), discard the build."""
+    """Wait for the search index and count its files; on failure (its own or the batch's), discard the build."""
     if bundle is None:
         return
     if failed:

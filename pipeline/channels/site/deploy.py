@@ -74,7 +74,7 @@ def deploy(root: Path, target: Path, force: bool = False, by: str | None = None,
         render_into(prepared, work, OutputCache(None, work))
         pages = prepared.pages
         if with_search:
-            search.build_bundle(work, search.site_pages(work), prepared.search_shards, None)
+            search.build_bundle(work, search.documents(prepared.pages, latest))
         _replace_dir(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from pipeline.channels.site import text
 from pipeline.channels.site.sanitize import markdown_html
+from pipeline.content import citations
 from pipeline.fingerprint import CODE_CACHE, code_digest, keep_code_digest_in
 from pipeline.state import cache_dir
 from pipeline.templates import bytecode_cache, bytecode_folder
@@ -203,6 +204,7 @@ def make_environment(root: Path) -> Environment:
     env.filters["short_when"] = text.event_short_when
     env.filters["months"] = text.months_text
     env.filters["days"] = text.days_text
+    env.filters["source_html"] = citations.to_html
     return env
 
 

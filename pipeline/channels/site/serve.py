@@ -123,7 +123,10 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             target = target / "index.html"
         if target.suffix == ".html":
             if target.is_file():
-                self._send(HTTPStatus.OK, _inject(target.read_bytes()), "text/html; charset=utf-8")
+                from pipeline.review.page import review_link_bar  # preview only: the built files have no link
+
+                bar = review_link_bar(Path(self.directory).parent, OUTPUT_PREFIX).encode()
+                self._send(HTTPStatus.OK, _inject(target.read_bytes(), bar), "text/html; charset=utf-8")
             else:
                 self._not_found()
             return
@@ -186,8 +189,8 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def _inject(html: bytes) -> bytes:
-    snippet = RELOAD_SNIPPET.encode()
+def _inject(html: bytes, extra: bytes = b"") -> bytes:
+    snippet = extra + RELOAD_SNIPPET.encode()
     at = html.rfind(b"</body>")
     return html[:at] + snippet + html[at:] if at >= 0 else html + snippet
 
@@ -221,7 +224,15 @@ def serve(root: Path, month: Month | None, host: str, port: int, with_search: bo
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"注意：预览服务器监听 {host}，同一网络中的其他设备也能访问。", flush=True)
     print(f"正在预览：http://{bound_host}:{bound_port}{base_path(root)}（修改内容或模板后自动刷新；Ctrl+C 退出）", flush=True)
-    print(f"审核页：http://{bound_host}:{bound_port}{OUTPUT_PREFIX}<YYYY-MM>/review/index.html（可在页面上通过或退回）", flush=True)
+    from pipeline.review.page import built_review_months
+
+    months = built_review_months(site_dir(root).parent)
+    for month_text in months:
+        print(f"审核页（{month_text}）：http://{bound_host}:{bound_port}{OUTPUT_PREFIX}{month_text}/review/index.html"
+              "（可在页面上通过或退回）", flush=True)
+    if not months:
+        print("审核页：还没有生成过批次；运行 xnwl batch --month 月份 后，审核页在 "
+              f"http://{bound_host}:{bound_port}{OUTPUT_PREFIX}月份/review/index.html", flush=True)
     stop = threading.Event()
     watcher = threading.Thread(target=preview.watch, args=(stop,), daemon=True)
     watcher.start()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote
@@ -13,7 +12,7 @@ from pipeline.channels.site.assets import Assets, Picture
 from pipeline.channels.site.routemap import RouteMap, route_map
 from pipeline.config import Config
 from pipeline.content.model import County, Content, Event, Route, Stop, Theme
-from pipeline.plan import Month, MonthPlan
+from pipeline.plan import Month, MonthPlan, event_order, events_by_month
 
 COVER_SUFFIX = "-cover-900x383.jpg"
 # Text-free scenes drawn in site.css (class s-<name>): one per theme, "event" for events without a route and
@@ -25,7 +24,6 @@ SCENES = frozenset({"sanguo", "chadao", "kangyang", "xiangcun", "bishu", "shangh
 
 def scene_of(theme_id: str | None, default: str = "xianning") -> str:
     return theme_id if theme_id in SCENES else default
-_MIDNIGHT = time(0, 0)
 
 
 def amap_marker(stop: Stop) -> str | None:
@@ -140,7 +138,7 @@ class SiteData:
     def events(self) -> dict[str, EventView]:
         """Every event, in date order."""
         views = {}
-        ordered = sorted(self.content.events.values(), key=lambda e: (e.start_date, e.start_time or _MIDNIGHT, e.id))
+        ordered = sorted(self.content.events.values(), key=event_order)
         for e in ordered:
             gallery = self._pictures(f"event-{e.id}", e.images)
             path = urls.event_path(e.id)
@@ -190,15 +188,9 @@ class SiteData:
 
     @cached_property
     def _by_month(self) -> dict[Month, list[EventView]]:
-        """The events each month overlaps, in the site's order: from its first month while the month begins
-        by its end (exactly the months m with event.overlaps(m.first_day, m.last_day))."""
-        groups: dict[Month, list[EventView]] = {}
-        for v in self.events.values():
-            m = Month(v.event.start_date.year, v.event.start_date.month)
-            while m.first_day <= v.event.end_date:
-                groups.setdefault(m, []).append(v)
-                m = m.shift(1)
-        return groups
+        """Each month's events, by the plan's one rule (plan.events_by_month, which MonthPlan.events uses too)."""
+        groups = events_by_month(v.event for v in self.events.values())
+        return {m: [self.events[e.id] for e in found] for m, found in groups.items()}
 
     @cached_property
     def event_months(self) -> list[Month]:

@@ -85,3 +85,5 @@ def _write_article(folder: Path, item: RenderedArticle, html: str, ctx: ChannelC
     output.write_bytes(folder / f"{item.article.slug}.preview.html", page.encode("utf-8"))
     for image in item.images:
         output.write_bytes(folder / "images" / image.src, image.path.read_bytes())
+    for src, data in item.made:  # the cover at the top and the card's QR code: uploaded by the push like the others
+        output.write_bytes(folder / "images" / src, data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -12,11 +13,13 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from pipeline.articles import Article
+from pipeline import urls
+from pipeline.articles import Article, cover_files
 from pipeline.channels import ChannelContext
 from pipeline.channels.memo import Memo, text_key
 from pipeline.channels.wechat import dates, limits
 from pipeline.channels.wechat.weekends import WeekendSlot, plan_guide
+from pipeline.content import citations
 from pipeline.content.model import EVENT_CATEGORIES, Event, Image, Route
 from pipeline.content.problems import UserError
 from pipeline.markdown import render_markdown
@@ -26,6 +29,9 @@ from pipeline.templates import bytecode_cache, template_dirs
 TEMPLATE_FOLDER = "wechat"
 TEMPLATES = {"guide": "guide.html.j2", "events": "events.html.j2", "route": "route.html.j2"}
 TENTATIVE = "日期待定（以官方发布为准）"
+MADE_PREFIX = "xnwl-"  # images/ names of the images made here (cover copy, QR code), apart from content images
+QR_CHANNEL = "mp"  # ?from=mp on the card's QR code: a visit from the 公众号 article
+QR_SCALE = 8  # px per module: a version 3–5 code is 264–360 px wide, shown at 150 px (sharp on 2–3x screens)
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,8 @@ class RenderedArticle:
     title: str
     digest: str
     html: str  # styled later by wechatsafe
-    images: tuple[Image, ...]  # every image the HTML refers to, as images/<src>
+    images: tuple[Image, ...]  # every content image the HTML refers to, as images/<src>
+    made: tuple[tuple[str, bytes], ...] = ()  # images made for the article (cover, QR card): (src, bytes)
 
 
 class ArticleProblem(Exception):
@@ -62,6 +69,7 @@ def environment(folders: tuple[Path, ...], root: Path | None = None) -> jinja2.E
     env.filters["span"] = dates.span_label
     env.filters["when"] = dates.event_when
     env.filters["weekday"] = dates.weekday
+    env.filters["source_html"] = citations.to_html
     env.globals["TENTATIVE"] = TENTATIVE
     env.globals["CATEGORIES"] = EVENT_CATEGORIES
     return env
@@ -76,6 +84,7 @@ class _Renderer:
         self.plan = ctx.plan
         self.env = environment(tuple(template_folders(ctx.config.root)), ctx.config.root)
         self.images: dict[str, Image] = {}
+        self.made: dict[str, bytes] = {}
 
     # helpers exposed to the templates -------------------------------------------------------------
     def county(self, county_id: str) -> str:
@@ -130,6 +139,30 @@ class _Renderer:
                           "data-credit": image.credit}
         return dom.serialize(tree), used
 
+    def cover(self, article: Article, title: str) -> Markup:
+        """The article's 2.35:1 cover (made by the posters channel, which runs first) at the top of the body: an
+        image the push uploads with media/uploadimg like every body image. When the posters channel failed there
+        is none: the batch fails with the posters' problems, and the article's own are still listed with them."""
+        path = self.ctx.out / cover_files(article)["900x383"]
+        if not path.is_file():
+            return Markup("")
+        src = f"{MADE_PREFIX}cover-{article.slug}.jpg"
+        self.made[src] = path.read_bytes()
+        return Markup('<img src="{}" alt="{}" data-caption="">').format(f"images/{src}", f"封面：{title}")
+
+    def qr(self, article: Article) -> Markup:
+        """A QR code of the article's page on the site (?from=mp), for the closing card: WeChat readers long-press
+        an image to open the code in it, while links to other sites do not survive in the body."""
+        import segno  # only here: the rest of the channel needs no QR code
+
+        url = urls.tagged_url(self.page_url(article), QR_CHANNEL)
+        buffer = io.BytesIO()
+        segno.make_qr(url, error="m").save(buffer, kind="png", scale=QR_SCALE, border=4, dark="#000000",
+                                           light="#ffffff")
+        src = f"{MADE_PREFIX}qr-{article.slug}.png"
+        self.made[src] = buffer.getvalue()
+        return Markup('<img class="qr" src="{}" alt="{}" data-caption="">').format(f"images/{src}", "本页网址的二维码")
+
     def route_events(self, route: Route) -> list[Event]:
         return [e for e in self.plan.events if route.id in e.routes]
 
@@ -139,6 +172,7 @@ class _Renderer:
     # the articles ------------------------------------------------------------------------------
     def render(self, article: Article) -> RenderedArticle:
         self.images = {}
+        self.made = {}
         make = {"guide": self.guide, "events": self.events, "route": self.route}[article.kind]
         title, digest, values = make(article)
         template = self.env.get_template(TEMPLATES[article.kind])
@@ -146,7 +180,7 @@ class _Renderer:
             title=title, article=article, plan=self.plan, month=self.plan.month, config=self.config,
             page_url=self.page_url(article), h=self, **values)
         images = tuple(self.images[k] for k in sorted(self.images))
-        return RenderedArticle(article, title, digest, html, images)
+        return RenderedArticle(article, title, digest, html, images, tuple(sorted(self.made.items())))
 
     def guide(self, article: Article) -> tuple[str, str, dict[str, Any]]:
         plan = self.plan
@@ -156,7 +190,8 @@ class _Renderer:
                                      "公众号周末指南中已略过。")
         title = f"{plan.month.month}月周末好去处｜{plan.guide.title}"
         routes = sum(len(s.routes) for s in layout.slots)
-        events = sum(len(s.events) for s in layout.slots) + len(layout.weekday_events)
+        events = len(plan.events)  # the guide shows every one of them (plan_guide), as the calendar and posters do
+        assert sorted(e.id for e in layout.events) == sorted(e.id for e in plan.events)
         holidays = [p.holiday or "连休" for p in plan.rest_periods]
         extra = f"，含{'、'.join(holidays)}假期" if holidays else ""
         digest = (f"{plan.month.label}咸宁周末好去处：{len(plan.weekends)}个周末{extra}，"

@@ -83,8 +83,12 @@ def stylesheet(config: Config) -> dict[str, str]:
         "section.refs": f"margin:2em 8px 1em;padding:0.5em 0 0;border-top:1px solid {RULE}",
         "p.refs-title": f"margin:0.5em 0;font-size:14px;font-weight:bold;color:{t}",
         "p.ref": f"margin:0.3em 0;font-size:12px;line-height:1.6;color:{FAINT};word-break:break-all;text-align:left",
-        "section.footer": f"margin:2.5em 8px 1em;padding:1em 0 0;border-top:1px solid {tint_rule};text-align:center",
-        "section.footer p": f"margin:0.3em 0;font-size:13px;line-height:1.6;color:{FAINT};text-align:center;"
-                            "word-break:break-all",
+        # the closing card: QR code, 阅读原文 line, 关注 line, brand; its background on the container (dark mode)
+        "section.footer": f"margin:2.5em 8px 1em;padding:1em 12px;border:1px solid {tint_rule};border-radius:8px;"
+                          f"background-color:{tint};text-align:center",
+        "section.footer p": f"margin:0.4em 0;font-size:13px;line-height:1.6;color:{MUTED};text-align:center",
+        "section.footer p.follow": f"font-size:14px;font-weight:bold;color:{t}",
         "section.footer p.brand": f"font-size:14px;font-weight:bold;color:{p}",
+        "section.footer section.figure": "margin:0.2em auto 0.6em",
+        "img.qr": "width:150px;max-width:100%;border-radius:0",
     }

@@ -82,10 +82,17 @@ def _figures(root: Element) -> None:
 
 
 def _figure(img: Element) -> Element:
+    """data-caption, when given, is the caption (empty: none, for the cover); else alt and the credit. A class
+    (img.qr) picks the image's style and is dropped with the others."""
     alt = img.attrs.get("alt", "").strip()
     credit = img.attrs.get("data-credit", "").strip()
     caption = f"{alt}（摄影：{credit}）" if credit else alt
-    image = el("img", {"src": img.attrs.get("src", ""), "alt": alt})
+    if "data-caption" in img.attrs:
+        caption = img.attrs["data-caption"].strip()
+    attrs = {"src": img.attrs.get("src", ""), "alt": alt}
+    if img.attrs.get("class"):
+        attrs["class"] = img.attrs["class"]
+    image = el("img", attrs)
     figure = el("section", {"class": "figure"}, image)
     if caption:
         figure.append(el("p", {"class": "caption"}, caption))
@@ -267,8 +274,11 @@ def html_problems(html: str, default_color: str) -> list[str]:
         if tag == "img":
             if not node.attrs.get("alt", "").strip():
                 problems.append(f"图片 {node.attrs.get('src', '')} 缺少说明文字（alt）")
-            if "width:100%" not in node.attrs.get("style", "").replace(" ", ""):
-                problems.append(f"图片 {node.attrs.get('src', '')} 没有设为通栏宽度")
+            props_img = parse_style(node.attrs.get("style", "").replace(" ", ""))
+            full = props_img.get("width") == "100%"
+            fixed = props_img.get("max-width") == "100%" and re.fullmatch(r"\d+px", props_img.get("width", ""))
+            if not (full or fixed):  # full width, or a small fixed width (the QR code) that never overflows
+                problems.append(f"图片 {node.attrs.get('src', '')} 没有设为通栏宽度（或不超过正文宽度的固定宽度）")
         if tag in LISTS:
             lists += 1
             if lists > 2:

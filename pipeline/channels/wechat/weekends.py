@@ -1,8 +1,9 @@
 """The 周末好去处 guide's plan: which pick goes to which weekend.
 
-Events go to a weekend on their own dates (a long festival to the least busy of its weekends); routes are
-spread over the weekends that have days off, a multi-day route preferring weekends with enough days off in
-a row (a long weekend). Everything is ordered and tie-broken deterministically.
+Every event of the month (MonthPlan.events) is shown, picked or not: events go to a weekend on their own
+dates (a long festival to the least busy of its weekends); routes are spread over the weekends that have days
+off, a multi-day route preferring weekends with enough days off in a row (a long weekend). Everything is
+ordered and tie-broken deterministically.
 """
 
 from __future__ import annotations
@@ -38,8 +39,13 @@ class WeekendSlot:
 @dataclass
 class GuidePlan:
     slots: list[WeekendSlot]
-    weekday_events: list[tuple[Event, str]]  # event picks with no day off inside their dates
+    weekday_events: list[tuple[Event, str]]  # events with no day off inside their dates
     skipped_events: list[Event]  # event picks that do not take place this month (evergreen guides)
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event the guide shows: all of the month's events, each once."""
+        return [e for s in self.slots for e, _ in s.events] + [e for e, _ in self.weekday_events]
 
 
 def plan_guide(plan: MonthPlan, content: Content) -> GuidePlan:
@@ -47,20 +53,26 @@ def plan_guide(plan: MonthPlan, content: Content) -> GuidePlan:
     open_slots = [s for s in slots if s.rest_days]
     weekday_events: list[tuple[Event, str]] = []
     skipped: list[Event] = []
-    month_first, month_last = plan.month.first_day, plan.month.last_day
 
+    # Every event of the month (plan.events, the one list every channel shows), picked or not: a pick brings
+    # its reason; picks first, so that they get the quieter weekends.
+    this_month = {e.id for e in plan.events}
+    reasons: dict[str, str] = {}
     for pick in plan.guide.picks:
         if pick.kind != "event":
             continue
-        event = content.events[pick.ref]
-        if not event.overlaps(month_first, month_last):
-            skipped.append(event)
+        if pick.ref not in this_month:
+            skipped.append(content.events[pick.ref])
             continue
+        reasons.setdefault(pick.ref, pick.reason)
+    events = [content.events[ref] for ref in reasons] + [e for e in plan.events if e.id not in reasons]
+    for event in events:
+        reason = reasons.get(event.id, "")
         fitting = [s for s in open_slots if any(event.start_date <= d <= event.end_date for d in s.rest_days)]
         if not fitting:
-            weekday_events.append((event, pick.reason))
+            weekday_events.append((event, reason))
             continue
-        min(fitting, key=lambda s: (s.load, s.number)).events.append((event, pick.reason))
+        min(fitting, key=lambda s: (s.load, s.number)).events.append((event, reason))
 
     # Longer trips first, so that they get the long weekends before day trips fill them.
     route_picks = [(content.routes[p.ref], p.reason) for p in plan.guide.picks if p.kind == "route"]
