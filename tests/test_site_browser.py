@@ -293,35 +293,70 @@ def test_cards_in_a_list_look_alike(phone, base) -> None:  # type: ignore[no-unt
             assert cards[0][3] == "", (path, cards[0])  # nothing written in the picture
 
 
-def test_route_maps_are_clear_at_phone_width(phone, base) -> None:  # type: ignore[no-untyped-def]
+def _stops(route_file: Path) -> list[dict]:
+    import yaml
+
+    return yaml.safe_load(route_file.read_text(encoding="utf-8").split("---")[1])["stops"]
+
+
+def _maps_problems(phone, base: str, root: Path) -> tuple[dict, int]:  # type: ignore[no-untyped-def]
+    """Every route page's map checked as the browser laid it out; and how many are drawn by coordinates."""
     problems = {}
     geo = 0
-    for path in _route_paths():
+    for route_file in sorted((root / "routes").glob("*.md")):
+        path = f"routes/{route_file.stem}/"
         phone.goto(base + path)
         m = phone.evaluate(MAP_JS)
         assert m is not None, path
-        geo += "同一比例尺" in m["kind"]
         found = _check_map(m)
+        if "同一比例尺" in m["kind"]:
+            geo += 1
+            found += _scale_problems([s["lnglat"] for s in _stops(route_file) if s.get("lnglat")], m)
         if found:
             problems[path] = found
-        if "同一比例尺" in m["kind"]:
-            problems.update({path: found} for found in [_scale_problems(path, m)] if found)
-        if path == "routes/sanguo-chibi-guzhanchang/":
-            phone.locator("figure.map").screenshot(path=str(SCREENSHOTS / "map.png"))
+    return problems, geo
+
+
+def test_route_maps_are_clear_at_phone_width(phone, base) -> None:  # type: ignore[no-untyped-def]
+    problems, geo = _maps_problems(phone, base, REPO)
     assert problems == {}
-    assert geo >= 1
+    # every route with two or more stops with coordinates is drawn by them
+    assert geo == sum(1 for f in (REPO / "routes").glob("*.md") if len([s for s in _stops(f) if s.get("lnglat")]) >= 2)
+    phone.goto(base + "routes/sanguo-chibi-guzhanchang/")
+    phone.locator("figure.map").screenshot(path=str(SCREENSHOTS / "map.png"))
 
 
-def _scale_problems(path: str, m: dict) -> list[str]:
+# Coordinates near each stop's county seat, a few km apart: a test tree where every stop has them.
+_SEATS = {"xianan": (114.32, 29.84), "chibi": (113.90, 29.72), "jiayu": (113.92, 29.97),
+          "tongcheng": (113.81, 29.25), "chongyang": (114.04, 29.55), "tongshan": (114.49, 29.60)}
+
+
+def test_maps_with_every_stop_placed_are_clear_and_to_scale(phone, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURE, root)
+    for route_file in sorted((root / "routes").glob("*.md")):
+        _, front, body = route_file.read_text(encoding="utf-8").split("---", 2)
+        data = yaml.safe_load(front)
+        for n, stop in enumerate(data["stops"]):
+            lng, lat = _SEATS[stop["county"]]
+            stop.setdefault("lnglat", [round(lng + 0.03 * n - 0.02 * (n % 2), 3), round(lat + 0.025 * (n % 3), 3)])
+        route_file.write_text("---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False) + "---" + body,
+                              encoding="utf-8")
+    run = xnwl("site", "build", "--month", "2027-04", "--no-search", root=root)
+    assert run.code == 0, run.text
+    with _served(root / "output" / "site") as url:
+        problems, geo = _maps_problems(phone, url, root)
+    assert problems == {}
+    assert geo == len(list((root / "routes").glob("*.md")))
+
+
+def _scale_problems(lnglats: list[list[float]], m: dict) -> list[str]:
     """A geo map drawn to scale: for every pair of stops, distance in the SVG / great-circle distance is one
     number (the stops with coordinates, in the route's order, are the map's circles)."""
     import math
 
-    import yaml
-
-    text = (REPO / "routes" / (path.split("/")[1] + ".md")).read_text(encoding="utf-8")
-    stops = yaml.safe_load(text.split("---")[1])["stops"]
-    lnglats = [s["lnglat"] for s in stops if s.get("lnglat")]
     circles = m["circles"]
     if len(circles) != len(lnglats):
         return [f"{len(circles)} circles for {len(lnglats)} stops with coordinates"]
