@@ -105,8 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
     site_deploy = site_commands.add_parser(
         "deploy", help="写出可发布的网站副本（只含已通过审核的月份）",
         description="把网站写到指定目录，用于上传到正式服务器：只包含周末指南已通过审核的月份（以前通过的月份保留），"
-                    "没有“待审”提示。output/site/ 仍是包含全部内容的内部预览。")
-    site_deploy.add_argument("target", type=Path, metavar="目标目录", help="写到这个目录（整个替换）")
+                    "没有“待审”提示。output/site/ 仍是包含全部内容的内部预览。\n\n"
+                    "对目标目录做什么：\n"
+                    "  · 目标目录必须不存在、是空文件夹，或是以前由 xnwl site deploy 写出的文件夹（其中的\n"
+                    "    .xnwl-deploy.json 列出了它写出的每个文件）；否则拒绝，目录中的东西一概不动。\n"
+                    "  · 总是拒绝：文件系统根目录、用户主目录、项目目录及其上级和下级目录、含 .git 的文件夹。\n"
+                    "  · 再次发布时，只删除上次发布写出、这次不再需要、且没有被改过的文件；\n"
+                    "    别人手工放进去的文件保留不动，并列出来。\n"
+                    "  · 新网站先写在目标目录旁边的临时文件夹里，全部成功后才换上，访问者看不到写了一半的网站；\n"
+                    "    中途失败时，上次发布的网站原样保留。\n"
+                    "  · 有通过审核后又改动的项目时拒绝发布并列出它们（--force --by 姓名 可跳过，发布成功后才记录）。\n"
+                    "  · --dry-run 只列出将新增、改动、删除、保留的文件，不写任何东西。")
+    site_deploy.add_argument("target", type=Path, metavar="目标目录",
+                             help="写到这个目录（不存在、空的，或以前发布写出的文件夹）")
+    site_deploy.add_argument("--dry-run", action="store_true", help="只列出将新增、改动、删除的文件，不写任何东西")
     site_deploy.add_argument("--force", action="store_true", help="连同未通过审核的月份一起发布（会记录在审核记录中）")
     site_deploy.add_argument("--by", metavar="姓名", help="与 --force 一起用：谁决定跳过审核")
     site_deploy.add_argument("--no-search", action="store_true", help="不生成站内搜索索引")
@@ -217,7 +229,7 @@ def _run(args: argparse.Namespace) -> int:
         return _wechat_push(root, _month(args.month), args.force, args.by)
     if args.command == "site":
         if args.site_command == "deploy":
-            return _site_deploy(root, args.target, args.force, args.by, not args.no_search)
+            return _site_deploy(root, args.target, args.force, args.by, not args.no_search, args.dry_run)
         if args.site_command != "build":
             raise UserError("请指定网站命令，例如：xnwl site build（用 xnwl site --help 查看）。")
         return _site_build(root, args.month, not args.no_search)
@@ -412,13 +424,15 @@ def _inbox_accept(root: Path, candidate_id: str) -> int:
 def _wechat_push(root: Path, month, force: bool, by: str | None) -> int:  # type: ignore[no-untyped-def]
     import os
 
-    from pipeline.channels.wechat.push import push_month
-    from pipeline.review.gate import approved_articles
+    from pipeline.channels.wechat.push import Approvals, push_month
+    from pipeline.review.decisions import record_override
+    from pipeline.review.gate import push_gate
 
-    if force and not (by or "").strip():
-        raise UserError("使用 --force 时必须用 --by 写明是谁决定跳过审核。")
-    only = approved_articles(root, month, force, by)
-    result = push_month(root, month, os.environ, say=lambda line: print(f"· {line}", flush=True), only=only)
+    gate = push_gate(root, month, force, by)
+    approvals = None if gate.expected is None else Approvals(gate.expected, gate.sources)
+    result = push_month(root, month, os.environ, say=lambda line: print(f"· {line}", flush=True), approvals=approvals)
+    if force:  # recorded only now that something was pushed
+        record_override(root, month, "wechat push --force", by or "", gate.overridden)
     action = "新建" if result.created else "更新"
     print(f"完成：{month.label}的 {result.articles} 篇文章已{action}到公众号草稿箱（media_id {result.media_id}）。"
           "请到公众平台「内容与互动 → 草稿箱」预览后再发表。")
@@ -446,12 +460,30 @@ def _serve(root: Path, month_text: str | None, host: str, port: int, with_search
     return serve(root, month, host, port, with_search)
 
 
-def _site_deploy(root: Path, target: Path, force: bool, by: str | None, with_search: bool) -> int:
-    from pipeline.channels.site.deploy import deploy
+def _site_deploy(root: Path, target: Path, force: bool, by: str | None, with_search: bool, dry_run: bool) -> int:
+    from pipeline.channels.site.deploy import MARKER, deploy
 
-    result = deploy(root, target, force, by, with_search)
+    result = deploy(root, target, force, by, with_search, dry_run)
+    changes = result.changes
     months = "、".join(m.label for m in result.months)
-    print(f"已写出可发布的网站：{result.target}（{result.pages} 个页面；包含的月份：{months}）。")
+    if dry_run:
+        print(f"试运行：没有写入任何文件。若发布到 {result.target}（{result.pages} 个页面；包含的月份：{months}）：")
+        for label, paths in (("新增", changes.added), ("改动", changes.changed), ("删除", changes.removed),
+                             ("保留（不是发布写出的，或发布后被改过）", changes.kept)):
+            print(f"{label} {len(paths)} 个文件" + ("：" if paths else ""))
+            for path in paths:
+                print(f"  {path}")
+        print(f"不变 {changes.unchanged} 个文件。")
+    else:
+        print(f"已发布网站到 {result.target}（{result.pages} 个页面；包含的月份：{months}）：新增 {len(changes.added)} 个文件，"
+              f"改动 {len(changes.changed)} 个，删除 {len(changes.removed)} 个上次发布写出、这次没有的文件，"
+              f"{changes.unchanged} 个不变。写出的文件清单在 {MARKER}。")
+        if changes.kept:
+            print(f"保留了 {len(changes.kept)} 个不是发布写出的（或发布后被改过的）文件，没有改动：")
+            for path in changes.kept:
+                print(f"  {path}")
+    if result.left_out:
+        print("未通过审核、没有发布的月份：" + "、".join(m.label for m in result.left_out))
     return 0
 
 

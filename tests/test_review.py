@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import REPO, built_fixture, xnwl
+from conftest import REPO, xnwl
 from pipeline.config import load_config
 from pipeline.content.load import load_content
 from pipeline.plan import Month, make_plan
 from pipeline.review.checks import check_batch
 from pipeline.review.items import month_items
+from publishing import built_publishable
 from wechat_fake import FakeServer, FakeWeChat
 
 MONTH = "2027-04"
@@ -25,7 +26,7 @@ APPID, SECRET = "wx1234567890abcdef", "s3cr3t-for-tests-only-0123456789ab"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return built_fixture(tmp_path_factory, MONTH)
+    return built_publishable(tmp_path_factory, MONTH)  # its articles are pushed, its site deployed
 
 
 @pytest.fixture
@@ -161,7 +162,7 @@ def test_site_preview_banner_and_deploy_gate(tree: Path, tmp_path: Path) -> None
     overrides = json.loads((tree / "content/review/2027-05.json").read_text(encoding="utf-8"))["overrides"]
     assert overrides[-1]["action"] == "site deploy --force" and overrides[-1]["by"] == "王五"
     run = xnwl("site", "deploy", str(tree / "output" / "public"), root=tree)
-    assert run.code == 1 and "不能放在" in run.err
+    assert run.code == 1 and "在项目目录" in run.err and not (tree / "output" / "public").exists()
 
 
 # each check fires on a planted example and stays quiet on clean content ---------------------------
@@ -184,7 +185,7 @@ def _check(root: Path, batch: Path | None = None, previous=None, publish=date(20
     if mutate:
         content, plan = mutate(content, plan)
     folder = batch or root / "output" / MONTH
-    items = month_items(plan, folder)
+    items = month_items(content, plan, folder)
     return check_batch(config, content, plan, folder, items, publish, previous, root / "output" / "site")
 
 
@@ -253,6 +254,17 @@ def test_plan_checks_fire_on_planted_examples(shipped: Path) -> None:
 
 
 def test_check_command_reports_and_refreshes(shipped: Path) -> None:
+    # the shipped xnwl.toml still names the example domain: before publishing, that is an error
     run = xnwl("check", "--month", MONTH, root=shipped)
+    assert run.code == 1, run.text
+    assert "[错误] 本批次 · xnwl.toml 的 [site] base_url 仍是示例地址 https://xnwl.example.com/" in run.err
+    assert "检查完成：1 处错误" in run.out and "尚未核实" in run.out
+    config = shipped / "xnwl.toml"
+    original = config.read_text(encoding="utf-8")
+    config.write_text(original.replace("https://xnwl.example.com/", "https://xnwl.xianning.gov.cn/"), encoding="utf-8")
+    try:
+        run = xnwl("check", "--month", MONTH, root=shipped)
+    finally:
+        config.write_text(original, encoding="utf-8")
     assert run.code == 0, run.text
-    assert "检查完成：0 处错误" in run.out and "尚未核实" in run.out
+    assert "检查完成：0 处错误" in run.out and "base_url" not in run.text

@@ -45,6 +45,7 @@ def test_approve_through_the_form_and_see_it_after_reload(served) -> None:  # ty
         # a form without a name is refused with a message, and nothing is recorded
         page.goto(review)
         page.eval_on_selector("#item-wechat-events-2027-04 input[name=by]", "e => e.removeAttribute('required')")
+        page.fill("#item-wechat-events-2027-04 input[name=note]", "时间再核实")  # a note, so the page sends it
         with page.expect_navigation():
             page.click("#item-wechat-events-2027-04 button.reject")
         assert "--by" in page.content() or "审核人" in page.content()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import stat
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import built_fixture, xnwl
+from conftest import xnwl
+from publishing import built_publishable, set_base_url
 from pipeline.channels.wechat.api import ApiError, Credentials, Redactor, TokenCache, WeChatClient
 from wechat_fake import IMAGE_HOST, FakeServer, FakeWeChat
 
@@ -29,7 +31,7 @@ def make_covers(batch: Path) -> None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture tree with its 2027-04 batch and covers, built once for the module."""
-    root = built_fixture(tmp_path_factory, MONTH)
+    root = built_publishable(tmp_path_factory, MONTH)
     make_covers(root / "output" / MONTH)
     approve_articles(root, MONTH)
     return root
@@ -202,6 +204,7 @@ def test_wrong_secret_and_missing_credentials(month_tree: Path, fake: FakeServer
 
 
 def test_push_refuses_before_any_call_when_covers_are_missing(tree: Path, fake: FakeServer) -> None:
+    set_base_url(tree)
     assert xnwl("batch", "--month", MONTH, root=tree).code == 0
     for cover in (tree / "output" / MONTH / "posters").glob("*-cover-*"):
         cover.unlink()  # as if the posters channel had not made them
@@ -215,6 +218,7 @@ def test_push_refuses_before_any_call_when_covers_are_missing(tree: Path, fake: 
 
 
 def test_large_body_image_is_reencoded_under_1mb(tree: Path, fake: FakeServer) -> None:
+    set_base_url(tree)
     big = Image.effect_noise((1600, 1200), 90).convert("RGB")
     big.save(tree / "content/images/sample.png", "PNG")
     assert (tree / "content/images/sample.png").stat().st_size > 1024 * 1024
@@ -227,7 +231,37 @@ def test_large_body_image_is_reencoded_under_1mb(tree: Path, fake: FakeServer) -
     made = {p.read_bytes() for p in (tree / "output" / MONTH / "wechat/images").glob("xnwl-*")}
     assert made and made <= set(fake.fake.images.values())
     (uploaded,) = [data for data in fake.fake.images.values() if data not in made]
-    assert len(uploaded) < 1024 * 1024 and uploaded[:3] == b"\xff\xd8\xff"
+    assert len(uploaded) < 1_000_000 and uploaded[:3] == b"\xff\xd8\xff"
+    assert "已压缩" in run.out
+
+
+def _jpeg_between(low: int, high: int) -> bytes:
+    """A real JPEG whose size is in [low, high): noise at a quality found by bisection, padded with a comment."""
+    picture = Image.effect_noise((1000, 1000), 80).convert("RGB")
+    for quality in range(95, 30, -1):
+        buffer = io.BytesIO()
+        picture.save(buffer, "JPEG", quality=quality)
+        pad = low - buffer.tell() - 4  # a COM segment: marker, length (itself included), payload
+        if 0 <= pad <= 65533:
+            data = buffer.getvalue()
+            return data[:2] + b"\xff\xfe" + (pad + 2).to_bytes(2, "big") + b"\0" * pad + data[2:]
+    raise AssertionError("no quality gave a small enough JPEG")
+
+
+def test_image_between_a_million_bytes_and_a_mebibyte_is_reencoded(tree: Path, fake: FakeServer) -> None:
+    """WeChat's "1MB" for uploadimg is 10^6 bytes: a 1,009,725-byte JPEG was refused with 40009."""
+    set_base_url(tree)
+    data = _jpeg_between(1_009_725, 1_009_726)
+    assert len(data) == 1_009_725 and len(data) < 1024 * 1024
+    route = tree / "routes/chibi-sanguo.md"
+    (tree / "content/images/big.jpg").write_bytes(data)
+    route.write_text(route.read_text(encoding="utf-8").replace("src: sample.png", "src: big.jpg"), encoding="utf-8")
+    assert xnwl("batch", "--month", MONTH, root=tree).code == 0
+    approve_articles(tree, MONTH)
+    run = push(tree, fake)
+    assert run.code == 0, run.text
+    uploaded = list(fake.fake.images.values())
+    assert uploaded and all(len(image) < 1_000_000 for image in uploaded)
     assert "已压缩" in run.out
 
 
@@ -255,3 +289,18 @@ def test_client_backs_off_on_busy_and_refreshes_a_refused_token_once(tmp_path: P
     assert refused.value.code == 42001
     assert stat.S_IMODE((tmp_path / "token.json").stat().st_mode) == 0o600
     assert SECRET not in (tmp_path / "token.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("base", [
+    "http://{appid}:{secret}@127.0.0.1:{port}",  # user and password in the address
+    "http://127.0.0.1:{port}/?secret={secret}",  # a query
+    "http://127.0.0.1:{port}/{secret}",  # the path: accepted, but printed masked
+    "ftp://{secret}@127.0.0.1",  # not http(s) at all
+    "{secret}",
+])
+def test_a_secret_in_the_api_base_is_never_printed(month_tree: Path, fake: FakeServer, base: str) -> None:
+    port = fake.url.rsplit(":", 1)[1]
+    value = base.format(appid=APPID, secret=SECRET, port=port)
+    run = push(month_tree, fake, WECHAT_API_BASE=value)
+    assert run.code == 1 and "Traceback" not in run.text
+    assert_no_secrets(month_tree, run.out, run.err)

@@ -22,7 +22,7 @@ from PIL import Image
 
 TITLE_MAX, AUTHOR_MAX, DIGEST_MAX = 32, 16, 128
 CONTENT_CHARS_BELOW, CONTENT_BYTES_BELOW = 20_000, 1024 * 1024
-UPLOADIMG_BELOW, MATERIAL_MAX = 1024 * 1024, 10 * 1024 * 1024
+UPLOADIMG_BELOW, MATERIAL_MAX = 1_000_000, 10 * 1024 * 1024  # uploadimg: a 1,009,725-byte image got 40009
 IMAGE_HOST = "http://mmbiz.qpic.cn/fake/"
 AUTHORIZED = {"media/uploadimg", "material/add_material", "draft/add", "draft/update", "draft/get", "draft/count"}
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pipeline.channels.memo import text_key
 from pipeline.config import Config
@@ -260,6 +261,27 @@ def _poster_findings(batch: Path) -> list[Finding]:
             for char in box.get("missing_glyphs", []):
                 findings.append(Finding(item, ERROR, "poster-glyph", f"{poster.get('file')} 的“{box.get('field')}”缺字：{char}"))
     return findings
+
+
+EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
+EXAMPLE_SUFFIXES = (".example", ".invalid", ".test", ".localhost")
+
+
+def example_base_url(config: Config) -> bool:
+    """True while [site] base_url is still a placeholder domain (RFC 2606): links and QR codes lead nowhere."""
+    host = (urlsplit(config.base_url).hostname or "").lower().rstrip(".")
+    return (host in EXAMPLE_DOMAINS or any(host.endswith("." + d) for d in EXAMPLE_DOMAINS)
+            or host.endswith(EXAMPLE_SUFFIXES) or host in ("localhost", ""))
+
+
+def example_base_url_message(config: Config) -> str:
+    return (f"xnwl.toml 的 [site] base_url 仍是示例地址 {config.base_url}：公众号文章的“阅读原文”、网站的链接和"
+            "海报上的二维码都会指向一个不存在的网站。请改为网站的正式地址，重新运行 xnwl batch 后再发布。")
+
+
+def base_url_findings(config: Config) -> list[Finding]:
+    """`xnwl check` before publishing: a placeholder base_url is an error (push and deploy refuse it too)."""
+    return [Finding(None, ERROR, "base-url", example_base_url_message(config))] if example_base_url(config) else []
 
 
 def previous_month_featured(output_root: Path, month: Month) -> tuple[str, ...] | None:

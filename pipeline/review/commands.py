@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.output import json_bytes, write_bytes
 from pipeline.plan import Month
-from pipeline.review.checks import Finding, check_batch, previous_month_featured
+from pipeline.review.checks import Finding, base_url_findings, check_batch, previous_month_featured
 from pipeline.review.decisions import APPROVED, REJECTED, decide, find_item, item_state, load_decisions
 from pipeline.review.session import open_batch
 from pipeline.review.stage import FINDINGS_FILE, read_findings, refresh_review_page
@@ -22,6 +22,7 @@ def run_checks(root: Path, month: Month) -> list[Finding]:
     findings = check_batch(batch.config, batch.content, batch.plan, batch.folder, batch.items,
                            max(today, month.first_day), previous_month_featured(batch.config.output_dir, month),
                            batch.config.output_dir / "site")
+    findings += base_url_findings(batch.config)  # before publishing; a batch may be built with the placeholder
     write_bytes(batch.folder / FINDINGS_FILE, json_bytes([asdict(f) for f in findings]))
     refresh_review_page(batch.config, batch.content, batch.plan, batch.folder)
     return findings
@@ -68,6 +69,11 @@ def decide_from_form(root: Path, form: dict[str, str]) -> str:
     action = form.get("action", "")
     if action not in ("approve", "reject"):
         raise UserError("表单缺少“通过”或“退回修改”。")
+    # in the page's words (its fields), not the command line's flags
+    if not form.get("by", "").strip():
+        raise UserError("请在“审核人”里填写你的姓名。")
+    if action == "reject" and not form.get("note", "").strip():
+        raise UserError("退回修改时，请在“意见”里写明要改什么。")
     month = Month.parse(form.get("month", ""))
     item = form.get("item", "")
     # the preview server's file watcher sees content/review/ change and rebuilds the site itself

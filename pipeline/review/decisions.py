@@ -53,17 +53,74 @@ def decisions_path(root: Path, month: Month) -> Path:
     return root / DECISIONS_FOLDER / f"{month}.json"
 
 
+DECISION_KEYS = ("item", "state", "by", "at", "note", "hash", "text")
+OVERRIDE_KEYS = ("action", "by", "at", "items")
+TOP_KEYS = ("month", "decisions", "overrides")
+
+
 def load_decisions(root: Path, month: Month) -> dict[str, Any]:
+    """The month's decisions file, checked entry by entry: a file of the wrong shape is a UserError naming
+    the file and every bad entry (it is edited by hand and merged in version control)."""
     path = decisions_path(root, month)
     if not path.is_file():
         return {"month": str(month), "decisions": [], "overrides": []}
+    shown = f"{DECISIONS_FOLDER}/{path.name}"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path.relative_to(root)}：审核记录文件已损坏（{exc}），请从版本库恢复。") from None
+        raise UserError(f"{shown}：审核记录文件已损坏（{exc}），请从版本库恢复。") from None
+    problems = shape_problems(data)
+    if problems:
+        raise UserError(f"{shown}：审核记录文件的格式不对，请从版本库恢复或按下面的说明改正：\n"
+                        + "\n".join(f"  {shown} · {p}" for p in problems))
     data.setdefault("decisions", [])
     data.setdefault("overrides", [])
     return data
+
+
+def shape_problems(data: Any) -> list[str]:
+    """Every way the parsed file differs from {"month", "decisions": [...], "overrides": [...]}, in Chinese."""
+    if not isinstance(data, dict):
+        kind = "列表" if isinstance(data, list) else type(data).__name__
+        return [f"最外层应为对象（{{\"month\": …, \"decisions\": […], \"overrides\": […]}}），实际是{kind}"]
+    problems = [f"多了不认识的键“{k}”（只允许 {'、'.join(TOP_KEYS)}）" for k in data if k not in TOP_KEYS]
+    if "month" in data and not isinstance(data["month"], str):
+        problems.append(f"month 应为文字（如 \"2027-04\"），实际是 {json.dumps(data['month'], ensure_ascii=False)}")
+    for name, keys, check in (("decisions", DECISION_KEYS, _decision_problems),
+                              ("overrides", OVERRIDE_KEYS, _override_problems)):
+        entries = data.get(name, [])
+        if not isinstance(entries, list):
+            problems.append(f"{name} 应为列表，实际是 {json.dumps(entries, ensure_ascii=False)[:40]}")
+            continue
+        for index, entry in enumerate(entries):
+            where = f"{name}[{index}]（第 {index + 1} 条）"
+            if not isinstance(entry, dict):
+                problems.append(f"{where} 应为对象，实际是 {json.dumps(entry, ensure_ascii=False)[:40]}")
+                continue
+            missing = [k for k in keys if k not in entry]
+            extra = [k for k in entry if k not in keys]
+            if missing:
+                problems.append(f"{where} 缺少 {'、'.join(missing)}")
+            if extra:
+                problems.append(f"{where} 多了不认识的键 {'、'.join(extra)}")
+            problems += [f"{where} {p}" for p in check(entry)]
+    return problems
+
+
+def _decision_problems(entry: dict[str, Any]) -> list[str]:
+    problems = [f"{k} 应为文字" for k in DECISION_KEYS if k in entry and not isinstance(entry[k], str)]
+    state = entry.get("state")
+    if isinstance(state, str) and state not in (APPROVED, REJECTED):
+        problems.append(f"state 的值“{state}”无效：应为 {APPROVED}（通过）或 {REJECTED}（退回修改）")
+    return problems
+
+
+def _override_problems(entry: dict[str, Any]) -> list[str]:
+    problems = [f"{k} 应为文字" for k in ("action", "by", "at") if k in entry and not isinstance(entry[k], str)]
+    items = entry.get("items", [])
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        problems.append("items 应为文字的列表")
+    return problems
 
 
 def _save(root: Path, month: Month, data: dict[str, Any]) -> None:

@@ -1,4 +1,9 @@
-"""What editors review in a batch: each article (with its covers) and each poster set, with a content hash."""
+"""What editors review in a batch: each article (with its covers) and each poster set, with a content hash.
+
+An article's hash is its approval hash (pipeline/review/payload.py): every field of the draft/add payload in
+drafts.json, its cover and body images, and the source files of what it presents. A poster set's hash covers
+its files.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.articles import month_articles, poster_subjects
+from pipeline.content.model import Content
 from pipeline.plan import MonthPlan
+from pipeline.review.payload import approval_hash, entry_payload_digest, sources_digest
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|section|h[1-6]|li|figcaption|blockquote|tr|div)>|<br\s*/?>", re.I)
@@ -48,18 +55,49 @@ def _hash(batch: Path, files: list[str]) -> str:
     return digest.hexdigest()
 
 
-def _article_titles(batch: Path) -> dict[str, str]:
+def draft_entries(batch: Path) -> dict[str, dict]:
+    """drafts.json's articles by slug (what `wechat push` sends); {} when it is missing or unreadable."""
     path = batch / "wechat" / "drafts.json"
-    if not path.is_file():
+    try:
+        articles = json.loads(path.read_text(encoding="utf-8")).get("articles", [])
+    except (OSError, ValueError, AttributeError):
         return {}
-    articles = json.loads(path.read_text(encoding="utf-8")).get("articles", [])
-    return {a["slug"]: a["title"] for a in articles if isinstance(a, dict) and "slug" in a and "title" in a}
+    if not isinstance(articles, list):
+        return {}
+    return {a["slug"]: a for a in articles if isinstance(a, dict) and isinstance(a.get("slug"), str)}
 
 
-def month_items(plan: MonthPlan, batch: Path, only: str | None = None) -> list[ReviewItem]:
+def source_files(content: Content, plan: MonthPlan, route_ids: tuple[str, ...], event_ids: tuple[str, ...],
+                 guide: bool) -> dict[str, str]:
+    """{path: sha256} of the content files an article presents (and so the site pages it stands for)."""
+    known = {f.path: f.sha256 for f in content.inputs}
+    paths: list[str] = [plan.guide.source] if guide else []
+    subjects = [content.routes.get(r) for r in route_ids] + [content.events.get(e) for e in event_ids]
+    for subject in subjects:
+        if subject is None:
+            continue
+        paths.append(subject.source)
+        for image in subject.images:
+            try:
+                paths.append(Path(image.path).resolve().relative_to(content.root.resolve()).as_posix())
+            except ValueError:
+                paths.append(str(image.path))
+    found = {}
+    for rel in paths:
+        digest = known.get(rel)
+        if not digest:
+            try:
+                digest = hashlib.sha256((content.root / rel).read_bytes()).hexdigest()
+            except OSError:
+                digest = "missing"
+        found[rel] = digest
+    return found
+
+
+def month_items(content: Content, plan: MonthPlan, batch: Path, only: str | None = None) -> list[ReviewItem]:
     """The batch's review items; `only`: just the one with this id (the others' files are not read)."""
     items: list[ReviewItem] = []
-    titles = _article_titles(batch)
+    drafts = draft_entries(batch)
     for article in month_articles(plan):
         if only is not None and only != f"wechat/{article.slug}":
             continue
@@ -68,11 +106,17 @@ def month_items(plan: MonthPlan, batch: Path, only: str | None = None) -> list[R
             continue
         covers = sorted(p.relative_to(batch).as_posix() for p in (batch / "posters").glob(f"{article.slug}-cover-*"))
         files = [f"wechat/{article.slug}.html", *covers]
-        title = titles.get(article.slug, article.slug)
-        text = f"{title}\n" + html_text(fragment.read_text(encoding="utf-8"))
+        entry = drafts.get(article.slug)
+        title = entry["title"] if entry and isinstance(entry.get("title"), str) else article.slug
+        body = entry.get("content") if entry else None
+        if not isinstance(body, str):
+            body = fragment.read_text(encoding="utf-8")
+        text = f"{title}\n" + html_text(body)
         routes, events = _subjects(plan, article.kind, article.route.id if article.route else None)
-        items.append(ReviewItem(f"wechat/{article.slug}", "article", title, tuple(files), text, _hash(batch, files),
-                                article.page, routes, events))
+        payload = entry_payload_digest(entry, batch) if entry else _hash(batch, files)
+        sources = sources_digest(source_files(content, plan, routes, events, article.kind == "guide"))
+        items.append(ReviewItem(f"wechat/{article.slug}", "article", title, tuple(files), text,
+                                approval_hash(payload, sources), article.page, routes, events))
     for subject in poster_subjects(plan):
         if only is not None and only != f"posters/{subject.slug}":
             continue

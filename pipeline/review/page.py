@@ -81,7 +81,9 @@ def item_views(config: Config, plan: MonthPlan, batch: Path, items: list[ReviewI
         previous = _previous_text(config.output_dir, plan, item)
         since_approval = None
         if state.approved is not None and state.approved.hash != item.hash:
-            since_approval = line_diff(state.approved.text, item.text)
+            since_approval = line_diff(state.approved.text, item.text) or [DiffLine(" ", (
+                "标题和正文文字没有变化；改动在作者、摘要、封面、图片、留言设置、阅读原文链接，"
+                "或在所介绍的指南、线路、活动的源文件中。"))]
         views.append(ItemView(item, state, [f for f in findings if f.item == item.id], fragment, images,
                               line_diff(previous, item.text) if previous is not None else None, since_approval))
     return views
@@ -93,7 +95,7 @@ def render_review_page(config: Config, content: Content, plan: MonthPlan, batch:
     from pipeline.review.items import month_items
 
     if items is None:
-        items = month_items(plan, batch)
+        items = month_items(content, plan, batch)
     views = item_views(config, plan, batch, items, findings)
     site_pages = [("本月周末指南", urls.guide_path(plan.month)), ("本月活动日历", urls.events_month_path(plan.month))]
     site_pages += [(f"线路：{r.title}", urls.route_path(r.id)) for r in plan.featured]

@@ -30,4 +30,4 @@ def open_batch(root: Path, month: Month) -> BatchUnderReview:
         raise UserError(f"还没有{month.label}的批次：请先运行 xnwl batch --month {month}。")
     content, _ = validated_content(root)
     plan = make_plan(content, month, config.featured_per_month)
-    return BatchUnderReview(config, content, plan, folder, month_items(plan, folder))
+    return BatchUnderReview(config, content, plan, folder, month_items(content, plan, folder))

@@ -26,7 +26,7 @@ PAGE_FILE = "review/index.html"
 
 
 def render_review(ctx: ChannelContext) -> None:
-    items = month_items(ctx.plan, ctx.out)
+    items = month_items(ctx.content, ctx.plan, ctx.out)
     site = ctx.built.get("site", ctx.output_root / "site")
     memo = Memo(ctx.config.root, "review-checks")
     findings = check_batch(ctx.config, ctx.content, ctx.plan, ctx.out, items, ctx.plan.month.first_day,

@@ -1,11 +1,20 @@
 """`xnwl serve`: a local preview of output/site with live reload, rebuilding when content or templates change.
 
 The reload script is added to pages as they are served; the built files never contain it.
+
+It obeys only its user. Every request (GET, HEAD, POST) must name the server itself in `Host`: its own
+address and port (and `localhost` when it listens on loopback); a page elsewhere that rebinds its own name
+to 127.0.0.1 sends its name and gets 403. The approve/reject form must carry the token the server put into
+the review page as it served it (random per server start, never in the built files) and an `Origin` that
+is the server itself; anything else is refused with 403.
 """
 
 from __future__ import annotations
 
+import hmac
 import html
+import ipaddress
+import secrets
 import sys
 import threading
 import time
@@ -23,6 +32,7 @@ VERSION_PATH = "/__xnwl/version"
 OUTPUT_PREFIX = "/_output/"  # the batch folders (review pages, posters, article previews), read-only
 DECIDE_PATH = "/_review/decide"  # the review page's approve / reject form
 MAX_FORM_BYTES = 64 * 1024
+TOKEN_FIELD = b'name="token" value=""'  # the review form's empty token field, filled in as the page is served
 WATCHED = ("routes", "content", "templates", "xnwl.toml")
 POLL_S = 0.5
 RELOAD_SNIPPET = (
@@ -81,14 +91,57 @@ class Preview:
                 self.rebuild()
 
 
+def allowed_hosts(host: str, port: int) -> frozenset[str] | None:
+    """The Host header values naming this server; None: any IP address with this port (listening on all)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return frozenset({f"{host.lower()}:{port}"})
+    if address.is_unspecified:
+        return None
+    names = {f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"}
+    if address.is_loopback:
+        names.add(f"localhost:{port}")
+    return frozenset(names)
+
+
+def host_ok(value: str | None, allowed: frozenset[str] | None, port: int) -> bool:
+    if not value:
+        return False
+    value = value.strip().lower()
+    if allowed is not None:
+        return value in allowed
+    # listening on every address: an IP literal with our port (a name could be anyone's, rebound to us)
+    name, _, given_port = value.rpartition(":")
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return given_port == str(port)
+
+
 class PreviewHandler(SimpleHTTPRequestHandler):
     preview: Preview
     base_path: str
 
-    def __init__(self, *args, preview: Preview, base_path: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, preview: Preview, base_path: str, token: str = "",  # type: ignore[no-untyped-def]
+                 **kwargs) -> None:
         self.preview = preview
         self.base_path = base_path
+        self.token = token
         super().__init__(*args, **kwargs)
+
+    def _refuse_foreign_host(self) -> bool:
+        """403 for a request that does not name this server in Host (DNS rebinding); True when refused."""
+        host, port = self.server.server_address[:2]
+        if host_ok(self.headers.get("Host"), allowed_hosts(str(host), int(port)), int(port)):
+            return False
+        self._send(HTTPStatus.FORBIDDEN, "只接受发给本机预览地址的请求。".encode(), "text/plain; charset=utf-8")
+        return True
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        if not self._refuse_foreign_host():
+            super().do_HEAD()
 
     def log_message(self, format: str, *args) -> None:  # type: ignore[no-untyped-def]  # quiet: one line per rebuild is enough
         pass
@@ -98,6 +151,8 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         super().end_headers()
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if self._refuse_foreign_host():
+            return
         path = urlsplit(self.path).path
         if path.startswith(OUTPUT_PREFIX):
             self._output_file(unquote(path[len(OUTPUT_PREFIX):]))
@@ -136,18 +191,29 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         super().do_GET()
 
     def do_POST(self) -> None:  # noqa: N802
+        if self._refuse_foreign_host():
+            return
         if urlsplit(self.path).path != DECIDE_PATH:
             self._send(HTTPStatus.NOT_FOUND, "页面不存在".encode(), "text/plain; charset=utf-8")
             return
         origin = self.headers.get("Origin")
-        if origin and urlsplit(origin).netloc != self.headers.get("Host"):
-            self._send(HTTPStatus.FORBIDDEN, "只接受本机审核页提交的表单。".encode(), "text/plain; charset=utf-8")
+        if not origin or urlsplit(origin).scheme != "http" or urlsplit(origin).netloc.lower() != (
+                self.headers.get("Host") or "").strip().lower():
+            self._send(HTTPStatus.FORBIDDEN, "只接受本机审核页提交的表单（缺少或不符的 Origin）。".encode(),
+                       "text/plain; charset=utf-8")
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
         if not 0 < length <= MAX_FORM_BYTES:
             self._send(HTTPStatus.BAD_REQUEST, "表单为空或过大。".encode(), "text/plain; charset=utf-8")
             return
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8", "replace")).items()}
+        if not self.token or not hmac.compare_digest(form.get("token", "").encode(), self.token.encode()):
+            self._send(HTTPStatus.FORBIDDEN, "表单缺少本次预览的令牌：请重新打开审核页（刷新）后再提交。".encode(),
+                       "text/plain; charset=utf-8")
+            return
         from pipeline.review.commands import decide_from_form
 
         try:
@@ -172,9 +238,12 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             self._send(HTTPStatus.NOT_FOUND, "页面不存在".encode(), "text/plain; charset=utf-8")
             return
         content_type = self.extensions_map.get(target.suffix, "application/octet-stream")
+        body = target.read_bytes()
         if target.suffix == ".html":
             content_type = "text/html; charset=utf-8"
-        self._send(HTTPStatus.OK, target.read_bytes(), content_type)
+            if self.token:  # the review page's forms get this server's token, as served (never on disk)
+                body = body.replace(TOKEN_FIELD, b'name="token" value="' + self.token.encode("ascii") + b'"')
+        self._send(HTTPStatus.OK, body, content_type)
 
     def _not_found(self) -> None:
         page = Path(self.directory) / "404.html"
@@ -204,7 +273,8 @@ PreviewHandler.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".ic
 
 def make_server(site_dir: Path, preview: Preview, base_path: str, host: str = "127.0.0.1",
                 port: int = 8000) -> ThreadingHTTPServer:
-    handler = partial(PreviewHandler, preview=preview, base_path=base_path, directory=str(site_dir))
+    token = secrets.token_urlsafe(32)
+    handler = partial(PreviewHandler, preview=preview, base_path=base_path, token=token, directory=str(site_dir))
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

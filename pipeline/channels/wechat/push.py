@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 from pipeline.channels.wechat import DRAFTS, FOLDER, dom, limits
 from pipeline.channels.wechat.api import (
@@ -28,6 +29,7 @@ from pipeline.channels.wechat.imagefit import ImageTooLarge, fit_image
 from pipeline.config import load_config
 from pipeline.content.problems import UserError
 from pipeline.plan import Month
+from pipeline.review.payload import approval_hash, body_image_srcs, payload_digest
 
 STATE_FOLDER = Path("state") / "wechat"
 TOKEN_FILE = "token.json"
@@ -43,6 +45,18 @@ class LocalArticle:
     fields: dict[str, Any]  # only the API's fields (not slug, thumb_image); content with local image paths
     cover: Path
     images: list[Path]  # body images, in order of appearance
+
+    def payload_digest(self, batch: Path) -> str:
+        """What this push is about to send (fields, cover bytes, body image bytes), as the approval hashes it."""
+        return payload_digest(self.fields, self.cover,
+                              [batch / FOLDER / src for src in body_image_srcs(self.fields["content"])])
+
+
+@dataclass(frozen=True)
+class Approvals:
+    """What the gate allows: slug -> the approval hash it stands for, and slug -> the sources digest now."""
+    expected: dict[str, str]
+    sources: dict[str, str]
 
 
 @dataclass
@@ -61,11 +75,30 @@ def credentials_from_env(env: Mapping[str, str]) -> Credentials:
     return Credentials(appid, secret)
 
 
-def api_base(env: Mapping[str, str]) -> str:
+def api_base(env: Mapping[str, str], redact: Redactor | None = None) -> str:
+    """WECHAT_API_BASE (default the official API). Its value is shown only without user, password, query or
+    fragment, and with every credential masked: a secret must not be printed even from there."""
     base = env.get("WECHAT_API_BASE", "").strip() or DEFAULT_BASE
-    if not base.startswith(("https://", "http://")):
-        raise UserError(f"环境变量 WECHAT_API_BASE 的值“{base}”无效：应为 http:// 或 https:// 开头的网址。")
+    parts = urlsplit(base)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UserError(f"环境变量 WECHAT_API_BASE 的值“{shown_base(base, redact)}”无效：应为 http:// 或 https:// "
+                        "开头的网址。")
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise UserError(f"环境变量 WECHAT_API_BASE（{shown_base(base, redact)}）不能含用户名、密码、“?”查询参数或“#”："
+                        "凭据只从 WECHAT_APPID、WECHAT_APPSECRET 读取。")
     return base.rstrip("/")
+
+
+def shown_base(base: str, redact: Redactor | None = None) -> str:
+    """The API base as it may be printed: scheme, host, port and path, credentials masked."""
+    try:
+        parts = urlsplit(base)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        text = f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else "…"
+    except ValueError:
+        text = "…"
+    return redact(text) if redact is not None else text
 
 
 # local files -------------------------------------------------------------------------------------
@@ -157,19 +190,30 @@ class PushState:
 
 # the push ----------------------------------------------------------------------------------------
 def push_month(root: Path, month: Month, env: Mapping[str, str], say: Callable[[str], None],
-               client: WeChatClient | None = None, only: set[str] | None = None) -> PushResult:
-    """Push the month's drafts; `only` (slugs) limits it to the approved articles (None: all)."""
+               client: WeChatClient | None = None, approvals: Approvals | None = None) -> PushResult:
+    """Push the month's drafts; `approvals` limits it to the approved articles (None: all, when forced).
+
+    Each approved article's hash is recomputed from the payload about to be sent: an article whose fields,
+    cover or images differ from what was approved is refused by name, before any call to WeChat."""
     config = load_config(root)
     batch = config.output_dir / str(month)
+    credentials = credentials_from_env(env)
+    redact = Redactor(credentials.appid, credentials.secret)
+    base = api_base(env, redact)
     articles = read_drafts(batch, month)
-    if only is not None:
-        skipped = [a.slug for a in articles if a.slug not in only]
-        articles = [a for a in articles if a.slug in only]
+    if approvals is not None:
+        skipped = [a.slug for a in articles if a.slug not in approvals.expected]
+        articles = [a for a in articles if a.slug in approvals.expected]
+        differ = [a for a in articles if approval_hash(a.payload_digest(batch), approvals.sources.get(a.slug, ""))
+                  != approvals.expected[a.slug]]
+        if differ:
+            names = "、".join(f"wechat/{a.slug}（{a.fields.get('title', '')}）" for a in differ)
+            raise UserError(f"要发送的内容与审核通过的不一致，现为待审：{names}。没有推送任何内容。"
+                            f"请在审核页查看改动并重新审核：xnwl review approve <项目> --month {month} --by 姓名。")
+        if not articles:
+            raise UserError(f"{month.label}没有可推送的已通过审核的文章，没有推送任何内容。")
         if skipped:
             say(f"未通过审核、不推送：{'、'.join(skipped)}")
-    credentials = credentials_from_env(env)
-    base = api_base(env)
-    redact = Redactor(credentials.appid, credentials.secret)
     state_dir = root / STATE_FOLDER
     account = credentials.key(base)
     if client is None:
@@ -183,7 +227,7 @@ def push_month(root: Path, month: Month, env: Mapping[str, str], say: Callable[[
 
 def _push(client: WeChatClient, state: PushState, batch: Path, month: Month, articles: list[LocalArticle],
           say: Callable[[str], None]) -> PushResult:
-    say(f"共 {len(articles)} 篇文章，推送到公众号草稿箱（{client.base}）")
+    say(f"共 {len(articles)} 篇文章，推送到公众号草稿箱（{shown_base(client.base, client.redact)}）")
     urls = {path: _upload(client, state, BODY_IMAGE, batch, path, say) for a in articles for path in a.images}
     bodies = [_with_image_urls(a.fields, urls, batch) for a in articles]
     for fields, article in zip(bodies, articles):
