@@ -1,11 +1,15 @@
 """The site in Debian's headless Chromium, as a phone shows it: layout, search, calendar download.
 
-Screenshots of the home page and a route page are saved to output/screenshots/ for a person to look at.
+Layout at 375 px: no sideways scroll, numbers with their units never split across lines, heroes without a second
+title, one card style per list, route-map labels clear (by the browser's own text boxes) and maps to scale.
+Screenshots of the home page, a route page and a map are saved to output/screenshots/ for a person to look at.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -156,3 +160,215 @@ def test_search_results_show_planted_markup_as_text(browser, tmp_path: Path) -> 
         assert page.locator("main img:not([srcset])").count() == 0
         assert dialogs == []
         page.close()
+
+
+# --- Layout on a phone (issue 23): words kept whole, heroes without a second title, one card style, clear maps ---
+
+# Numbers with their units and the words editors saw split (「11／月」「日期／待定」「停／留」): never across lines.
+KEEP_TOGETHER = r"\d+(?:[.:]\d+)?(?:月\d+日|\s?(?:年|月|日|天|公里|米|小时|条|项|处|站))|日期待定|停留|一日游"
+SPLIT_WORDS_JS = r"""
+(pattern) => {
+  const re = new RegExp(pattern, 'g');
+  const split = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest('script,style,title,svg,[hidden]') || el.getClientRects().length === 0) continue;
+    for (const m of node.data.matchAll(re)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const bottoms = [...range.getClientRects()].filter(r => r.width > 0).map(r => r.bottom);
+      if (bottoms.length > 1 && Math.max(...bottoms) - Math.min(...bottoms) > 6) split.push(m[0] + ' in <' + el.tagName.toLowerCase() + ' class="' + el.className + '">');
+    }
+  }
+  return split;
+}
+"""
+
+MAP_JS = r"""
+() => {
+  const svg = document.querySelector('figure.map svg');
+  if (!svg) return null;
+  const [, , w, h] = svg.getAttribute('viewBox').split(' ').map(Number);
+  const labels = [...svg.querySelectorAll('text.m-label')].map(t => { const b = t.getBBox();
+    return {name: t.textContent, box: [b.x, b.y, b.x + b.width, b.y + b.height]}; });
+  const pts = svg.querySelector('polyline').getAttribute('points').trim().split(/\s+/).map(p => p.split(',').map(Number));
+  const lines = [];
+  for (let i = 1; i < pts.length; i++) lines.push([...pts[i - 1], ...pts[i]]);
+  svg.querySelectorAll('line.m-leader').forEach(l => lines.push(['x1', 'y1', 'x2', 'y2'].map(a => +l.getAttribute(a))));
+  const circles = [...svg.querySelectorAll('circle')].map(c => [+c.getAttribute('cx'), +c.getAttribute('cy'), +c.getAttribute('r')]);
+  const marks = [...svg.querySelectorAll('text.m-small, path.m-ink, path.m-scale')].map(e => { const b = e.getBBox();
+    return [b.x, b.y, b.x + b.width, b.y + b.height]; });
+  return {w, h, labels, lines, circles, marks, kind: svg.closest('figure').querySelector('figcaption').textContent};
+}
+"""
+
+
+def _overlap(a, b, gap: float = 0.0) -> bool:  # type: ignore[no-untyped-def]
+    return a[0] - gap < b[2] and b[0] - gap < a[2] and a[1] - gap < b[3] and b[1] - gap < a[3]
+
+
+def _check_map(m: dict) -> list[str]:
+    """Problems of a map as the browser laid it out (label boxes from getBBox, in the SVG's own units)."""
+    problems = []
+    for n, label in enumerate(m["labels"]):
+        box = label["box"]
+        if box[0] < 2 or box[1] < 2 or box[2] > m["w"] - 2 or box[3] > m["h"] - 2:
+            problems.append(f"{label['name']} touches the edge {box}")
+        for other in m["labels"][n + 1:]:
+            if _overlap(box, other["box"]):
+                problems.append(f"{label['name']} overlaps {other['name']}")
+        for mark in m["marks"]:
+            if _overlap(box, mark):
+                problems.append(f"{label['name']} overlaps the north arrow or scale bar")
+        for cx, cy, r in m["circles"]:
+            nx, ny = min(max(cx, box[0]), box[2]), min(max(cy, box[1]), box[3])
+            if (nx - cx) ** 2 + (ny - cy) ** 2 < r * r:
+                problems.append(f"{label['name']} covers a stop")
+        for x1, y1, x2, y2 in m["lines"]:
+            steps = max(1, int(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5))
+            if any(box[0] < x1 + (x2 - x1) * i / steps < box[2] and box[1] < y1 + (y2 - y1) * i / steps < box[3]
+                   for i in range(steps + 1)):
+                problems.append(f"a line runs through {label['name']}")
+                break
+    return problems
+
+
+def _route_paths() -> list[str]:
+    return sorted(f"routes/{p.stem}/" for p in (REPO / "routes").glob("*.md"))
+
+
+def _event_paths() -> list[str]:
+    return sorted(f"events/{p.stem}/" for p in (REPO / "content" / "events").glob("*.md"))
+
+
+def test_phone_pages_keep_words_whole_and_fit(phone, base) -> None:  # type: ignore[no-untyped-def]
+    paths = ["", "routes/", "events/", "events/2027-04/", "weekend/2027-04/", "themes/chadao/",
+             "counties/chibi/"] + _event_paths() + _route_paths()
+    problems = {}
+    for path in paths:
+        phone.goto(base + path)
+        phone.wait_for_load_state("load")
+        found = phone.evaluate(SPLIT_WORDS_JS, KEEP_TOGETHER)
+        if found or not _no_horizontal_scroll(phone):
+            problems[path] = found or "scrolls sideways"
+    assert problems == {}
+
+
+def test_checker_sees_a_split_word(phone, base) -> None:  # type: ignore[no-untyped-def]
+    """The split check is not blind: a month list squeezed into a narrow box is reported."""
+    phone.goto(base + "routes/sanguo-chibi-guzhanchang/")
+    phone.evaluate("""() => { const p = document.createElement('p'); p.style.width = '3.2em';
+        p.textContent = '3月、4月、11月、日期待定'; document.querySelector('main').prepend(p); }""")
+    assert phone.evaluate(SPLIT_WORDS_JS, KEEP_TOGETHER)
+
+
+def test_heroes_show_no_second_title(phone, base) -> None:  # type: ignore[no-untyped-def]
+    """A hero shows a drawn scene (no text in it) or a photo, never the poster cover with the title drawn in."""
+    for path in ["", "weekend/2027-04/", "events/2027-04/", "themes/sanguo/",
+                 ] + _event_paths() + _route_paths():
+        phone.goto(base + path)
+        hero = phone.evaluate("""() => { const h = document.querySelector('header.hero');
+            const img = h.querySelector('img'), scene = h.querySelector('.scene');
+            const og = document.querySelector('meta[property="og:image"]');
+            return {img: img && img.currentSrc, scene: scene && scene.textContent, og: og && og.content,
+                    sceneHeight: scene ? scene.getBoundingClientRect().height : 0}; }""")
+        stem = (lambda url: re.sub(r"-\d+\.[0-9a-f]{10}\.jpg$", "", url.rsplit("/", 1)[1]) if url else None)
+        assert hero["img"] is None or stem(hero["img"]) != stem(hero["og"]), path
+        if hero["img"] is None:
+            assert hero["scene"] == "" and hero["sceneHeight"] > 80, (path, hero)
+
+
+def test_cards_in_a_list_look_alike(phone, base) -> None:  # type: ignore[no-untyped-def]
+    for path in ("", "weekend/2027-04/", "themes/xiangcun/", "counties/xianan/"):
+        phone.goto(base + path)
+        lists = phone.evaluate("""() => [...document.querySelectorAll('ul.cards')].map(ul => [...ul.children].map(li => {
+            const t = li.querySelector('.thumb'), r = t.getBoundingClientRect(), art = t.firstElementChild;
+            return [Math.round(r.height), art.tagName, art.className.replace(/ s-[a-z]+/, ''), art.textContent.trim(),
+                    getComputedStyle(li).backgroundColor, li.querySelector('.chip') !== null]; }))""")
+        assert lists, path
+        for cards in lists:
+            assert len({json.dumps(c) for c in cards}) == 1, (path, cards)
+            assert cards[0][3] == "", (path, cards[0])  # nothing written in the picture
+
+
+def _stops(route_file: Path) -> list[dict]:
+    import yaml
+
+    return yaml.safe_load(route_file.read_text(encoding="utf-8").split("---")[1])["stops"]
+
+
+def _maps_problems(phone, base: str, root: Path) -> tuple[dict, int]:  # type: ignore[no-untyped-def]
+    """Every route page's map checked as the browser laid it out; and how many are drawn by coordinates."""
+    problems = {}
+    geo = 0
+    for route_file in sorted((root / "routes").glob("*.md")):
+        path = f"routes/{route_file.stem}/"
+        phone.goto(base + path)
+        m = phone.evaluate(MAP_JS)
+        assert m is not None, path
+        found = _check_map(m)
+        if "同一比例尺" in m["kind"]:
+            geo += 1
+            found += _scale_problems([s["lnglat"] for s in _stops(route_file) if s.get("lnglat")], m)
+        if found:
+            problems[path] = found
+    return problems, geo
+
+
+def test_route_maps_are_clear_at_phone_width(phone, base) -> None:  # type: ignore[no-untyped-def]
+    problems, geo = _maps_problems(phone, base, REPO)
+    assert problems == {}
+    # every route with two or more stops with coordinates is drawn by them
+    assert geo == sum(1 for f in (REPO / "routes").glob("*.md") if len([s for s in _stops(f) if s.get("lnglat")]) >= 2)
+    phone.goto(base + "routes/sanguo-chibi-guzhanchang/")
+    phone.locator("figure.map").screenshot(path=str(SCREENSHOTS / "map.png"))
+
+
+# Coordinates near each stop's county seat, a few km apart: a test tree where every stop has them.
+_SEATS = {"xianan": (114.32, 29.84), "chibi": (113.90, 29.72), "jiayu": (113.92, 29.97),
+          "tongcheng": (113.81, 29.25), "chongyang": (114.04, 29.55), "tongshan": (114.49, 29.60)}
+
+
+def test_maps_with_every_stop_placed_are_clear_and_to_scale(phone, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURE, root)
+    for route_file in sorted((root / "routes").glob("*.md")):
+        _, front, body = route_file.read_text(encoding="utf-8").split("---", 2)
+        data = yaml.safe_load(front)
+        for n, stop in enumerate(data["stops"]):
+            lng, lat = _SEATS[stop["county"]]
+            stop.setdefault("lnglat", [round(lng + 0.03 * n - 0.02 * (n % 2), 3), round(lat + 0.025 * (n % 3), 3)])
+        route_file.write_text("---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False) + "---" + body,
+                              encoding="utf-8")
+    run = xnwl("site", "build", "--month", "2027-04", "--no-search", root=root)
+    assert run.code == 0, run.text
+    with _served(root / "output" / "site") as url:
+        problems, geo = _maps_problems(phone, url, root)
+    assert problems == {}
+    assert geo == len(list((root / "routes").glob("*.md")))
+
+
+def _scale_problems(lnglats: list[list[float]], m: dict) -> list[str]:
+    """A geo map drawn to scale: for every pair of stops, distance in the SVG / great-circle distance is one
+    number (the stops with coordinates, in the route's order, are the map's circles)."""
+    import math
+
+    circles = m["circles"]
+    if len(circles) != len(lnglats):
+        return [f"{len(circles)} circles for {len(lnglats)} stops with coordinates"]
+
+    def km(a, b) -> float:  # type: ignore[no-untyped-def]
+        lng1, lat1, lng2, lat2 = map(math.radians, (*a, *b))
+        h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+        return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+    pairs = [(math.hypot(circles[i][0] - circles[j][0], circles[i][1] - circles[j][1]), km(lnglats[i], lnglats[j]))
+             for i in range(len(circles)) for j in range(i + 1, len(circles))]
+    scale = max(pairs, key=lambda pair: pair[1])[0] / max(pair[1] for pair in pairs)  # px per km, from the longest
+    # within 1 %, and the SVG's rounding of each position to 0.1 px
+    return [f"{px:.1f} px for {ground:.2f} km at {scale:.2f} px/km" for px, ground in pairs
+            if abs(px - scale * ground) > 0.01 * px + 0.15]

@@ -175,7 +175,7 @@ def test_route_page_shows_stops_map_and_navigation(site: Path) -> None:
     # one stop with coordinates: never invent the others', draw the order instead
     svg = page.soup.select_one("figure.map svg")
     assert svg is not None and len(svg.find_all("circle")) == 3
-    assert "坐标不足" in page.soup.select_one("figure.map figcaption").get_text()
+    assert "站点顺序示意图" in page.soup.select_one("figure.map figcaption").get_text()
     text = page.soup.get_text()
     assert "武汉站乘京广高铁至赤壁北站约半小时" in text and "3月、4月、5月、10月" in text
 
@@ -266,7 +266,9 @@ def test_site_help_is_chinese() -> None:
     assert run.code == 0 and "--no-search" in run.out and "用法" in run.out
 
 
-def test_poster_covers_are_used_with_srcset(built: Path, tmp_path: Path) -> None:
+def test_poster_covers_are_share_images_and_never_heroes(built: Path, tmp_path: Path) -> None:
+    """A poster cover has its title drawn in: it is the page's og:image, while the hero shows the route's own
+    photo (from `images:`) or a drawn scene, so the title is never shown twice."""
     import shutil
 
     from PIL import Image
@@ -274,25 +276,65 @@ def test_poster_covers_are_used_with_srcset(built: Path, tmp_path: Path) -> None
     root = tmp_path / "tree"
     shutil.copytree(built.parent.parent, root)
     posters = root / "output" / "2027-04" / "posters"
-    shutil.rmtree(posters, ignore_errors=True)  # only the two covers below, whatever the batch made
+    shutil.rmtree(posters, ignore_errors=True)  # only the covers below, whatever the batch made
     posters.mkdir(parents=True)
-    for slug in ("route-chibi-sanguo", "guide-2027-04"):
+    for slug in ("route-chibi-sanguo", "route-tongshan-cool", "guide-2027-04"):
         Image.new("RGB", (900, 383), (40, 90, 120)).save(posters / f"{slug}-cover-900x383.jpg", quality=85)
     run = xnwl("site", "build", "--no-search", root=root)
     assert run.code == 0, run.text
     site = root / "output" / "site"
     pages = {p.rel: p for p in html_pages(site)}
-    hero = pages["routes/chibi-sanguo/index.html"].soup.select_one("header.hero img")
-    assert hero is not None and hero["width"] == "900" and hero["height"] == "383"
-    widths = sorted(int(item.split()[1][:-1]) for item in hero["srcset"].split(","))
-    assert widths == [480, 900]
-    for item in hero["srcset"].split(","):
-        assert resolve(site, pages["routes/chibi-sanguo/index.html"], item.split()[0]).is_file()
-    og = pages["routes/chibi-sanguo/index.html"].soup.find("meta", property="og:image")["content"]
+    route = pages["routes/chibi-sanguo/index.html"]
+    og = route.soup.find("meta", property="og:image")["content"]
     assert og.startswith(BASE_URL + "assets/img/route-chibi-sanguo-900.") and og.endswith(".jpg")
-    assert pages["index.html"].soup.select_one("header.hero img")["fetchpriority"] == "high"
-    # routes without a cover keep the designed background (no photo shipped)
-    assert pages["routes/tongshan-cool/index.html"].soup.select_one("header.hero img") is None
+    hero = route.soup.select_one("header.hero img")  # the route's own photo, with its srcset
+    assert hero is not None and hero["alt"] == "江边的石壁" and hero["fetchpriority"] == "high"
+    assert "route-chibi-sanguo-1-" in hero["src"]
+    for item in hero["srcset"].split(","):
+        assert resolve(site, route, item.split()[0]).is_file()
+    for rel in ("index.html", "weekend/2027-04/index.html", "routes/tongshan-cool/index.html"):
+        page = pages[rel]
+        assert page.soup.find("meta", property="og:image"), rel  # the cover is still the share image
+        assert page.soup.select_one("header.hero img") is None, rel
+        assert page.soup.select_one("header.hero .scene"), rel
+    covers = {re.sub(r"-\d+\.[0-9a-f]{10}\.jpg$", "", og.rsplit("/", 1)[1])
+              for page in pages.values() for og in [m["content"] for m in page.soup.find_all("meta", property="og:image")]}
+    assert {"route-chibi-sanguo", "route-tongshan-cool", "guide-2027-04"} <= covers
+    for page in pages.values():  # no hero or card anywhere shows a cover
+        for img in page.soup.select("header.hero img, .thumb img"):
+            for item in [img["src"]] + [i.split()[0] for i in img["srcset"].split(",")]:
+                name = item.rsplit("/", 1)[1]
+                assert re.sub(r"-\d+\.[0-9a-f]{10}\.jpg$", "", name) not in covers, (page.rel, name)
+
+
+def _card_style(li) -> tuple:  # type: ignore[no-untyped-def]
+    """What a card is made of: its thumbnail's kind, heading level, chip, paragraphs."""
+    thumb = li.select_one(".thumb")
+    kind = None if thumb is None else "photo" if thumb.find("img") else "scene" if thumb.select_one(".scene") else "other"
+    marks = li.select(".mark")  # the old placeholders with a theme name or a date drawn in
+    heading = li.find(re.compile(r"^h[2-6]$"))
+    return (kind, heading.name if heading else None, bool(li.select_one(".meta .chip")), len(li.find_all("p")), len(marks))
+
+
+def test_cards_in_one_list_share_one_style(site: Path) -> None:
+    lists = 0
+    for page in html_pages(site):
+        for ul in page.soup.select("ul.cards"):
+            styles = {_card_style(li) for li in ul.find_all("li", recursive=False)}
+            assert len(styles) == 1, (page.rel, styles)
+            kind, _, chip, _, marks = next(iter(styles))
+            assert kind in ("photo", "scene") and chip and marks == 0, (page.rel, styles)
+            lists += 1
+    assert lists >= 5
+
+
+def test_cards_show_photos_only_when_every_item_has_one(site: Path) -> None:
+    """chibi-sanguo has a photo and tongshan-cool none: a list holding both shows both as drawn scenes."""
+    theme_lists = [ul for page in html_pages(site) for ul in page.soup.select("ul.cards")
+                   if ul.select_one('a[href$="chibi-sanguo/"]') and len(ul.find_all("li", recursive=False)) > 1]
+    mixed = [ul for ul in theme_lists if ul.select_one('a[href$="tongshan-cool/"]')]
+    for ul in mixed:
+        assert not ul.select(".thumb img") and len(ul.select(".thumb .scene")) == len(ul.find_all("li", recursive=False))
 
 
 @pytest.mark.parametrize("template, edit, named", [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import date, time
 
 from pipeline.channels.site.render import relative_href
@@ -25,7 +27,7 @@ def test_map_places_only_stops_with_coordinates() -> None:
     first, third = m.points
     assert first.x < third.x and first.y < third.y  # west and north of the other: left and above
     assert all(0 <= p.x <= m.width and 0 <= p.y <= m.height for p in m.points)
-    assert m.scale_km and 0 < m.scale_px < m.width
+    assert m.scale_km and 0 < m.scale_px < m.width and m.scale_label.endswith(("公里", "米"))
 
 
 def test_map_without_enough_coordinates_draws_the_order() -> None:
@@ -34,17 +36,107 @@ def test_map_without_enough_coordinates_draws_the_order() -> None:
     assert m.scale_km is None
 
 
-def test_map_labels_do_not_overlap_for_close_stops() -> None:
-    m = route_map((_stop("咸宁温泉", (114.320, 29.840)), _stop("太乙洞", (114.322, 29.842)),
-                   _stop("星星竹海", (114.40, 29.80))))
+def _label_boxes(m) -> list[tuple[float, float, float, float]]:  # type: ignore[no-untyped-def]
+    """Each label's box, worked out here: CJK glyphs one em (13 px) wide, others 0.62 em; 15 px up, 4 down (the em box of a CJK font at 13 px)."""
     boxes = []
     for p in m.points:
-        width = len(p.name) * 13 + 18
+        width = sum(13 if ord(ch) > 0x2E80 else 13 * 0.62 for ch in p.name)
         left = p.label_x if p.anchor == "start" else p.label_x - width if p.anchor == "end" else p.label_x - width / 2
-        boxes.append((left, p.label_y - 13, left + width, p.label_y + 3))
+        boxes.append((left, p.label_y - 15, left + width, p.label_y + 4))
+    return boxes
+
+
+def _inside(x: float, y: float, box, grow: float = 0.0) -> bool:  # type: ignore[no-untyped-def]
+    return box[0] - grow < x < box[2] + grow and box[1] - grow < y < box[3] + grow
+
+
+def _line_points(m):  # type: ignore[no-untyped-def]
+    """Points every half pixel along the route line and the leader lines."""
+    xy = [tuple(map(float, pair.split(","))) for pair in m.line.split()]
+    lines = list(zip(xy, xy[1:])) + [((p.leader[0], p.leader[1]), (p.leader[2], p.leader[3])) for p in m.points if p.leader]
+    for (x1, y1), (x2, y2) in lines:
+        steps = max(1, int(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 * 2))
+        for i in range(steps + 1):
+            yield x1 + (x2 - x1) * i / steps, y1 + (y2 - y1) * i / steps
+
+
+def assert_labels_clear(m) -> None:  # type: ignore[no-untyped-def]
+    """Labels inside the box with room to spare, clear of the line, the circles, each other and the map marks."""
+    boxes = _label_boxes(m)
+    for p, box in zip(m.points, boxes):
+        assert box[0] >= 6 and box[1] >= 6 and box[2] <= m.width - 6 and box[3] <= m.height - 6, (p.name, box, m.height)
+        for q in m.points:
+            cx, cy = q.x, q.y
+            nx, ny = min(max(cx, box[0]), box[2]), min(max(cy, box[1]), box[3])
+            assert (nx - cx) ** 2 + (ny - cy) ** 2 >= 9 ** 2, (p.name, "circle", q.name)
+        for mark in m.marks:
+            assert not (box[0] < mark[2] and mark[0] < box[2] and box[1] < mark[3] and mark[1] < box[3]), (p.name, mark)
+    for x, y in _line_points(m):
+        for p, box in zip(m.points, boxes):
+            assert not _inside(x, y, box, grow=1.0), (p.name, "line", x, y)
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    assert m.clear
+
+
+def test_map_labels_do_not_overlap_for_close_stops() -> None:
+    m = route_map((_stop("咸宁温泉", (114.320, 29.840)), _stop("太乙洞", (114.322, 29.842)),
+                   _stop("星星竹海", (114.40, 29.80))))
+    assert_labels_clear(m)
+
+
+def test_map_labels_keep_clear_of_a_line_through_them() -> None:
+    """The 2027-04 case: a stop whose label lay on the line to the next stop (the 赤壁城区 label)."""
+    m = route_map((_stop("三国赤壁古战场", (113.63, 29.88)), _stop("赤壁城区", (113.90, 29.72)),
+                   _stop("赤壁北站", (113.94, 29.75)), _stop("羊楼洞古镇", (113.85, 29.56))))
+    assert m.kind == "geo"
+    assert_labels_clear(m)
+
+
+def test_order_map_labels_keep_clear_of_its_dashed_line() -> None:
+    names = ["向阳湖文化名人旧址", "向阳湖镇", "淦河", "赤壁城区", "羊楼洞古镇", "隐水洞", "九宫山"]
+    for n in range(1, len(names) + 1):
+        m = route_map(tuple(_stop(name) for name in names[:n]))
+        assert m.kind == "order"
+        assert_labels_clear(m)
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine, mean Earth radius)."""
+    lng1, lat1, lng2, lat2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def test_geo_map_is_drawn_to_scale() -> None:
+    """Every pair of stops: distance on the map / distance on the ground is one number (the scale), within 1 %,
+    and the scale bar says the same."""
+    lnglats = [(113.63, 29.88), (113.90, 29.72), (114.32, 29.84), (114.65, 29.40), (114.04, 29.55)]
+    m = route_map(tuple(_stop(f"站{i}", ll) for i, ll in enumerate(lnglats)))
+    ratios = []
+    for i, a in enumerate(m.points):
+        for j, b in enumerate(m.points[i + 1:], i + 1):
+            ratios.append(math.hypot(a.x - b.x, a.y - b.y) / _km(lnglats[i], lnglats[j]))
+    assert max(ratios) / min(ratios) < 1.01, ratios
+    assert abs(m.scale_px / m.scale_km / (sum(ratios) / len(ratios)) - 1) < 0.01
+    # north is up, east is right
+    assert m.points[0].x < m.points[2].x and m.points[3].y > m.points[0].y
+
+
+def test_random_routes_get_clear_labels() -> None:
+    """Routes of 2 to 5 stops (the shipped ones have 3 or 4) with made-up coordinates, near each other or far apart: every label placed clear."""
+    rnd = random.Random(23)
+    names = ["三国赤壁古战场", "赤壁城区", "羊楼洞古镇", "九宫山", "通山县城", "隐水洞", "咸宁温泉", "太乙洞", "星星竹海",
+             "向阳湖文化名人旧址", "淦河", "崇阳提琴戏", "浪口温泉", "潜山国家森林公园"]
+    for _ in range(200):
+        spread = rnd.choice([0.005, 0.03, 0.1, 0.3])
+        lng, lat = 114.0 + rnd.uniform(-0.4, 0.4), 29.6 + rnd.uniform(-0.3, 0.3)
+        stops = tuple(_stop(name, (round(lng + rnd.uniform(-spread, spread), 4), round(lat + rnd.uniform(-spread, spread), 4)))
+                      for name in rnd.sample(names, rnd.randint(2, 5)))
+        m = route_map(stops)
+        assert m.kind == "geo" and len(m.points) == len(stops)
+        assert_labels_clear(m)
 
 
 def test_amap_link() -> None:

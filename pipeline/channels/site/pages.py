@@ -8,7 +8,7 @@ from typing import Any
 from pipeline import urls
 from pipeline.channels.site import jsonld
 from pipeline.channels.site.assets import Picture
-from pipeline.channels.site.views import SiteData
+from pipeline.channels.site.views import SiteData, scene_of
 from pipeline.config import Config
 from pipeline.plan import Month
 
@@ -100,9 +100,15 @@ def home(site: SiteData) -> Page:
                 vars={"plan": plan, "picks": _picks(site, site.month), "intro": first_sentence(plan.guide.body), "upcoming": site.upcoming(limit=UPCOMING_ON_HOME),
                       "themes": [(t, len(site.routes_of_theme(t.id))) for t in site.content.themes.values()],
                       "featured": [site.routes[r.id] for r in plan.featured],
-                      "pending": site.month in site.pending},
+                      "pending": site.month in site.pending, "scene": guide_scene(site, site.month)},
                 image=site.cover(f"guide-{site.month}", plan.guide.title),
                 structured=[jsonld.website(site.config, SEARCH)])
+
+
+def guide_scene(site: SiteData, month: Month) -> str:
+    """A month's hero scene: the theme of its first route pick."""
+    first = next((site.routes[p.ref] for p in site.plans[month].guide.picks if p.kind == "route" and p.ref in site.routes), None)
+    return scene_of(first.theme.id if first else None)
 
 
 def first_sentence(markdown: str) -> str:
@@ -205,7 +211,7 @@ def guide_pages(site: SiteData) -> list[Page]:
                           vars={"plan": plan, "picks": _picks(site, month), "events": site.events_in(month)[:PER_PAGE], "event_count": len(site.events_in(month)),
                                 "featured": [site.routes[r.id] for r in plan.featured],
                                 "events_page": urls.events_month_path(month) if month in site.event_months else None,
-                                "pending": month in site.pending},
+                                "pending": month in site.pending, "scene": guide_scene(site, month)},
                           image=site.cover(f"guide-{month}", plan.guide.title), og_type="article",
                           prev=prev, next=nxt))
     return pages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,31 @@ class _SiteTemplate(Template):
         return template
 
 
+# What a line must never split on a phone: a number and its unit (4月25日, 11月, 2天, 10 公里, 1974年), a weekday
+# in brackets, and a few words (日期待定, 停留, 一日游). Breaks stay possible between these, e.g. after 2027年.
+_KEEP = re.compile(r"\d+(?:[.:]\d+)?(?:月\d+日|\s?(?:年|月|日|天|公里|千米|米|小时|分钟|条|项|处|站|个|元|人|届|期|%))"
+                   r"|（周[一二三四五六日]）|日期待定|停留|一日游")
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def _keep_text(text: str) -> str:
+    """Escaped text with each _KEEP match wrapped in <span class="nw"> (white-space: nowrap in site.css)."""
+    return _KEEP.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', text)
+
+
+@lru_cache(maxsize=8192)
+def _keep_plain(value: str) -> Markup:
+    return Markup(_keep_text(str(markupsafe.escape(value))))
+
+
+def keep_together(value: Any) -> Markup:
+    """The `nobreak` filter: value as HTML, numbers with their units (and the words above) never split across
+    lines. Plain text is escaped first; in Markup (a Markdown body) only the text between tags is touched."""
+    if isinstance(value, Markup):
+        return Markup("".join(part if part.startswith("<") else _keep_text(part) for part in _TAG.split(value)))
+    return _keep_plain(str(value))
+
+
 def make_environment(root: Path) -> Environment:
     # auto_reload off: one build renders from the templates as they were when it began, without a stat of
     # every template (and of each one it extends or imports) per page; `xnwl serve` makes a new environment
@@ -171,6 +197,7 @@ def make_environment(root: Path) -> Environment:
     env.filters["href"] = href  # `path|href`: a filter is called directly, a function through Context.call
     env.filters["markdown"] = markdown_html
     env.filters["json_ld"] = json_ld
+    env.filters["nobreak"] = keep_together
     env.filters["day"] = text.day_text
     env.filters["short_day"] = text.short_day
     env.filters["when"] = text.event_when

@@ -15,6 +15,15 @@ from pipeline.content.model import County, Content, Event, Route, Stop, Theme
 from pipeline.plan import Month, MonthPlan, event_order, events_by_month
 
 COVER_SUFFIX = "-cover-900x383.jpg"
+# Text-free scenes drawn in site.css (class s-<name>): one per theme, "event" for events without a route and
+# "xianning" for the rest. A page's hero and a list's cards show a scene, or a photo from `images:`, never a
+# poster cover (covers have their title drawn in: they are only the pages' share images, og:image).
+SCENES = frozenset({"sanguo", "chadao", "kangyang", "xiangcun", "bishu", "shanghua", "quanxue", "hongse", "event",
+                    "xianning"})
+
+
+def scene_of(theme_id: str | None, default: str = "xianning") -> str:
+    return theme_id if theme_id in SCENES else default
 
 
 def amap_marker(stop: Stop) -> str | None:
@@ -54,6 +63,15 @@ class RouteView:
     def map(self) -> RouteMap:
         return route_map(self.route.stops)
 
+    @property
+    def photo(self) -> Picture | None:
+        """The route's first own picture (a photograph, no title drawn in), for its hero and cards."""
+        return self.gallery[0] if self.gallery else None
+
+    @property
+    def scene(self) -> str:
+        return scene_of(self.theme.id)
+
 
 @dataclass(frozen=True, slots=True)
 class EventView:
@@ -64,6 +82,15 @@ class EventView:
     routes: tuple[Route, ...]
     cover: Picture | None
     gallery: tuple[Picture, ...]
+
+    @property
+    def photo(self) -> Picture | None:
+        return self.gallery[0] if self.gallery else None
+
+    @property
+    def scene(self) -> str:
+        """The first related route's theme scene, or the events' own."""
+        return scene_of(self.routes[0].theme if self.routes else None, "event")
 
     @property
     def month(self) -> Month:
