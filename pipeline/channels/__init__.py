@@ -8,6 +8,7 @@ from typing import Callable
 
 from pipeline.config import Config
 from pipeline.content.model import Content
+from pipeline.output import Move
 from pipeline.plan import MonthPlan
 
 
@@ -22,6 +23,9 @@ class ChannelContext:
     # Called after the month folder was swapped in: a channel that builds outside it (the site, in its
     # own staging folder) swaps its result into place here, so a failed batch changes nothing at all.
     after_swap: list[Callable[[], None]] = field(default_factory=list)
+    # Folders a channel built outside the month folder (the site's staging copy), switched into output/
+    # together with the month folder, in one step that is never left half done (see output.switch).
+    switch_in: list[Move] = field(default_factory=list)
     # Work a channel left running in the background (the site's search index), waited for after the last
     # channel: finish() raises UserError if it failed; finish(failed=True) stops it and cleans up.
     waiting: list[Callable[..., None]] = field(default_factory=list)
