@@ -72,6 +72,18 @@ def hold_points() -> list[str]:
     return ["validate", "plan", *channels, "manifest", "swap", "after-swap"]
 
 
+_HOLDING_AFTER_FORK = False
+
+
+def _hold_after_first_fork() -> None:
+    # XNWL_TEST_HOLD_AT=fork parks the batch inside the hook Python runs in the parent right after its first
+    # fork, where an exception (a KeyboardInterrupt) is only printed, never raised: see pipeline.interrupts.
+    global _HOLDING_AFTER_FORK
+    if not _HOLDING_AFTER_FORK:
+        _HOLDING_AFTER_FORK = True
+        _hold_for_tests("fork")
+
+
 def _hold_for_tests(point: str) -> None:
     # Fault injection for the crash-safety tests: announce on stderr, then park so the test can SIGKILL here.
     if os.environ.get("XNWL_TEST_HOLD_AT") == point:
@@ -97,6 +109,8 @@ def run_batch(root: Path, month: Month, progress: Reporter | Callable[[str], Non
               force: bool = False, lock_wait: float = 0.0) -> BatchResult:
     """Build output/<month>/. Raises UserError (nothing changed) for bad input, a failing channel or a busy lock."""
     reporter = _as_reporter(progress)
+    if os.environ.get("XNWL_TEST_HOLD_AT") == "fork" and not _HOLDING_AFTER_FORK:
+        os.register_at_fork(after_in_parent=_hold_after_first_fork)
     config = load_config(root)
     out_root = config.output_dir
     if os.path.lexists(out_root) and not out_root.is_dir():
@@ -176,13 +190,18 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
                 if channel.ahead is not None:
                     channel.ahead(context)
             failures: list[UserError] = []
+            quick_failed = False
             for index, channel in enumerate(channels, start=1):
+                if quick_failed and not channel.cheap:
+                    reporter.skip(channel.name, "前面的检查未通过，未运行")
+                    continue
                 reporter.start(channel.name)
                 try:
                     channel.render(context)
                 except UserError as failure:
                     # Keep going: the other channels' problems are reported in the same run.
                     failures.append(failure)
+                    quick_failed = quick_failed or channel.cheap
                     reporter.skip(channel.name, "出错")
                     continue
                 reporter.finish(channel.name)

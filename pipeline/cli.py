@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -171,7 +172,6 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.render(), file=sys.stderr)
         return 1
     except BrokenPipeError:  # stdout closed early (xnwl ... | head); not an error of the command
-        import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -212,7 +212,12 @@ def _root(args: argparse.Namespace) -> Path:
                                 "请 cd 到一个存在的目录，或用 --root 指定绝对路径后重试。") from None
         if not (args.root / CONFIG_NAME).is_file():
             raise UserError(f"--root 指定的目录 {args.root} 中没有 {CONFIG_NAME}。")
-        return args.root.resolve()
+        root = args.root.resolve()
+        try:
+            Path.cwd()
+        except FileNotFoundError:  # the current folder was deleted: the programs this one starts need one
+            os.chdir(root)
+        return root
     try:
         here = Path.cwd()
     except FileNotFoundError:

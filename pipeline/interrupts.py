@@ -11,6 +11,7 @@ switches its output in: an interrupt that was dropped is raised again there. Dur
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -30,6 +31,14 @@ def install() -> None:
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return  # ignored (started in the background with SIGINT ignored) or someone else's: left alone
     signal.signal(signal.SIGINT, _on_interrupt)
+    previous = sys.unraisablehook
+
+    def unraisable(info: Any) -> None:
+        if isinstance(info.exc_value, KeyboardInterrupt):
+            return  # counted; raised again by check() (no "Exception ignored" traceback for a Ctrl-C)
+        previous(info)
+
+    sys.unraisablehook = unraisable
 
 
 def _on_interrupt(signum: int, frame: Any) -> None:

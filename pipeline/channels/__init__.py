@@ -45,6 +45,9 @@ class Channel:
     # Work started right after the plan, before any channel renders (the site: the search shard of a small
     # edit, guessed with the month's last batch); it must not fail: the channel's render reports problems.
     ahead: Callable[[ChannelContext], None] | None = None
+    # Quick to run and able to fail on limits known from the plan alone (the WeChat articles' sizes): run first,
+    # and when it fails the costly channels after it are not run (their work would be thrown away).
+    cheap: bool = False
 
 
 def registered_channels() -> tuple[Channel, ...]:
@@ -53,8 +56,8 @@ def registered_channels() -> tuple[Channel, ...]:
     from pipeline.channels.site import ahead as site_ahead, head_start as site_head_start, render_channel as site
 
     return (
+        Channel("公众号文章", _wechat, cheap=True),  # first: its limits fail a month in seconds, before the posters
         posters.CHANNEL,
-        Channel("公众号文章", _wechat),
         Channel("网站", site, site_head_start, site_ahead),  # after the posters: it uses their covers
         Channel("审核", _review),  # last: it checks what the others made
     )
