@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         from pipeline.faults import os_error_message
 
-        print(f"[错误] {os_error_message(os_error)}", file=sys.stderr)
+        print(f"[错误] {os_error_message(os_error, _ROOT[0] if _ROOT else None)}", file=sys.stderr)
         return 1
 
 
@@ -198,6 +198,9 @@ def _os_error(exc: BaseException) -> OSError | None:
         current = current.__cause__ or current.__context__
         seen += 1
     return None
+
+
+_ROOT: list[Path] = []  # the project folder of this command, once known (named in a fault's message)
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -246,6 +249,7 @@ def _run(args: argparse.Namespace) -> int:
     from pipeline.state import cache_dir
 
     root = _root(args)
+    _ROOT[:] = [root]
     keep_dataclass_code_in(cache_dir(root))  # before the modules the command imports define their dataclasses
     if args.command not in ("schedule", "serve"):  # those run for long; the others end after one command
         from pipeline.parallel import short_lived_process

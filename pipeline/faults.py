@@ -5,15 +5,22 @@ left output/ as it was (it builds in a staging folder and switches only when eve
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
 _NOT_A_FOLDER = {errno.ENOTDIR, errno.EEXIST}
 
 
-def os_error_message(error: OSError) -> str:
-    """One Chinese message for an OSError that reached the command line."""
-    path = error.filename if error.filename is not None else "（未知路径）"
+def os_error_message(error: OSError, root: Path | None = None) -> str:
+    """One Chinese message for an OSError that reached the command line. root: the project folder, named
+    (with its output/ and state/) when the error does not say which file it was about."""
+    if error.filename is not None:
+        path = str(error.filename)
+    elif root is not None:
+        path = f"{root / 'output'}（或 {root / 'state'}）中的文件"
+    else:
+        path = "（未知路径）"
     if error.filename2 is not None:
         path = f"{path} → {error.filename2}"
     kept = "output/ 中原有的内容没有改动。"

@@ -337,9 +337,21 @@ def json_bytes(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+def named(error: OSError, path: Path) -> OSError:
+    """error, naming path if it names none (a failed write() does not say which file it was writing)."""
+    if error.filename is not None or error.errno is None:
+        return error
+    named_error = OSError(error.errno, error.strerror, str(path))
+    named_error.__cause__ = error
+    return named_error
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise named(error, path) from error
 
 
 def replace_file(path: Path, data: bytes, durable: bool = False) -> None:
@@ -354,11 +366,13 @@ def replace_file(path: Path, data: bytes, durable: bool = False) -> None:
                 handle.flush()
                 os.fsync(handle.fileno())
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         try:
             temp.unlink()
         except OSError:
             pass
+        if isinstance(error, OSError):
+            raise named(error, path) from error
         raise
 
 
