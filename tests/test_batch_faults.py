@@ -314,6 +314,37 @@ def test_full_disk(site: Path) -> None:
     assert manifest_is_consistent(out / MONTH)
 
 
+def test_full_disk_for_real(site: Path) -> None:
+    """The output folder on a small file system (tmpfs; needs root) that fills up: ENOSPC itself."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root; test_full_disk covers the same without it")
+    out = site / "output"
+    saved = site / "output-saved"
+    out.rename(saved)
+    out.mkdir()
+    used = sum(p.stat().st_size + 4096 for p in saved.rglob("*"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={used + 256 * 1024}", "tmpfs", str(out)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr!r}")
+    try:
+        shutil.copytree(saved, out, dirs_exist_ok=True)
+        change_guide(site)
+        shutil.rmtree(site / "state" / "cache")
+        before = snapshot(out)
+        run = xnwl("batch", "--month", MONTH, root=site)
+        assert run.code == 1, run.text
+        no_traceback(run)
+        assert "磁盘空间不足" in run.err and str(out) in run.err and "清理磁盘空间" in run.err, run.err
+        assert snapshot(out) == before
+        subprocess.run(["mount", "-o", "remount,size=64m", str(out)], check=True)  # space made
+        again = xnwl("batch", "--month", MONTH, root=site)
+        assert again.code == 0, again.text
+        assert manifest_is_consistent(out / MONTH)
+    finally:
+        subprocess.run(["umount", str(out)], check=True)
+
+
 def test_current_folder_deleted(tmp_path: Path, tree: Path) -> None:
     gone = tmp_path / "gone"
     gone.mkdir()
