@@ -232,7 +232,8 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
         except BaseException:
             if context is not None:
                 _settle(context, failed=True)
-            output.discard(staging)
+            if not output.switch_left(out_root):
+                output.discard(staging)
             raise
         files = sum(1 for p in folder.rglob("*") if p.is_file())
         batch_record.remember(config.root, str(month), folder, sources, content_notes, unchanged)

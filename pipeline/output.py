@@ -152,10 +152,15 @@ def switch(output_root: Path, moves: list[Move], midway: Callable[[], None] = la
     journal = output_root / f"{JOURNAL_PREFIX}{pid}.json"
     replace_file(journal, json_bytes({"pid": pid, "moves": records}), durable=True)
     _fsync_dir(output_root)
-    for index, record in enumerate(records):
-        _put_in_place(output_root, record, pid)
-        if index == 0:
-            midway()
+    try:
+        for index, record in enumerate(records):
+            _put_in_place(output_root, record, pid)
+            if index == 0:
+                midway()
+    except BaseException:
+        _undo(output_root, records, pid)  # if this fails too, the journal stays: the next command undoes it
+        journal.unlink()
+        raise
     _fsync_dir(output_root)  # every folder is in place: from here on the switch is done, whatever happens
     _finish(output_root, records, pid)
     journal.unlink()
@@ -255,6 +260,12 @@ def _names(folder: Path) -> list[str]:
         return sorted(os.listdir(folder))
     except OSError:
         return []
+
+
+def switch_left(output_root: Path) -> bool:
+    """Whether this process left a switch half done (it failed, and so did undoing it): its staging folders
+    then hold what the next command puts back, and must not be discarded."""
+    return os.path.lexists(output_root / f"{JOURNAL_PREFIX}{os.getpid()}.json")
 
 
 def settle(output_root: Path, patience: float = 10.0) -> list[str]:

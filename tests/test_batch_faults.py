@@ -522,3 +522,24 @@ def test_the_reader_settles_only_what_a_dead_batch_left(site: Path) -> None:
     journal.unlink()
     data = json.loads((site / "output" / MONTH / "manifest.json").read_bytes())
     assert data["month"] == MONTH
+
+
+def test_a_switch_that_fails_midway_puts_everything_back(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    for name, text in (("2027-04", "old month"), ("site", "old site")):
+        (out / name).mkdir(parents=True)
+        (out / name / "index.html").write_text(text, encoding="utf-8")
+    staged = {}
+    for name in ("2027-04", "site"):
+        staged[name] = output.new_staging(out, name)
+        (staged[name] / "index.html").write_text(f"new {name}", encoding="utf-8")
+
+    def break_the_second() -> None:  # the disk goes away under the second folder
+        shutil.rmtree(staged["site"])
+
+    with pytest.raises(OSError):
+        output.switch(out, [output.Move(staged["2027-04"], "2027-04"), output.Move(staged["site"], "site")],
+                      midway=break_the_second)
+    assert (out / "2027-04/index.html").read_text(encoding="utf-8") == "old month"
+    assert (out / "site/index.html").read_text(encoding="utf-8") == "old site"
+    assert not output.switch_left(out)
