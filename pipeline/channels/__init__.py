@@ -45,8 +45,8 @@ class Channel:
     # Work started right after the plan, before any channel renders (the site: the search shard of a small
     # edit, guessed with the month's last batch); it must not fail: the channel's render reports problems.
     ahead: Callable[[ChannelContext], None] | None = None
-    # Quick to run and able to fail on limits known from the plan alone (the WeChat articles' sizes): run first,
-    # and when it fails the costly channels after it are not run (their work would be thrown away).
+    # Quick to run and able to fail on limits known from the plan alone (the WeChat articles' sizes): run first;
+    # when it fails on a large month, the costly channels after it are not run (see pipeline.articles.is_large).
     cheap: bool = False
 
 
