@@ -36,10 +36,36 @@ def month_articles(plan: MonthPlan) -> tuple[Article, ...]:
     return tuple(articles)
 
 
+# Event posters per month. A month normally has a handful of events, and each gets its own posters; a month
+# with more (a festival season, a feed accepted wholesale) gets posters for the events chosen by
+# poster_events, never hundreds: posters are the costliest output of a batch, and an editor posts a few.
+EVENT_POSTERS_PER_MONTH = 12
+
+
+def poster_events(plan: MonthPlan) -> tuple[Event, ...]:
+    """The month's events that get posters: all of them when there are at most EVENT_POSTERS_PER_MONTH, else
+    that many, chosen in this order: the events the month's guide picks (its featured events), then confirmed
+    events before tentative ones, then the earliest first (by start, then id). In the plan's order."""
+    events = plan.events
+    if len(events) <= EVENT_POSTERS_PER_MONTH:
+        return events
+    picked = {pick.ref for pick in plan.guide.picks if pick.kind == "event"}
+    ranked = sorted(range(len(events)), key=lambda n: (events[n].id not in picked, events[n].status != "confirmed", n))
+    chosen = sorted(ranked[:EVENT_POSTERS_PER_MONTH])
+    return tuple(events[n] for n in chosen)
+
+
+def is_large(plan: MonthPlan) -> bool:
+    """A month with more events than get posters: a batch that already failed a quick check (a WeChat limit)
+    does not go on to the costly channels for it (minutes of pages and posters, for a month that must change
+    anyway). An ordinary month runs them all, so that every problem is reported in one run."""
+    return len(plan.events) > EVENT_POSTERS_PER_MONTH
+
+
 def poster_subjects(plan: MonthPlan) -> tuple[PosterSubject, ...]:
     subjects = [PosterSubject(f"guide-{plan.month}", "guide", urls.guide_path(plan.month))]
     subjects += [PosterSubject(f"route-{r.id}", "route", urls.route_path(r.id), route=r) for r in plan.featured]
-    subjects += [PosterSubject(f"event-{e.id}", "event", urls.event_path(e.id), event=e) for e in plan.events]
+    subjects += [PosterSubject(f"event-{e.id}", "event", urls.event_path(e.id), event=e) for e in poster_events(plan)]
     return tuple(subjects)
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from pipeline import __version__, batch_record, output
+from pipeline import __version__, batch_record, interrupts, output
+from pipeline.articles import is_large
 from pipeline.channels import ChannelContext, registered_channels
 from pipeline.config import CONFIG_NAME, Config, load_config
 from pipeline.content.model import Content
@@ -30,7 +31,7 @@ STAGE_VALIDATE = "校验内容"
 STAGE_PLAN = "生成月度计划"
 STAGE_MANIFEST = "写入清单"
 STAGE_SWAP = "替换输出"
-LOCK_NAME = ".batch.lock"
+LOCK_NAME = output.LOCK_NAME
 
 
 @dataclass
@@ -72,6 +73,18 @@ def hold_points() -> list[str]:
     return ["validate", "plan", *channels, "manifest", "swap", "after-swap"]
 
 
+_HOLDING_AFTER_FORK = False
+
+
+def _hold_after_first_fork() -> None:
+    # XNWL_TEST_HOLD_AT=fork parks the batch inside the hook Python runs in the parent right after its first
+    # fork, where an exception (a KeyboardInterrupt) is only printed, never raised: see pipeline.interrupts.
+    global _HOLDING_AFTER_FORK
+    if not _HOLDING_AFTER_FORK:
+        _HOLDING_AFTER_FORK = True
+        _hold_for_tests("fork")
+
+
 def _hold_for_tests(point: str) -> None:
     # Fault injection for the crash-safety tests: announce on stderr, then park so the test can SIGKILL here.
     if os.environ.get("XNWL_TEST_HOLD_AT") == point:
@@ -97,11 +110,16 @@ def run_batch(root: Path, month: Month, progress: Reporter | Callable[[str], Non
               force: bool = False, lock_wait: float = 0.0) -> BatchResult:
     """Build output/<month>/. Raises UserError (nothing changed) for bad input, a failing channel or a busy lock."""
     reporter = _as_reporter(progress)
+    if os.environ.get("XNWL_TEST_HOLD_AT") == "fork" and not _HOLDING_AFTER_FORK:
+        os.register_at_fork(after_in_parent=_hold_after_first_fork)
     config = load_config(root)
     out_root = config.output_dir
+    if os.path.lexists(out_root) and not out_root.is_dir():
+        raise UserError(f"输出目录 {out_root} 是一个文件，不是文件夹。请把这个文件移走或改名"
+                        f"（或在 {CONFIG_NAME} 的 [output] dir 中改用别的目录）后重试；xnwl 不会删除不是它写的文件。")
     out_root.mkdir(parents=True, exist_ok=True)
-    with exclusive(out_root / LOCK_NAME, f"输出目录（{out_root}）", wait=lock_wait):
-        return _locked_batch(config, out_root, month, reporter, force)
+    with exclusive(out_root / LOCK_NAME, f"输出目录（{out_root}）", wait=lock_wait) as held:
+        return _locked_batch(config, out_root, month, reporter, force, [held.note] if held.note else [])
 
 
 def _as_reporter(progress: Reporter | Callable[[str], None] | None) -> Reporter:
@@ -112,8 +130,19 @@ def _as_reporter(progress: Reporter | Callable[[str], None] | None) -> Reporter:
     return LineReporter(progress)
 
 
-def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Reporter, force: bool) -> BatchResult:
-    repairs = output.recover(out_root)
+def _occupied_places(out_root: Path, month: Month) -> None:
+    """The folders a batch replaces must be folders: a plain file in the way is the user's, never deleted."""
+    blocked = [out_root / name for name in (str(month), "site", "plan")
+               if os.path.lexists(out_root / name) and not (out_root / name).is_dir()]
+    if blocked:
+        raise UserError("\n".join(f"[错误] {path} 是一个文件，但这里应是批处理生成的文件夹。" for path in blocked)
+                        + "\n请把上面的文件移走或改名后重试（xnwl 不会删除不是它写的文件）；output/ 中其他内容未改动。")
+
+
+def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Reporter, force: bool,
+                  notes: list[str]) -> BatchResult:
+    repairs = notes + output.recover(out_root)
+    _occupied_places(out_root, month)
     channels = registered_channels()
     stages = stage_names()
     reporter.begin(stages)
@@ -139,6 +168,7 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
         previous = read_manifest(folder)
         reporter.finish(STAGE_VALIDATE)
         _hold_for_tests("validate")
+        interrupts.check()
         content_notes = [w.render() for w in content_warnings]
         if not force and finished and is_up_to_date(previous, folder, inputs, [c.name for c in channels]):
             for stage in stages[1:]:
@@ -155,22 +185,29 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
             output.write_bytes(staging / "plan.json", output.json_bytes(plan.to_json()))
             reporter.finish(STAGE_PLAN)
             _hold_for_tests("plan")
+            interrupts.check()
             context = ChannelContext(config, content, plan, staging, out_root, progress=reporter.advance)
             for channel in channels:
                 if channel.ahead is not None:
                     channel.ahead(context)
             failures: list[UserError] = []
+            quick_failed = False  # a quick check failed on a large month: the costly channels are not run
             for index, channel in enumerate(channels, start=1):
+                if quick_failed and not channel.cheap:
+                    reporter.skip(channel.name, "前面的检查未通过，未运行")
+                    continue
                 reporter.start(channel.name)
                 try:
                     channel.render(context)
                 except UserError as failure:
                     # Keep going: the other channels' problems are reported in the same run.
                     failures.append(failure)
+                    quick_failed = quick_failed or (channel.cheap and is_large(plan))
                     reporter.skip(channel.name, "出错")
                     continue
                 reporter.finish(channel.name)
                 _hold_for_tests(f"channel-{index}")
+                interrupts.check()
             # Every input has been read: check now, while the site's search index is still being made.
             unchanged = batch_record.unchanged_since(config.root, sources)
             failures += _settle(context, failed=bool(failures))
@@ -182,17 +219,22 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
             _hold_for_tests("manifest")
             reporter.start(STAGE_SWAP)
             unfinished = _unfinished_marker(out_root, month)
-            unfinished.touch()
-            output.swap_into_place(staging, out_root, str(month), midway=lambda: _hold_for_tests("swap"))
-            _hold_for_tests("after-swap")
-            for finish in context.after_swap:
-                finish()
-            unfinished.unlink()
+            interrupts.check()  # the last moment a Ctrl-C leaves the previous output as it was
+            with interrupts.deferred():  # the switch is never cut in two by one; it is raised after it
+                unfinished.touch()
+                # The month and the site together: a reader sees the whole previous batch or the whole new one.
+                output.switch(out_root, [output.Move(staging, str(month)), *context.switch_in],
+                              midway=lambda: _hold_for_tests("swap"))
+                _hold_for_tests("after-swap")
+                for finish in context.after_swap:
+                    finish()
+                unfinished.unlink()
             reporter.finish(STAGE_SWAP)
         except BaseException:
             if context is not None:
                 _settle(context, failed=True)
-            output.discard(staging)
+            if not output.switch_left(out_root):
+                output.discard(staging)
             raise
         files = sum(1 for p in folder.rglob("*") if p.is_file())
         batch_record.remember(config.root, str(month), folder, sources, content_notes, unchanged)

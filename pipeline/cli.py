@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -163,29 +164,81 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    from pipeline import interrupts
+    from pipeline.parallel import tie_children
+
+    interrupts.install()  # every Ctrl-C ends the command, even one Python would drop (see pipeline.interrupts)
+    tie_children()  # forked helpers end with this process, killed or not
     try:
         return _run(args)
-    except UserError as exc:
-        print(exc.render(), file=sys.stderr)
-        return 1
+    except interrupts.InterruptedAfterSwitch:
+        print("已中断：批次在中断前已完成并替换了输出（output/ 中是新批次的完整内容）。", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("已中断；output/ 中原有内容保持不变。", file=sys.stderr)
         return 130
+    except UserError as exc:
+        if interrupts.interrupted():  # a helper (Pagefind, a worker) stopped by the same Ctrl-C
+            print("已中断；output/ 中原有内容保持不变。", file=sys.stderr)
+            return 130
+        print(exc.render(), file=sys.stderr)
+        return 1
     except BrokenPipeError:  # stdout closed early (xnwl ... | head); not an error of the command
-        import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # noqa: BLE001 - a fault of the machine (disk, permissions): a message, not a traceback
+        if interrupts.interrupted():
+            print("已中断；output/ 中原有内容保持不变。", file=sys.stderr)
+            return 130
+        os_error = _os_error(exc)
+        if os_error is None:
+            raise
+        from pipeline.faults import os_error_message
+
+        print(f"[错误] {os_error_message(os_error, _ROOT[0] if _ROOT else None)}", file=sys.stderr)
+        return 1
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind exc (itself, or what it was raised from: a worker's, re-raised by its pool)."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        if isinstance(current, OSError) and not isinstance(current, (ConnectionError, TimeoutError)):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
+_ROOT: list[Path] = []  # the project folder of this command, once known (named in a fault's message)
 
 
 def _root(args: argparse.Namespace) -> Path:
     from pipeline.config import CONFIG_NAME, find_root
 
     if args.root is not None:
+        if not args.root.is_absolute():
+            try:
+                Path.cwd()
+            except FileNotFoundError:
+                raise UserError(f"当前目录已被删除（或已移走），相对路径 --root {args.root} 无从找起。"
+                                "请 cd 到一个存在的目录，或用 --root 指定绝对路径后重试。") from None
         if not (args.root / CONFIG_NAME).is_file():
             raise UserError(f"--root 指定的目录 {args.root} 中没有 {CONFIG_NAME}。")
-        return args.root.resolve()
-    root = find_root(Path.cwd())
+        root = args.root.resolve()
+        try:
+            Path.cwd()
+        except FileNotFoundError:  # the current folder was deleted: the programs this one starts need one
+            os.chdir(root)
+        return root
+    try:
+        here = Path.cwd()
+    except FileNotFoundError:
+        raise UserError("当前目录已被删除（或已移走），无法从这里运行。请 cd 到内容目录（含 xnwl.toml），"
+                        "或用 --root 指定它的绝对路径后重试。") from None
+    root = find_root(here)
     if root is None:
         raise UserError(f"在当前目录及其上级目录中找不到 {CONFIG_NAME}；请进入内容目录，或用 --root 指定。")
     return root
@@ -208,11 +261,14 @@ def _run(args: argparse.Namespace) -> int:
     from pipeline.state import cache_dir
 
     root = _root(args)
+    _ROOT[:] = [root]
     keep_dataclass_code_in(cache_dir(root))  # before the modules the command imports define their dataclasses
     if args.command not in ("schedule", "serve"):  # those run for long; the others end after one command
         from pipeline.parallel import short_lived_process
 
         short_lived_process()
+    if args.command in _READERS:
+        _settle_output(root)
     if args.command == "validate":
         return _validate(root)
     if args.command == "plan":
@@ -242,6 +298,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return _serve(root, args.month, args.host, args.port, not args.no_search)
     raise AssertionError(args.command)
+
+
+_READERS = ("check", "review", "wechat", "site", "serve")  # commands that read output/ (the batch repairs it itself)
+
+
+def _settle_output(root: Path) -> None:
+    """Finish or undo a switch of output/ that a killed batch left half done, before reading it."""
+    from pipeline import output
+    from pipeline.config import load_config
+
+    folder = load_config(root).output_dir
+    if folder.is_dir():
+        for note in output.settle(folder):
+            print(f"[提醒] {note}", file=sys.stderr)
 
 
 def _validate(root: Path) -> int:

@@ -158,6 +158,36 @@ def prepare_to_detach() -> None:
             _prctl = False
 
 
+_TIED = False
+_FORKING_FROM = 0  # the pid of the process that forks, taken just before (see tie_children)
+
+
+def tie_children() -> None:
+    """From now on, every process forked from this one (worker pools, whoever starts them, and the site's
+    helpers) is ended by the kernel when this one ends: a killed batch leaves no worker behind, waiting
+    forever for work, nor a Pagefind process that waits for its input to end while a worker keeps the pipe open.
+    Processes started with subprocess (which execs at once) are not concerned; Pagefind ends when its input
+    does."""
+    global _TIED
+    if _TIED or not hasattr(os, "register_at_fork"):
+        return
+    _TIED = True
+    prepare_to_detach()
+    os.register_at_fork(before=_note_forking_process, after_in_child=_die_with_parent)
+
+
+def _note_forking_process() -> None:
+    global _FORKING_FROM
+    _FORKING_FROM = os.getpid()
+
+
+def _die_with_parent() -> None:
+    if _prctl:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux; the signal comes when the forking thread ends
+    if os.getppid() != _FORKING_FROM:  # the parent was gone already
+        os._exit(1)
+
+
 def detach_from(parent: int, keep: int | None = None) -> None:
     """In a forked child: hold nothing of the parent's but the descriptor `keep` (not the batch lock's; not the
     standard streams, or a caller reading them would wait for this process too), and have the kernel end it

@@ -34,6 +34,12 @@ def symlink_image(root: Path) -> None:
     os.symlink(outside, root / "content/images/sample.png")
 
 
+def symlink_route_outside(root: Path) -> None:
+    outside = root.parent / "elsewhere.md"  # beside the project, not in it
+    (root / ROUTE).rename(outside)
+    os.symlink(outside, root / ROUTE)
+
+
 ROUTE = "routes/chibi-sanguo.md"
 EVENT = "content/events/2027-04-azalea.md"
 GUIDE = "content/weekend/04.md"
@@ -58,6 +64,8 @@ CASES = [
     ("image-parent-path", edit(ROUTE, "src: sample.png", "src: ../../xnwl.toml"), ROUTE, "images[0].src", ".."),
     ("image-absolute-path", edit(ROUTE, "src: sample.png", "src: /etc/passwd"), ROUTE, "images[0].src", "绝对路径"),
     ("image-symlink", symlink_image, ROUTE, "images[0].src", "链接"),
+    ("route-symlink-outside", symlink_route_outside, ROUTE, "", "项目之外"),
+    ("yaml-alias", edit(ROUTE, "days: 1", "days: &d 1\nbest_days: *d"), ROUTE, ":", "锚点"),
     ("non-utf8", write(ROUTE, "---\ntitle: 赤壁\n---\n正文\n".encode("gbk")), ROUTE, "", "UTF-8"),
     ("empty-file", write(EVENT, b""), EVENT, "", "文件为空"),
     ("bad-event-status", edit(EVENT, "status: tentative", "status: maybe"), EVENT, "status", "日期状态"),

@@ -8,6 +8,7 @@ from typing import Callable
 
 from pipeline.config import Config
 from pipeline.content.model import Content
+from pipeline.output import Move
 from pipeline.plan import MonthPlan
 
 
@@ -22,6 +23,9 @@ class ChannelContext:
     # Called after the month folder was swapped in: a channel that builds outside it (the site, in its
     # own staging folder) swaps its result into place here, so a failed batch changes nothing at all.
     after_swap: list[Callable[[], None]] = field(default_factory=list)
+    # Folders a channel built outside the month folder (the site's staging copy), switched into output/
+    # together with the month folder, in one step that is never left half done (see output.switch).
+    switch_in: list[Move] = field(default_factory=list)
     # Work a channel left running in the background (the site's search index), waited for after the last
     # channel: finish() raises UserError if it failed; finish(failed=True) stops it and cleans up.
     waiting: list[Callable[..., None]] = field(default_factory=list)
@@ -41,6 +45,9 @@ class Channel:
     # Work started right after the plan, before any channel renders (the site: the search shard of a small
     # edit, guessed with the month's last batch); it must not fail: the channel's render reports problems.
     ahead: Callable[[ChannelContext], None] | None = None
+    # Quick to run and able to fail on limits known from the plan alone (the WeChat articles' sizes): run first;
+    # when it fails on a large month, the costly channels after it are not run (see pipeline.articles.is_large).
+    cheap: bool = False
 
 
 def registered_channels() -> tuple[Channel, ...]:
@@ -49,8 +56,8 @@ def registered_channels() -> tuple[Channel, ...]:
     from pipeline.channels.site import ahead as site_ahead, head_start as site_head_start, render_channel as site
 
     return (
+        Channel("公众号文章", _wechat, cheap=True),  # first: its limits fail a month in seconds, before the posters
         posters.CHANNEL,
-        Channel("公众号文章", _wechat),
         Channel("网站", site, site_head_start, site_ahead),  # after the posters: it uses their covers
         Channel("审核", _review),  # last: it checks what the others made
     )

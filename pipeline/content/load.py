@@ -87,6 +87,7 @@ class _Loader:
         self.built = built if built is not None else BuiltCache(None)
         self.known = known or {}  # sha256 of files by path, already taken by the caller (the batch's snapshot)
         self._prefix = root.as_posix().rstrip("/") + "/"
+        self._resolved_root = root.resolve()
         self._rels: dict[Path, str] = {}  # paths markdown_files listed, relative to root
         self.problems = ProblemList()
         self.inputs: dict[str, str] = {}
@@ -202,9 +203,24 @@ class _Loader:
         source = self.text(path)
         return split_front_matter(source, self.problems, self.cache) if source else None
 
+    def outside(self, path: Path, rel: str) -> bool:
+        """Whether path is a link (symlink) to somewhere outside the project: reported as an error, and the
+        file is not read (what it points to could be any file of the machine, published on the site)."""
+        try:
+            path.resolve(strict=True).relative_to(self._resolved_root)
+        except (OSError, RuntimeError):
+            self.problems.add(rel, "", None, "是无法打开的链接（symlink），请放入真实文件")
+            return True
+        except ValueError:
+            self.problems.add(rel, "", None, "是指向项目之外的链接（symlink），不允许；请把文件本身放进项目")
+            return True
+        return False
+
     def markdown_files(self, folder: str) -> list[Path]:
         directory = self.root / folder
         if not directory.is_dir():
+            return []
+        if directory.is_symlink() and self.outside(directory, f"{folder}/"):
             return []
         files = []
         with os.scandir(directory) as entries:  # one folder: by name is the order of the paths
@@ -212,6 +228,8 @@ class _Loader:
                 if entry.name.startswith("."):
                     continue
                 path = directory / entry.name
+                if entry.is_symlink() and self.outside(path, f"{folder}/{entry.name}"):
+                    continue
                 if not entry.name.endswith(".md") or not entry.is_file():
                     self.problems.warn(relative(self.root, path), "", None, "不是 .md 文件，已忽略")
                     continue
@@ -225,6 +243,8 @@ class _Loader:
         rel = f"content/{name}"
         if not path.is_file():
             self.problems.add(rel, "", None, f"缺少文件：应列出全部{what}（{'、'.join(ids)}）")
+            return {}
+        if path.is_symlink() and self.outside(path, rel):
             return {}
         source = self.text(path)
         data = load_yaml(source, self.problems) if source else None

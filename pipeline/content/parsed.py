@@ -43,9 +43,11 @@ def parse_meta(text: str) -> Any:
     """YAML of one front matter; None when it does not parse (the caller reports it, with the line)."""
     import yaml
 
-    from pipeline.content.sources import YAML_LOADER
+    from pipeline.content.sources import YAML_LOADER, anchor_line
 
     try:
+        if anchor_line(text) is not None:
+            return None  # refused: the loader reports it, with the line (see anchor_line)
         return yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError:
         return None

@@ -126,9 +126,31 @@ def read_text(root: Path, path: Path, problems: ProblemList) -> SourceText | Non
     return SourceText(rel, text.removeprefix("\ufeff").replace("\r\n", "\n"), digest)
 
 
+def anchor_line(text: str) -> int | None:
+    """The line (counted from 0) of the first anchor or alias in this YAML, or None when it has none.
+
+    Content never needs them, and nested aliases ("billion laughs") would make the constructed value grow
+    exponentially from a few kilobytes: the events are scanned first (nothing is built), and a document with
+    an anchor is refused before it is constructed. Raises yaml.YAMLError for YAML that does not parse."""
+    if "&" not in text and "*" not in text:  # neither an anchor nor an alias can be written without them
+        return None
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            return event.start_mark.line
+    return None
+
+
+ANCHOR_REFUSED = "YAML 中不能使用锚点（&）或别名（*）：内容文件不需要它们，嵌套的别名会耗尽内存。请把值直接写出来"
+
+
 def load_yaml(source: SourceText, problems: ProblemList, line_offset: int = 0, text: str | None = None) -> Any:
+    text = source.text if text is None else text
     try:
-        return yaml.load(source.text if text is None else text, Loader=_Loader)
+        line = anchor_line(text)
+        if line is not None:
+            problems.add(source.rel, "", None, ANCHOR_REFUSED, line=line + 1 + line_offset)
+            return None
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark is not None else None

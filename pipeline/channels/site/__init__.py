@@ -40,9 +40,10 @@ def ahead(ctx: ChannelContext) -> None:
 def render_channel(ctx: ChannelContext) -> None:
     from pipeline.channels.site import files
     from pipeline.channels.site.build import build_site
+    from pipeline.output import Move
 
     # The search bundle is still being made when this returns: the batch waits for it before the manifest.
     result = build_site(ctx.config, ctx.content, ctx.plan.month, ctx.output_root, batch_folder=ctx.out, background=True)
     ctx.built["site"] = result.staging
     ctx.waiting.append(result.finish)
-    ctx.after_swap.append(lambda: files.swap(result.staging, ctx.output_root, result.spare))
+    ctx.switch_in.append(Move(result.staging, files.SITE, result.spare))  # with the month folder, atomically
