@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from pipeline import __version__, batch_record, interrupts, output
 from pipeline.articles import is_large
-from pipeline.channels import ChannelContext, registered_channels
+from pipeline.channels import ChannelContext, check_wechat_limits, registered_channels
 from pipeline.config import CONFIG_NAME, Config, load_config
 from pipeline.content.model import Content
 from pipeline.content.problems import Problem, UserError
@@ -192,8 +192,14 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
                     channel.ahead(context)
             failures: list[UserError] = []
             quick_failed = False  # a quick check failed on a large month: the costly channels are not run
+            if is_large(plan):
+                try:
+                    check_wechat_limits(context)
+                except UserError as failure:
+                    failures.append(failure)
+                    quick_failed = True
             for index, channel in enumerate(channels, start=1):
-                if quick_failed and not channel.cheap:
+                if quick_failed:
                     reporter.skip(channel.name, "前面的检查未通过，未运行")
                     continue
                 reporter.start(channel.name)
@@ -202,7 +208,6 @@ def _locked_batch(config: Config, out_root: Path, month: Month, reporter: Report
                 except UserError as failure:
                     # Keep going: the other channels' problems are reported in the same run.
                     failures.append(failure)
-                    quick_failed = quick_failed or (channel.cheap and is_large(plan))
                     reporter.skip(channel.name, "出错")
                     continue
                 reporter.finish(channel.name)

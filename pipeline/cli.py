@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         print("已中断；output/ 中原有内容保持不变。", file=sys.stderr)
         return 130
     except UserError as exc:
-        if interrupts.interrupted():  # a helper (Pagefind, a worker) stopped by the same Ctrl-C
+        if interrupts.interrupted():  # a helper (a worker) stopped by the same Ctrl-C
             print("已中断；output/ 中原有内容保持不变。", file=sys.stderr)
             return 130
         print(exc.render(), file=sys.stderr)

@@ -4,7 +4,7 @@ The lock is a POSIX record lock (fcntl F_SETLK, through fcntl.lockf), which belo
 it: processes it forks (worker pools, the site's helpers) never hold it, even while they keep a copy of its
 descriptor, so a killed batch leaves it free whatever its children still do. (A flock belongs to the open
 file, and every forked child holding the descriptor kept a killed batch's lock.) The descriptor is also
-close-on-exec, so no program the batch starts (Pagefind) has it at all. One rule comes with POSIX locks:
+close-on-exec, so no program the batch starts has it at all. One rule comes with POSIX locks:
 the process must not open and close the lock file elsewhere while it holds the lock (closing any descriptor
 of the file releases it); nothing else opens it.
 

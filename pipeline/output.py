@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from pipeline import libc
+
 STAGING = ".staging"
 RETIRED = ".retired"
 JOURNAL_PREFIX = ".switch."
@@ -99,26 +101,14 @@ class Move:
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-_renameat2: Any = None  # the C library's renameat2, looked up once; False where there is none
-
-
 def _exchange(a: Path, b: Path) -> bool:
     """Swap the two names in one atomic step. False where the system cannot (then nothing was done)."""
-    global _renameat2
-    if _renameat2 is None:
-        try:
-            import ctypes
-
-            _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-        except (OSError, AttributeError):
-            _renameat2 = False
-    if not _renameat2:
+    renameat2 = libc.function("renameat2")
+    if renameat2 is None:
         return False
-    import ctypes
-
-    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
-    code = ctypes.get_errno()
+    code = libc.errno()
     if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):  # not on this file system
         return False
     raise OSError(code, os.strerror(code), str(a), None, str(b))

@@ -15,7 +15,9 @@ import signal
 import time
 from collections import deque
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
+
+from pipeline import libc
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
@@ -142,20 +144,9 @@ def collector_paused() -> Iterator[None]:
 
 _FD_LIMIT = 65536
 _PR_SET_PDEATHSIG = 1
-_prctl: Any = None  # libc's prctl, looked up before forking (see prepare_to_detach)
-
-
 def prepare_to_detach() -> None:
-    """Call before forking a child that will call detach_from: looking libc up in the child (a dlopen) could
-    wait forever on a lock another thread of this process held at the fork."""
-    global _prctl
-    if _prctl is None:
-        try:
-            import ctypes
-
-            _prctl = ctypes.CDLL(None, use_errno=True).prctl
-        except (OSError, AttributeError):
-            _prctl = False
+    """Call before forking a child that will call detach_from: libc is looked up here, not in the child."""
+    libc.function("prctl")
 
 
 _TIED = False
@@ -165,9 +156,7 @@ _FORKING_FROM = 0  # the pid of the process that forks, taken just before (see t
 def tie_children() -> None:
     """From now on, every process forked from this one (worker pools, whoever starts them, and the site's
     helpers) is ended by the kernel when this one ends: a killed batch leaves no worker behind, waiting
-    forever for work, nor a Pagefind process that waits for its input to end while a worker keeps the pipe open.
-    Processes started with subprocess (which execs at once) are not concerned; Pagefind ends when its input
-    does."""
+    forever for work. Processes started with subprocess (which execs at once) are not concerned."""
     global _TIED
     if _TIED or not hasattr(os, "register_at_fork"):
         return
@@ -182,8 +171,9 @@ def _note_forking_process() -> None:
 
 
 def _die_with_parent() -> None:
-    if _prctl:
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux; the signal comes when the forking thread ends
+    prctl = libc.function("prctl")
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux; the signal comes when the forking thread ends
     if os.getppid() != _FORKING_FROM:  # the parent was gone already
         os._exit(1)
 
@@ -200,8 +190,9 @@ def detach_from(parent: int, keep: int | None = None) -> None:
     else:
         os.closerange(3, keep)
         os.closerange(keep + 1, _FD_LIMIT)
-    if _prctl:
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux
+    prctl = libc.function("prctl")
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux
     if os.getppid() != parent:  # the parent was gone already
         os._exit(1)
 

@@ -9,8 +9,11 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -64,8 +67,6 @@ def html_pages(site: Path) -> list[Page]:
     pages = []
     for path in sorted(site.rglob("*.html")):
         rel = path.relative_to(site).as_posix()
-        if rel.startswith("pagefind/"):
-            continue
         url_path = rel[: -len("index.html")] if rel.endswith("index.html") else rel
         raw = path.read_bytes()
         pages.append(Page(rel, url_path, BeautifulSoup(raw, "html.parser"), raw))
@@ -122,3 +123,23 @@ def resource_urls(page: Page) -> list[str]:
         if "url(" in element["style"]:
             found.append(element["style"])
     return found
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".ics": "text/calendar", ".js": "text/javascript"}
+
+    def log_message(self, format, *args):  # type: ignore[no-untyped-def]
+        pass
+
+
+@contextmanager
+def served_files(site: Path):  # type: ignore[no-untyped-def]
+    """A built site's folder as a static web server on 127.0.0.1 (as a visitor's host would serve it): its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

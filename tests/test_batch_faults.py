@@ -152,7 +152,7 @@ def test_sigkill_while_posters_are_drawn_leaves_no_helper_and_a_free_lock(site: 
 
 def test_a_new_batch_starts_at_once_after_a_kill_even_with_helpers(site: Path) -> None:
     """The lock is free the moment the batch is killed: a batch started right after is not told it is busy."""
-    holder = started(site, "channel-3", "--force")  # the site built: its helpers (copy, Pagefind) have run
+    holder = started(site, "channel-3", "--force")  # the site built: its helpers (the staging copy, the search index) have run
     kill(holder)
     start = time.monotonic()
     run = xnwl("batch", "--month", OTHER, "--force", root=site)

@@ -13,17 +13,13 @@ import gzip
 import os
 import shutil
 import subprocess
-import threading
 from collections import defaultdict
-from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
-from sitecheck import build_tree
+from sitecheck import build_tree, served_files
 
 from pipeline.channels.site.build import PAGE_LIMIT
 from pipeline.content.load import load_content
@@ -47,23 +43,6 @@ def _require_chromium() -> None:
         pytest.skip(message)
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # type: ignore[no-untyped-def]
-        pass
-
-
-@contextmanager
-def _served(site: Path):  # type: ignore[no-untyped-def]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _require_chromium()
@@ -81,7 +60,7 @@ def site(tree: Path) -> Path:
 def page(site: Path):  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
-    with _served(site) as url, sync_playwright() as p:
+    with served_files(site) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                       locale="zh-CN")
@@ -115,10 +94,10 @@ def _visible_texts(site: Path) -> dict[str, str]:
     texts = {}
     for path in sorted(site.rglob("*.html")):
         soup = BeautifulSoup(path.read_bytes(), "html.parser")
-        main = soup.find("main", attrs={"data-pagefind-body": True})
+        main = soup.find("main", attrs={"data-search-body": True})
         if main is None:
             continue
-        for hidden in main.find_all(lambda tag: tag.name in ("svg", "script", "style") or tag.has_attr("data-pagefind-ignore")
+        for hidden in main.find_all(lambda tag: tag.name in ("svg", "script", "style") or tag.has_attr("data-search-ignore")
                                     or tag.get("aria-hidden") == "true"):
             hidden.decompose()
         rel = path.relative_to(site).as_posix()

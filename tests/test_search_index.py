@@ -19,7 +19,7 @@ def _decode(values: list[int]) -> dict[int, int]:
 
 def _page(main: str) -> bytes:
     return (f'<html lang="zh-CN"><head><title>不算</title></head><body><nav>首页 线路</nav>'
-            f'<main id="main" data-pagefind-body>{main}</main><footer>页脚</footer></body></html>').encode()
+            f'<main id="main" data-search-body>{main}</main><footer>页脚</footer></body></html>').encode()
 
 
 def test_tokens_are_bigrams_of_chinese_runs_and_whole_latin_words() -> None:
@@ -38,7 +38,7 @@ def test_page_text_keeps_fields_apart_with_chinese_punctuation_and_leaves_out_wh
                  '<p><a href="#">九宫山滑雪再泡汤</a><span class="meta">2天 · 通山县</span></p>'
                  '<p><span class="d">5</span><span>12月</span></p>'
                  '<svg><title>示意图</title><text>不读</text></svg><script>var x = "不读";</script>'
-                 '<nav data-pagefind-ignore>第1页 第2页</nav><p>到<a href="#">羊楼洞</a>看茶&amp;喝茶。</p>')
+                 '<nav data-search-ignore>第1页 第2页</nav><p>到<a href="#">羊楼洞</a>看茶&amp;喝茶。</p>')
     text = search.page_text(html)
     assert text == ("赤壁怀古。三国文化 · 2天。行程：2天，3 站。赤壁市城区。九宫山滑雪再泡汤 2天 · 通山县。5 12月。"
                     "到羊楼洞看茶&喝茶。")

@@ -12,17 +12,13 @@ import os
 import re
 import shutil
 import subprocess
-import threading
-from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import icalendar
 import pytest
 
 from conftest import FIXTURE, REPO, xnwl
-from sitecheck import build_tree
+from sitecheck import build_tree, served_files
 from test_site_xss import PAYLOADS, plant
 
 CHROMIUM = "/usr/bin/chromium"
@@ -47,30 +43,10 @@ def _require_chromium() -> None:
         pytest.skip(message)
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".ics": "text/calendar",
-                      ".js": "text/javascript", ".pagefind": "application/wasm"}
-
-    def log_message(self, format, *args):  # type: ignore[no-untyped-def]
-        pass
-
-
-@contextmanager
-def _served(site: Path):  # type: ignore[no-untyped-def]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     _require_chromium()
-    with _served(build_tree(tmp_path_factory.mktemp("shipped") / "tree", shipped=True)) as url:
+    with served_files(build_tree(tmp_path_factory.mktemp("shipped") / "tree", shipped=True)) as url:
         yield url
 
 
@@ -146,7 +122,7 @@ def test_search_results_show_planted_markup_as_text(browser, tmp_path: Path) -> 
     shutil.copytree(FIXTURE, root)
     plant(root, PAYLOADS["onerror"])
     assert xnwl("site", "build", "--month", "2027-04", root=root).code == 0  # the payload is too long for WeChat
-    with _served(root / "output" / "site") as url:
+    with served_files(root / "output" / "site") as url:
         page = browser.new_page(viewport=PHONE)
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -346,7 +322,7 @@ def test_maps_with_every_stop_placed_are_clear_and_to_scale(phone, tmp_path: Pat
                               encoding="utf-8")
     run = xnwl("site", "build", "--month", "2027-04", "--no-search", root=root)
     assert run.code == 0, run.text
-    with _served(root / "output" / "site") as url:
+    with served_files(root / "output" / "site") as url:
         problems, geo = _maps_problems(phone, url, root)
     assert problems == {}
     assert geo == len(list((root / "routes").glob("*.md")))

@@ -16,8 +16,8 @@ LIVE = {
     "routes/b/extra/old.txt": b"gone soon",
     "events/x/index.html": b"x",
     "events/x/x.ics": b"ics",
-    "pagefind/pagefind.js": b"js",
-    "pagefind/3/index/one.pf_index": b"idx",
+    "search-index/meta.json": b"{}",
+    "search-index/p/3.json": b"{}",
 }
 EMPTY_FOLDERS = ("routes/empty", "deep/er/est")
 
@@ -91,7 +91,7 @@ def _walked(staging: Path, wanted: set[str], leave: tuple[str, ...]) -> list[str
 @pytest.mark.parametrize("ahead", [False, True])
 def test_removal_from_the_record_equals_the_walk(tmp_path: Path, ahead: bool) -> None:
     wanted = {"index.html", "routes/a/index.html", "events/new/index.html"}
-    leave = ("pagefind/",)
+    leave = ("search-index/",)
     results = []
     for way in ("record", "walk"):
         output_root = tmp_path / way / "output"
@@ -107,7 +107,7 @@ def test_removal_from_the_record_equals_the_walk(tmp_path: Path, ahead: bool) ->
     assert results[0] == results[1]
     removed, (kept_files, kept_folders) = results[0]
     assert removed == ["events/x/index.html", "events/x/x.ics", "routes/b/extra/old.txt", "routes/b/index.html"]
-    assert kept_files == wanted | {"pagefind/pagefind.js", "pagefind/3/index/one.pf_index"}
+    assert kept_files == wanted | {"search-index/meta.json", "search-index/p/3.json"}
     assert not any(folder.startswith(("deep", "routes/b", "routes/empty", "events/x")) for folder in kept_folders)
 
 

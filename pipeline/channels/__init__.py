@@ -39,15 +39,12 @@ class ChannelContext:
 class Channel:
     name: str  # Chinese, shown to the user
     render: Callable[[ChannelContext], None]
-    # Work that needs no content, started before the content is loaded (the site's staging copy, Pagefind);
+    # Work that needs no content, started before the content is loaded (the site's staging copy);
     # returns what to call once the batch is over, whether or not the channel ran: it stops what was not used.
     head_start: Callable[[Config, Path], Callable[[], None]] | None = None
     # Work started right after the plan, before any channel renders (the site: the search shard of a small
     # edit, guessed with the month's last batch); it must not fail: the channel's render reports problems.
     ahead: Callable[[ChannelContext], None] | None = None
-    # Quick to run and able to fail on limits known from the plan alone (the WeChat articles' sizes): run first;
-    # when it fails on a large month, the costly channels after it are not run (see pipeline.articles.is_large).
-    cheap: bool = False
 
 
 def registered_channels() -> tuple[Channel, ...]:
@@ -56,8 +53,8 @@ def registered_channels() -> tuple[Channel, ...]:
     from pipeline.channels.site import ahead as site_ahead, head_start as site_head_start, render_channel as site
 
     return (
-        Channel("公众号文章", _wechat, cheap=True),  # first: its limits fail a month in seconds, before the posters
         posters.CHANNEL,
+        Channel("公众号文章", _wechat),  # after the posters: each article opens with its cover
         Channel("网站", site, site_head_start, site_ahead),  # after the posters: it uses their covers
         Channel("审核", _review),  # last: it checks what the others made
     )
@@ -67,6 +64,13 @@ def _review(ctx: ChannelContext) -> None:
     from pipeline.review.stage import render_review  # imported when it runs, like the WeChat channel
 
     render_review(ctx)
+
+
+def check_wechat_limits(ctx: ChannelContext) -> None:
+    """The articles' limits, checked before the costly channels run (a month with very many events)."""
+    from pipeline.channels.wechat.channel import check_limits
+
+    check_limits(ctx)
 
 
 def _wechat(ctx: ChannelContext) -> None:

@@ -90,7 +90,7 @@ def token_shard(token: str, shards: int) -> int:
 
 # --- visible text of a page -------------------------------------------------------------------------------
 
-_BODY_MARK = "data-pagefind-body"  # the marker base.html puts on <main> of a searchable page (a historical name)
+_BODY_MARK = "data-search-body"  # the marker base.html puts on <main> of a searchable page
 _SKIPPED = {"script", "style", "svg", "template", "noscript", "button", "select", "textarea", "form"}
 _INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "em", "i", "kbd", "mark", "q", "s", "samp", "small",
            "span", "strong", "sub", "sup", "time", "u", "var", "wbr"}
@@ -102,14 +102,14 @@ _CLOSING = "。！？；：，、…）」』》”’·.!?;:,)"
 # One piece of the page at a time: a tag (closing mark, name, attributes), a comment, or text. The pages are
 # the site's own templates' output: attribute values are quoted, '<' in text is escaped.
 _PIECE = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>|<!--.*?-->|<[^>]*>|([^<]+)""", re.S)
-_HIDDEN = re.compile(r"""aria-hidden=["']true|data-pagefind-ignore|(?:^|\s)hidden(?:[\s=/]|$)""")
+_HIDDEN = re.compile(r"""aria-hidden=["']true|data-search-ignore|(?:^|\s)hidden(?:[\s=/]|$)""")
 
 
 def page_text(html: bytes) -> str | None:
-    """The visible text of a page's searchable part (the element marked data-pagefind-body), its fields (one
+    """The visible text of a page's searchable part (the element marked data-search-body), its fields (one
     per block element, and per span, time, small: the templates' inline fields) joined with Chinese
     punctuation, without what is hidden or decorative (aria-hidden, svg, scripts, forms) or marked
-    data-pagefind-ignore; None when the page has no searchable part."""
+    data-search-ignore; None when the page has no searchable part."""
     page = html.decode("utf-8", "replace")
     at = page.find(_BODY_MARK)
     if at < 0:

@@ -267,8 +267,7 @@ def _inject(html: bytes, extra: bytes = b"") -> bytes:
 PreviewHandler.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".ics": "text/calendar; charset=utf-8",
                                  ".xml": "application/xml; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                                  ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml",
-                                 ".json": "application/json", ".txt": "text/plain; charset=utf-8",
-                                 ".pagefind": "application/wasm", ".pf_meta": "application/octet-stream"}
+                                 ".json": "application/json", ".txt": "text/plain; charset=utf-8"}
 
 
 def make_server(site_dir: Path, preview: Preview, base_path: str, host: str = "127.0.0.1",

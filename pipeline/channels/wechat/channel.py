@@ -30,27 +30,12 @@ def cover_for(article: Article, index: int) -> str:
 
 
 def render_channel(ctx: ChannelContext) -> None:
-    articles = month_articles(ctx.plan)
     memo = Memo(ctx.config.root, "wechat")
-    try:
-        rendered = render_articles(ctx, articles, memo)
-    except ArticleProblem as exc:
-        raise UserError(f"公众号文章无法生成：{exc}。") from None
-    styles = theme.stylesheet(ctx.config)
+    checked = _checked_articles(ctx, memo)
+    memo.save()
     folder = ctx.out / FOLDER
     entries: list[dict[str, Any]] = []
-    failures: list[str] = []
-    for index, item in enumerate(rendered):
-        safe_html, safe_problems = memo.get("safe", text_key(json.dumps(
-            [item.html, list(styles.items()), ctx.config.text_color], ensure_ascii=False)),
-            lambda: _safe(item.html, styles, ctx.config.text_color))
-        source_url = ctx.config.url(item.article.page)
-        problems = limits.article_limit_problems(item.title, ctx.config.wechat_author, item.digest, safe_html,
-                                                 source_url)
-        problems += safe_problems
-        if problems:
-            failures += [f"公众号文章 {item.article.slug}（{item.title}）：{p}" for p in problems]
-            continue
+    for index, (item, safe_html) in enumerate(checked):
         _write_article(folder, item, safe_html, ctx, index)
         entries.append({
             "slug": item.article.slug,
@@ -58,16 +43,43 @@ def render_channel(ctx: ChannelContext) -> None:
             "author": ctx.config.wechat_author,
             "digest": item.digest,
             "content": safe_html,
-            "content_source_url": source_url,
+            "content_source_url": ctx.config.url(item.article.page),
             "thumb_image": cover_for(item.article, index),
             "need_open_comment": 1 if ctx.config.need_open_comment else 0,
             "only_fans_can_comment": 0,
         })
-    memo.save()
+    output.write_bytes(folder / DRAFTS, output.json_bytes({"articles": entries}))
+
+
+def check_limits(ctx: ChannelContext) -> None:
+    """The articles' WeChat limits checked in memory, before the posters exist (the covers are left out of the
+    bodies here): a month that cannot be published fails in seconds. Writes nothing."""
+    _checked_articles(ctx, Memo(ctx.config.root, "wechat"))
+
+
+def _checked_articles(ctx: ChannelContext, memo: Memo) -> list[tuple[RenderedArticle, str]]:
+    """Each article rendered with its WeChat-safe HTML; every limit broken by any of them raised at once."""
+    try:
+        rendered = render_articles(ctx, month_articles(ctx.plan), memo)
+    except ArticleProblem as exc:
+        raise UserError(f"公众号文章无法生成：{exc}。") from None
+    styles = theme.stylesheet(ctx.config)
+    checked: list[tuple[RenderedArticle, str]] = []
+    failures: list[str] = []
+    for item in rendered:
+        safe_html, safe_problems = memo.get("safe", text_key(json.dumps(
+            [item.html, list(styles.items()), ctx.config.text_color], ensure_ascii=False)),
+            lambda: _safe(item.html, styles, ctx.config.text_color))
+        problems = limits.article_limit_problems(item.title, ctx.config.wechat_author, item.digest, safe_html,
+                                                 ctx.config.url(item.article.page))
+        problems += safe_problems
+        if problems:
+            failures += [f"公众号文章 {item.article.slug}（{item.title}）：{p}" for p in problems]
+        checked.append((item, safe_html))
     if failures:
         raise UserError("\n".join(failures) + f"\n{len(failures)} 处超出公众号限制或无法安全粘贴；"
                         "请修改对应内容（不会自动截断），output/ 未改动。")
-    output.write_bytes(folder / DRAFTS, output.json_bytes({"articles": entries}))
+    return checked
 
 
 def _safe(html: str, styles: dict[str, str], text_color: str) -> tuple[str, list[str]]:
