@@ -2,7 +2,8 @@
 
 Layout at 375 px: no sideways scroll, numbers with their units never split across lines, heroes without a second
 title, one card style per list, route-map labels clear (by the browser's own text boxes) and maps to scale.
-Screenshots of the home page, a route page and a map are saved to output/screenshots/ for a person to look at.
+Screenshots of the home page, a route page and a map are saved to a temporary folder for a person to look at
+(its path is printed; set XNWL_SCREENSHOTS to choose the folder).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from test_site_xss import PAYLOADS, plant
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = REPO / "output" / "screenshots"
 PHONE = {"width": 375, "height": 812}
 
 
@@ -75,17 +75,26 @@ def _no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_home_and_route_fit_a_phone(phone, base) -> None:  # type: ignore[no-untyped-def]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: never into the project (a test writes only inside temporary folders)."""
+    chosen = os.environ.get("XNWL_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
+def test_home_and_route_fit_a_phone(phone, base, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
     for path, shot in (("", "home.png"), ("routes/quanxue-jiugongshan-ski/", "route.png"),
                        ("events/2027-04-xianning-marathon/", None), ("weekend/2027-04/", None)):
         phone.goto(base + path)
         phone.wait_for_load_state("load")
         assert _no_horizontal_scroll(phone), path
         if shot:
-            phone.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
+            phone.screenshot(path=str(screenshots / shot), full_page=True)
     assert all(url.startswith(base) for url in phone.requests), [u for u in phone.requests if not u.startswith(base)]
-    assert (SCREENSHOTS / "home.png").stat().st_size > 10_000
+    assert (screenshots / "home.png").stat().st_size > 10_000
 
 
 def test_search_finds_hot_springs(phone, base) -> None:  # type: ignore[no-untyped-def]
@@ -293,13 +302,13 @@ def _maps_problems(phone, base: str, root: Path) -> tuple[dict, int]:  # type: i
     return problems, geo
 
 
-def test_route_maps_are_clear_at_phone_width(phone, base) -> None:  # type: ignore[no-untyped-def]
+def test_route_maps_are_clear_at_phone_width(phone, base, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
     problems, geo = _maps_problems(phone, base, REPO)
     assert problems == {}
     # every route with two or more stops with coordinates is drawn by them
     assert geo == sum(1 for f in (REPO / "routes").glob("*.md") if len([s for s in _stops(f) if s.get("lnglat")]) >= 2)
     phone.goto(base + "routes/sanguo-chibi-guzhanchang/")
-    phone.locator("figure.map").screenshot(path=str(SCREENSHOTS / "map.png"))
+    phone.locator("figure.map").screenshot(path=str(screenshots / "map.png"))
 
 
 # Coordinates near each stop's county seat, a few km apart: a test tree where every stop has them.
