@@ -9,14 +9,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO
+from test_posters import shipped_copy
 from pipeline.channels import ChannelContext
 from pipeline.channels.posters import channel, draw, layout, scenes, shapes
 from pipeline.channels.posters.context import Builder
@@ -32,17 +31,9 @@ MONTHS = ("2027-04", "2027-10")
 THEMES = ("sanguo", "chadao", "kangyang", "xiangcun", "bishu", "shanghua", "quanxue", "hongse")
 
 
-def _shipped(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for name in ("routes", "content", "templates"):
-        shutil.copytree(REPO / name, target / name)
-    shutil.copy(REPO / "xnwl.toml", target / "xnwl.toml")
-    return target
-
-
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _shipped(tmp_path_factory.mktemp("layout") / "site")
+    return shipped_copy(tmp_path_factory.mktemp("layout") / "site")
 
 
 @pytest.fixture(scope="module")
