@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from pathlib import Path
 
-import pytest
+from test_shipped_content import content  # noqa: F401 - the shipped content, loaded once per module
 
-from pipeline.content.load import load_content
 from pipeline.content.model import STOP_KINDS, Content, Route
 
-REPO = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 FIXED_KINDS = frozenset(STOP_KINDS) - {"food", "stay"}
@@ -54,13 +51,6 @@ WORK_PLAN_WORDS = ("工作要点", "文旅局", "文化和旅游局", "2024", "�
 # Words that make a claim a reader may want to check: the route must name its sources.
 CLAIM_WORDS = ("源头", "示范", "首个", "A级", "入选", "地理标志")
 NOT_A_PLACE = ("附近", "周边", "乡间", "提琴戏", "一带")
-
-
-@pytest.fixture(scope="module")
-def content() -> Content:
-    loaded, problems = load_content(REPO)
-    assert not problems.errors, "\n".join(p.render() for p in problems.errors)
-    return loaded
 
 
 def _visitor_text(route: Route) -> str:

@@ -10,7 +10,7 @@ from pipeline.channels import ChannelContext
 from pipeline.config import Config
 
 
-def head_start(config: Config, output_root: Path, with_search: bool = True) -> Callable[[], None]:
+def head_start(config: Config, output_root: Path) -> Callable[[], None]:
     """Start copying output/site into the site's staging folder and compiling the templates while the content
     is loaded. Returns what to call once the build is over (or will not happen): it stops
     whatever was not used."""

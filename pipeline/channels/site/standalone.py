@@ -42,7 +42,7 @@ def build_and_swap(root: Path, month: Month | None, with_search: bool = True) ->
     config = load_config(root)
     config.output_dir.mkdir(parents=True, exist_ok=True)
     output.recover(config.output_dir)
-    finish_head_start = head_start(config, config.output_dir, with_search)
+    finish_head_start = head_start(config, config.output_dir)
     try:
         content, _ = validated_content(root)
         month = month or default_month(config.output_dir)
