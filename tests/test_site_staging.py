@@ -212,7 +212,7 @@ def test_head_start_compiles_the_templates_and_works_out_the_code_digest(tmp_pat
     # writes into tests/, which is on sys.path): here any moment will do.
     monkeypatch.setattr(fingerprint, "RACY_NS", 0)
     monkeypatch.setattr(fingerprint, "_code", None)  # as in a new process (an earlier test may have worked it out)
-    finish = head_start(config, config.output_dir, with_search=False)
+    finish = head_start(config, config.output_dir)
     finish()
     assert forked and all(_ended_and_reaped(pid) for pid in forked)
     cache = cache_dir(root)
@@ -225,7 +225,7 @@ def test_head_start_compiles_the_templates_and_works_out_the_code_digest(tmp_pat
     assert {path: path.stat().st_mtime_ns for path in (cache / "jinja-site").iterdir()} == before
 
     forked.clear()
-    head_start(config, config.output_dir, with_search=False)()
+    head_start(config, config.output_dir)()
     assert forked == []  # warmed up already: no child this time
 
 
