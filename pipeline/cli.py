@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ChineseArgumentParser(prog="xnwl", description=DESCRIPTION)
     parser.add_argument("--root", type=Path, metavar="目录",
                         help="内容目录（含 xnwl.toml）；默认从当前目录向上查找")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="不沿用任何已有结果：批处理一律从头生成（用于核对；默认在程序、依赖库和全部输入都没变时什么也不做）")
     parser.add_argument("--version", action="version", version=f"xnwl {__version__}", help="显示版本号并退出")
     commands = parser.add_subparsers(dest="command", title="命令", metavar="<命令>", parser_class=ChineseArgumentParser)
 
@@ -274,7 +276,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "plan":
         return _plan(root, _month(args.month))
     if args.command == "batch":
-        return _batch(root, _month(args.month), args.force)
+        return _batch(root, _month(args.month), args.force, not args.no_cache)
     if args.command == "schedule":
         return _schedule(root, args)
     if args.command == "feeds":
@@ -373,14 +375,14 @@ def _plan(root: Path, month) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-def _batch(root: Path, month, force: bool) -> int:  # type: ignore[no-untyped-def]
+def _batch(root: Path, month, force: bool, use_cache: bool = True) -> int:  # type: ignore[no-untyped-def]
     from pipeline.batch import run_batch
     from pipeline.batch_summary import summary_lines
     from pipeline.progress import for_stream
 
     reporter = for_stream(sys.stdout)
     try:
-        result = run_batch(root, month, reporter, force=force)
+        result = run_batch(root, month, reporter, force=force, use_cache=use_cache)
     finally:
         reporter.close()
     for line in summary_lines(result, root):
@@ -391,6 +393,8 @@ def _batch(root: Path, month, force: bool) -> int:  # type: ignore[no-untyped-de
 def _schedule(root: Path, args: argparse.Namespace) -> int:
     if args.force and not args.run_now:
         raise UserError("--force 只能和 --run-now 一起使用。")
+    if args.no_cache and not args.run_now:
+        raise UserError("--no-cache 用于定时任务时只能和 --run-now 一起使用（常驻的定时任务照常判断批次是否已是最新）。")
     if args.show:
         from pipeline.schedule import show_lines
 
@@ -402,7 +406,7 @@ def _schedule(root: Path, args: argparse.Namespace) -> int:
 
     _echo_logs(LOGGER)
     if args.run_now:
-        outcome = run_monthly_job(str(root), force=args.force)
+        outcome = run_monthly_job(str(root), force=args.force, use_cache=not args.no_cache)
         print({"built": "定时任务已执行完毕。", "skipped": "该月已生成过，未重复生成（需要时加 --force）。",
                "busy": "另一个调度进程正在执行定时任务，本次未执行。"}[outcome])
         return 0

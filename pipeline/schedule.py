@@ -117,7 +117,7 @@ def job_logger(root: Path) -> logging.Logger:
 
 # -- the job ---------------------------------------------------------------------------------------
 
-def run_monthly_job(root: str, force: bool = False) -> str:
+def run_monthly_job(root: str, force: bool = False, use_cache: bool = True) -> str:
     """Pull feeds, then build next month's batch. Returns "built", "skipped" or "busy"; raises on failure."""
     base = Path(root)
     log = job_logger(base)
@@ -127,7 +127,7 @@ def run_monthly_job(root: str, force: bool = False) -> str:
     try:
         with exclusive(state_dir(base) / "job.lock", "定时任务"):
             holding = True
-            return _build_month(base, config, month, force, log)
+            return _build_month(base, config, month, force, log, use_cache)
     except Busy as exc:
         if holding:  # the batch's own lock, not the job's: a real failure
             raise
@@ -135,7 +135,8 @@ def run_monthly_job(root: str, force: bool = False) -> str:
         return "busy"
 
 
-def _build_month(root: Path, config: Config, month: Month, force: bool, log: logging.Logger) -> str:
+def _build_month(root: Path, config: Config, month: Month, force: bool, log: logging.Logger,
+                 use_cache: bool = True) -> str:
     history = RunHistory(state_dir(root) / RUNS_FILE)
     record = history.get(str(month))
     if record is not None and record.status == OK and not force:
@@ -147,7 +148,7 @@ def _build_month(root: Path, config: Config, month: Month, force: bool, log: log
     try:
         pull_configured_feeds(root, config, log)
         result = run_batch(root, month, LineReporter(lambda line: log.info(f"  {line}")), force=force,
-                           lock_wait=BATCH_LOCK_WAIT)
+                           use_cache=use_cache, lock_wait=BATCH_LOCK_WAIT)
     except BaseException as exc:
         history.end(str(month), ERROR, stamp(now()), _reason(exc))
         raise

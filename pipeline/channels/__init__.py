@@ -1,4 +1,12 @@
-"""Channels: pure renderers of a MonthPlan (plus the content model) into files in a staging folder."""
+"""Channels: pure renderers of a month's typed context into files.
+
+Each channel is a package with one entry point, called by the batch (pipeline.batch) in this order:
+- posters.render(ctx): output/<month>/posters/ (the covers the others use);
+- wechat.render(ctx): output/<month>/wechat/;
+- site.render(config, content, month, inputs, folder): the whole site into an empty folder.
+A channel reads nothing but its arguments and the files earlier channels wrote into the month's folder; it
+keeps nothing between runs (reuse is decided by the batch alone, see pipeline.cache).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,6 @@ from typing import Callable
 
 from pipeline.config import Config
 from pipeline.content.model import Content
-from pipeline.output import Move
 from pipeline.plan import MonthPlan
 
 
@@ -17,63 +24,7 @@ class ChannelContext:
     config: Config
     content: Content
     plan: MonthPlan
-    out: Path  # the batch's staging folder, output/<YYYY-MM>/ once swapped in
-    output_root: Path  # output/, for channels that keep something across months (the site)
+    out: Path  # the batch's staging folder, output/<YYYY-MM>/ once switched in
     warnings: list[str] = field(default_factory=list)
-    # Called after the month folder was swapped in: a channel that builds outside it (the site, in its
-    # own staging folder) swaps its result into place here, so a failed batch changes nothing at all.
-    after_swap: list[Callable[[], None]] = field(default_factory=list)
-    # Folders a channel built outside the month folder (the site's staging copy), switched into output/
-    # together with the month folder, in one step that is never left half done (see output.switch).
-    switch_in: list[Move] = field(default_factory=list)
-    # Work a channel left running in the background (the site's search index), waited for after the last
-    # channel: finish() raises UserError if it failed; finish(failed=True) stops it and cleans up.
-    waiting: list[Callable[..., None]] = field(default_factory=list)
-    # Folders a channel built outside the month folder, by name (the site's staging copy), for later stages
-    built: dict[str, Path] = field(default_factory=dict)
     # progress(done, total) moves the channel's bar, for a channel that renders many items
     progress: Callable[[int, int], None] = lambda done, total: None
-
-
-@dataclass(frozen=True)
-class Channel:
-    name: str  # Chinese, shown to the user
-    render: Callable[[ChannelContext], None]
-    # Work that needs no content, started before the content is loaded (the site's staging copy);
-    # returns what to call once the batch is over, whether or not the channel ran: it stops what was not used.
-    head_start: Callable[[Config, Path], Callable[[], None]] | None = None
-    # Work started right after the plan, before any channel renders (the site: the search shard of a small
-    # edit, guessed with the month's last batch); it must not fail: the channel's render reports problems.
-    ahead: Callable[[ChannelContext], None] | None = None
-
-
-def registered_channels() -> tuple[Channel, ...]:
-    """The stages a batch runs after the plan, in order; the review stage reads what the channels made."""
-    from pipeline.channels import posters
-    from pipeline.channels.site import ahead as site_ahead, head_start as site_head_start, render_channel as site
-
-    return (
-        posters.CHANNEL,
-        Channel("公众号文章", _wechat),  # after the posters: each article opens with its cover
-        Channel("网站", site, site_head_start, site_ahead),  # after the posters: it uses their covers
-        Channel("审核", _review),  # last: it checks what the others made
-    )
-
-
-def _review(ctx: ChannelContext) -> None:
-    from pipeline.review.stage import render_review  # imported when it runs, like the WeChat channel
-
-    render_review(ctx)
-
-
-def check_wechat_limits(ctx: ChannelContext) -> None:
-    """The articles' limits, checked before the costly channels run (a month with very many events)."""
-    from pipeline.channels.wechat.channel import check_limits
-
-    check_limits(ctx)
-
-
-def _wechat(ctx: ChannelContext) -> None:
-    from pipeline.channels.wechat.channel import render_channel  # imported when it runs: a no-op batch is quicker
-
-    render_channel(ctx)
