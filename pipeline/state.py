@@ -7,8 +7,3 @@ from pathlib import Path
 
 def state_dir(root: Path) -> Path:
     return root / "state"
-
-
-def cache_dir(root: Path) -> Path:
-    """Parsed content and fingerprints of rendered outputs, kept between runs to skip unchanged work."""
-    return state_dir(root) / "cache"
