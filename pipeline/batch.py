@@ -53,7 +53,7 @@ def validated_content(root: Path, known: dict[str, str] | None = None) -> tuple[
     files by path, just taken (see pipeline.content.load.load_content)."""
     from pipeline.content.load import load_content  # YAML and the validators: not needed when up to date
 
-    content, problems = load_content(root, cache_dir(root), known)
+    content, problems = load_content(root)
     if problems.errors:
         raise UserError(f"内容校验发现 {len(problems.errors)} 处错误，请逐条修改后重试（output/ 未改动）。",
                         problems.sorted())

@@ -4,7 +4,6 @@ batch writes from scratch. The no-op fast path notices a change anywhere the bat
 
 from __future__ import annotations
 
-import marshal
 import multiprocessing
 import os
 import re
@@ -16,7 +15,6 @@ import pytest
 from PIL import Image
 
 from conftest import FIXTURE, REPO, snapshot, xnwl
-from pipeline.content.load import load_content
 from pipeline.sourcetree import snapshot as tree_snapshot
 
 MONTH = "2027-04"
@@ -420,54 +418,6 @@ def test_a_rewrite_in_the_same_second_is_seen(tmp_path: Path) -> None:
     assert tree_snapshot(root, forged).digest == aged.digest
 
 
-def test_parse_cache_gives_the_same_content_and_reports_yaml_errors_every_time(tmp_path: Path) -> None:
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE, root)
-    cache = tmp_path / "cache"
-    plain, plain_problems = load_content(root)
-    cold, _ = load_content(root, cache)
-    warm, _ = load_content(root, cache)
-    assert plain == cold == warm and (cache / "parsed.marshal").is_file()
-
-    broken = root / "routes" / "tongshan-cool.md"
-    broken.write_text(broken.read_text(encoding="utf-8").replace("title:", "title: [未闭合", 1), encoding="utf-8")
-    for _ in range(2):
-        _, problems = load_content(root, cache)
-        errors = [p for p in problems.errors if p.file == "routes/tongshan-cool.md"]
-        assert errors and errors[0].line is not None and "YAML" in errors[0].expected
-
-
-def test_front_matter_parsed_on_other_cores_gives_what_one_process_gives(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files read and parsed by forked workers and taken as they come: the same content and the same problems
-    (a file that cannot be read; broken YAML is parsed again here, so its line is reported)."""
-    from pipeline.content import load
-
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE, root)
-    broken = root / "routes" / "tongshan-cool.md"
-    broken.write_text(broken.read_text(encoding="utf-8").replace("title:", "title: [未闭合", 1), encoding="utf-8")
-    (root / "content" / "events" / "empty.md").write_bytes(b"")
-    monkeypatch.setenv("XNWL_WORKERS", "1")
-    alone, alone_problems = load_content(root, tmp_path / "cache-alone")
-
-    streams: list[int] = []
-    real_stream = load.fork_stream
-    monkeypatch.setattr(load, "fork_stream", lambda func, items, least: streams.append(len(items))
-                        or real_stream(func, items, least))
-    monkeypatch.setenv("XNWL_WORKERS", "2")
-    monkeypatch.setenv("XNWL_PARALLEL_FROM", "1")
-    forked, forked_problems = load_content(root, tmp_path / "cache-forked")
-    assert streams and streams[0] >= 7  # the routes, the events (the empty one too) and the guides
-    assert forked == alone
-    assert [p.render() for p in forked_problems.sorted()] == [p.render() for p in alone_problems.sorted()]
-    errors = [p for p in forked_problems.errors if p.file == "routes/tongshan-cool.md"]
-    assert errors and errors[0].line is not None and "YAML" in errors[0].expected
-    kept = [marshal.loads((tmp_path / name / "parsed.marshal").read_bytes())
-            for name in ("cache-alone", "cache-forked")]
-    assert kept[0] == kept[1] and len(kept[0][1]) >= 6
-
-
 def test_fork_stream_gives_results_in_order_and_can_stop_early(monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.parallel import fork_stream
 
@@ -482,67 +432,3 @@ def test_fork_stream_gives_results_in_order_and_can_stop_early(monkeypatch: pyte
 
 def _squares(chunk: list[int]) -> list[int]:
     return [n * n for n in chunk]
-
-
-def test_built_objects_give_the_same_content_and_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Objects taken from state/cache/built.pickle: the same content, the same warnings in the same order, and the
-    checks across files (duplicate ids, references) still made on every object."""
-    from pipeline.content import load
-
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE, root)
-    guide = root / "content" / "weekend" / "04.md"
-    guide.write_text(re.sub(r"  - route: tongshan-cool\n    reason: .+\n", "", guide.read_text(encoding="utf-8")),
-                     encoding="utf-8")  # a warning
-    twin = root / "routes" / "zz-twin.md"
-    twin.write_text((root / "routes" / "tongshan-cool.md").read_text(encoding="utf-8"), encoding="utf-8")  # same id
-    event = root / "content" / "events" / "2027-04-azalea.md"
-    event.write_text(event.read_text(encoding="utf-8").replace("routes: [", "routes: [no-such-route, ", 1),
-                     encoding="utf-8")
-    cache = tmp_path / "cache"
-    plain, plain_problems = load_content(root)
-    cold, cold_problems = load_content(root, cache)
-    assert (cache / "built.pickle").is_file()
-
-    built_again: list[str] = []
-    for kind in ("route", "event", "guide"):
-        make = getattr(load._Loader, kind)
-        monkeypatch.setattr(load._Loader, kind, lambda self, path, make=make: built_again.append(path.name) or make(self, path))
-    warm, warm_problems = load_content(root, cache)
-    # every valid file came from the cache (the event with a bad reference is valid on its own, so it did too),
-    # except a route with images: those are checked and hashed every time
-    with_images = sorted(Path(r.source).name for r in plain.routes.values() if r.images)
-    assert with_images == ["chibi-sanguo.md"] and built_again == with_images
-    assert plain == cold == warm
-    rendered = [p.render() for p in plain_problems.sorted()]
-    assert rendered == [p.render() for p in cold_problems.sorted()] == [p.render() for p in warm_problems.sorted()]
-    assert any("每月至少推荐 4 处" in line for line in rendered)
-    assert any("线路编号重复" in line for line in rendered) and any("no-such-route" in line for line in rendered)
-
-    # a changed file is built again, the others are not; known digests (the batch's snapshot) are trusted
-    edit_route(root)
-    known = tree_snapshot(root).digests
-    changed, _ = load_content(root, cache, known)
-    assert built_again == with_images * 2 + ["tongshan-cool.md"]
-    assert "补记" in changed.routes["tongshan-cool"].body and changed.routes["xianan-hotspring"] == plain.routes["xianan-hotspring"]
-
-
-def test_built_cache_of_other_code_or_damaged_is_not_used(tmp_path: Path) -> None:
-    from pipeline.content import built
-
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE, root)
-    cache = tmp_path / "cache"
-    plain, _ = load_content(root, cache)
-    stored = built.BuiltCache(cache).stored
-    assert stored and all(isinstance(v, bytes) for v in stored.values())
-    built.write_entries(cache / built.CACHE_NAME, "built-v0|other code", stored.items())
-    assert built.BuiltCache(cache).stored == {}
-    (cache / built.CACHE_NAME).write_bytes(b"\x00garbage")
-    assert built.BuiltCache(cache).stored == {}
-    built.write_entries(cache / built.CACHE_NAME, built._stamp(), stored.items())
-    assert built.BuiltCache(cache).stored == stored
-    (cache / built.CACHE_NAME).write_bytes((cache / built.CACHE_NAME).read_bytes()[:-5])  # cut short
-    assert built.BuiltCache(cache).stored == {}
-    again, _ = load_content(root, cache)
-    assert again == plain and built.BuiltCache(cache).stored.keys() == stored.keys()
