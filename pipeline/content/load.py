@@ -62,7 +62,10 @@ class _Loader:
 
     def text(self, path: Path) -> SourceText | None:
         source = read_text(self.root, path, self.problems)
-        self.inputs[source.rel if source is not None else relative(self.root, path)] = source.sha256 if source else ""
+        if source is not None:
+            self.inputs[source.rel] = source.sha256
+        else:
+            self.inputs[relative(self.root, path)] = ""
         return source
 
     def page(self, path: Path) -> FrontMatterFile | None:
