@@ -302,58 +302,6 @@ def test_after_a_small_edit_the_site_equals_a_clean_one(built: Path, tmp_path: P
     assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
 
 
-def retitle_featured_route(root: Path) -> None:
-    """A route featured this month: its article's cover poster shows the new title."""
-    route = root / "routes" / "tongshan-cool.md"
-    text = route.read_text(encoding="utf-8")
-    title = re.search(r"^title: (.+)$", text, re.M)[1]
-    route.write_text(text.replace(f"title: {title}", f"title: {title}·夏", 1), encoding="utf-8")
-
-
-@pytest.mark.parametrize("change, taken", [(edit_route, True), (retitle_featured_route, False)])
-def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_are_the_same(
-        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], taken: bool) -> None:
-    """After a small edit the batch prepares the site, and settles the edited pages, right after the plan, with
-    the covers of the month's last batch; if the new covers differ, the site is prepared again. The batch
-    decides which pages it reuses before it waits for the staging copy of the site. Either way the batch
-    writes what a clean batch writes."""
-    from pipeline.batch import run_batch
-    from pipeline.channels.site import build, files
-    from pipeline.plan import Month
-
-    root = warmed(built, tmp_path)
-    change(root)
-    for name, value in {**FORKED, "XNWL_WORKERS": "1", "XNWL_POSTER_WORKERS": "1"}.items():
-        monkeypatch.setenv(name, value)
-    prepared: list[int] = []
-    real_prepare = build.prepare
-
-    def prepare(*args, **kwargs):  # type: ignore[no-untyped-def]
-        prepared.append(1)
-        return real_prepare(*args, **kwargs)
-
-    monkeypatch.setattr(build, "prepare", prepare)
-    order: list[str] = []
-    for module, name in ((build, "_reused_here"), (files, "open_staging")):
-        def spy(*args, __real=getattr(module, name), __name=name, **kwargs):  # type: ignore[no-untyped-def]
-            order.append(__name)
-            return __real(*args, **kwargs)
-        monkeypatch.setattr(module, name, spy)
-    run_batch(root, Month.parse(MONTH))
-    assert len(prepared) == (1 if taken else 2)
-    if taken:
-        assert order[:2] == ["_reused_here", "open_staging"]
-    incremental = snapshot(root / "output")
-
-    shutil.rmtree(root / "output")
-    shutil.rmtree(root / "state")
-    run_batch(root, Month.parse(MONTH))
-    assert len(prepared) == (2 if taken else 3)  # a clean batch: nothing to start early from
-    clean = snapshot(root / "output")
-    assert sorted(incremental) == sorted(clean)
-    assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
-
-
 def test_a_damaged_search_index_is_made_whole_again_after_a_small_edit(built: Path, tmp_path: Path) -> None:
     """A file of the index the edit does not touch, lost or altered, is written again; the site equals a clean one."""
     root = warmed(built, tmp_path)
