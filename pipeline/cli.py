@@ -259,12 +259,8 @@ def _month(text: str | None):  # type: ignore[no-untyped-def]
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipeline.dataclass_code import keep_dataclass_code_in
-    from pipeline.state import cache_dir
-
     root = _root(args)
     _ROOT[:] = [root]
-    keep_dataclass_code_in(cache_dir(root))  # before the modules the command imports define their dataclasses
     if args.command not in ("schedule", "serve"):  # those run for long; the others end after one command
         from pipeline.parallel import short_lived_process
 

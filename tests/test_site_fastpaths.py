@@ -1,83 +1,18 @@
-"""Shortcuts taken for speed give exactly what the general code gives: YAML construction, template escaping,
+"""Shortcuts taken for speed give exactly what the general code gives: template escaping,
 calendars from shared VEVENTs and remembered picture sizes."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import markupsafe
 import pytest
-import yaml
 from jinja2 import StrictUndefined, Undefined
 from jinja2.exceptions import UndefinedError
 
 from pipeline.channels.site.render import _escape, make_environment
-from pipeline.content.parsed import split
-from pipeline.content.sources import YAML_LOADER
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-class _PyYamlLoader(yaml.CSafeLoader):  # what YAML_LOADER was before its direct construction
-    pass
-
-
-_PyYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
-
-
-def _load(text: str, loader: type) -> tuple[str, object]:
-    try:
-        return "ok", yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
-        return "error", str(exc)
-
-
-def _front_matters() -> list[str]:
-    files = sorted(REPO.glob("routes/*.md")) + sorted(REPO.glob("content/**/*.md")) + sorted(REPO.glob("tests/fixtures/**/*.md"))
-    texts = [parts[0] for parts in (split(f.read_text(encoding="utf-8")) for f in files) if parts]
-    assert len(texts) > 50  # 30 routes, 12 events, 13 guides and the fixtures
-    return texts
-
-
-TRICKY = [
-    "a: &x [1, 2]\nb: *x\n",  # an alias: the same list twice
-    "base: &b {k: 1}\nitem:\n  <<: *b\n  j: 2\n",  # merge key
-    "1: one\n2.5: two\nnull: three\ntrue: four\n",  # keys that are not text
-    "? [a, b]\n: unhashable\n",  # a key PyYAML rejects
-    "when: 2027-04-31\nat: 2027-04-01 09:00:00\n",  # dates stay text
-    "a: !!set {x, y}\n",
-    "a: !!binary aGVsbG8=\n",
-    "a: !!python/object:os.system x\n",  # unknown tag: the constructor's error
-    "a: 1\na: 2\n",  # duplicate key: the last wins
-    "list:\n  - {a: 1, b: [x, {c: ~}]}\n  - - nested\n    - 0x1F\n  - .inf\n  - -1_000\n  - 1:30\n",
-    "text: 'quoted'\nother: \"esc\\t\"\nyes_: yes\nno_: No\nempty:\n",
-    "!!map {a: 1}\n",
-    "- just\n- a list\n",
-    "plain scalar\n",
-    "a: *missing\n",  # composer error
-    "a: [unclosed\n",
-    "",
-]
-
-
-def test_direct_yaml_construction_equals_pyyaml() -> None:
-    texts = _front_matters() + TRICKY
-    rng = random.Random(7)
-    for text in list(texts[:40]):  # lines dropped or swapped at random: broken and odd documents too
-        lines = text.split("\n")
-        for _ in range(5):
-            mutated = lines[:]
-            rng.shuffle(mutated) if rng.random() < 0.5 else mutated.pop(rng.randrange(len(mutated)))
-            texts.append("\n".join(mutated))
-    for text in texts:
-        ours, theirs = _load(text, YAML_LOADER), _load(text, _PyYamlLoader)
-        assert ours == theirs and repr(ours) == repr(theirs), text
-
-
-def test_direct_yaml_construction_keeps_aliases_shared() -> None:
-    data = yaml.load("a: &x [1, 2]\nb: *x\n", Loader=YAML_LOADER)
-    assert data["a"] is data["b"]
 
 
 class _Html:

@@ -167,3 +167,33 @@ def test_month_without_guide_fails_cleanly(built: Path, tmp_path: Path) -> None:
     assert run.code == 1 and "content/weekend/09.md" in run.err
     assert snapshot(tree / "output") == before
     assert not (tree / "output/2027-09").exists()
+
+
+def test_yaml_problems_of_every_file_at_once_with_file_and_line(tmp_path: Path) -> None:
+    """Loading (no CLI): broken YAML, an anchor, an unsafe tag and an impossible date in four files, each reported
+    with its file and the line in that file, and the other files still loaded."""
+    from pipeline.content.load import load_content
+
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    edit("routes/tongshan-cool.md", "days: 2", "days: [2")(root)  # line 7 of the file
+    edit(EVENT, "venue: 大幕山\n", "venue: &v 大幕山\nsummary_x: *v\n")(root)
+    edit(ROUTE, "days: 1", "days: !!python/object:os.system x")(root)
+    edit(GUIDE, "title:", "when: 2027-02-30\ntitle:")(root)  # a date YAML would reject: text, an unknown field
+    content, problems = load_content(root)
+    by_file = {p.file: p for p in problems.errors}
+    broken = by_file["routes/tongshan-cool.md"]
+    assert "YAML 格式错误" in broken.expected and broken.line in (7, 8)
+    anchor = by_file[EVENT]
+    lines = (root / EVENT).read_text(encoding="utf-8").split("\n")
+    assert "锚点" in anchor.expected and anchor.line == lines.index("venue: &v 大幕山") + 1
+    unsafe = by_file[ROUTE]
+    lines = (root / ROUTE).read_text(encoding="utf-8").split("\n")
+    assert "YAML 格式错误" in unsafe.expected and "python/object" in unsafe.expected
+    assert unsafe.line == next(n for n, line in enumerate(lines, 1) if line.startswith("days: !!python"))
+    guide = by_file[GUIDE]
+    assert guide.field == "when" and guide.value == "2027-02-30"
+    for file in ("routes/tongshan-cool.md", EVENT, ROUTE, GUIDE):
+        assert [p.file for p in problems.errors].count(file) == 1, file
+    assert "tongshan-cool" not in content.routes and "chibi-sanguo" not in content.routes
+    assert "xianan-hotspring" in content.routes and "2027-04-azalea" not in content.events and content.events

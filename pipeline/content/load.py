@@ -6,9 +6,8 @@ import os
 import re
 from datetime import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-from pipeline.content.built import BuiltCache, key as built_key
 from pipeline.content.fields import Fields
 from pipeline.content.images import read_images
 from pipeline.content.model import (
@@ -28,10 +27,7 @@ from pipeline.content.model import (
     Stop,
     Theme,
 )
-from pipeline.content.parsed import ParseCache, Parsed, parse_meta, split
-from pipeline.content.problems import MISSING, WARNING, Problem, ProblemList
-from pipeline.fingerprint import keep_code_digest_in
-from pipeline.parallel import Stream, collector_paused, fork_stream, worth_forking
+from pipeline.content.problems import MISSING, ProblemList
 from pipeline.content.sources import (
     FrontMatterFile,
     SourceText,
@@ -41,8 +37,6 @@ from pipeline.content.sources import (
     split_front_matter,
 )
 
-PARSE_CACHE_FROM = 32  # files whose objects must be built: from this many on, their front matter is looked up
-PARALLEL_FROM = 300  # files whose objects must be built: from this many on, workers read and parse them ahead
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _GUIDE_NAME = re.compile(r"^(?:(\d{4})-)?(\d{2})$")
 
@@ -56,152 +50,27 @@ PICK_FIELDS = ("route", "event", "reason")
 TAXONOMY_FIELDS = ("id", "name", "description", "color")
 
 
-Prefetched = tuple[SourceText | None, list[Problem], Parsed | None]  # a file read, its problems, its front matter
-_PREFETCHING: tuple[Path, ParseCache] | None = None  # (root, parse cache) the forked workers read and parse with
-
-
-def _prefetch_chunk(items: list[tuple[Path, SourceText | None]]) -> list[Prefetched]:
-    """Read each file (unless its text is given) and parse its front matter, or find it in the parse cache."""
-    assert _PREFETCHING is not None
-    root, cache = _PREFETCHING
-    done: list[Prefetched] = []
-    for path, source in items:
-        problems = ProblemList()
-        if source is None:
-            source = read_text(root, path, problems)
-        parts = split(source.text) if source is not None else None
-        parsed = None
-        if source is not None and parts is not None:
-            parsed = cache.stored.get(source.sha256)
-            if parsed is None and isinstance(meta := parse_meta(parts[0]), dict):
-                parsed = (meta, parts[1])
-        done.append((source, problems.items, parsed))
-    return done
-
-
 class _Loader:
-    def __init__(self, root: Path, cache: ParseCache, built: BuiltCache | None = None,
-                 known: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.cache = cache
-        self.built = built if built is not None else BuiltCache(None)
-        self.known = known or {}  # sha256 of files by path, already taken by the caller (the batch's snapshot)
-        self._prefix = root.as_posix().rstrip("/") + "/"
         self._resolved_root = root.resolve()
-        self._rels: dict[Path, str] = {}  # paths markdown_files listed, relative to root
         self.problems = ProblemList()
-        self.inputs: dict[str, str] = {}
-        self.read: dict[Path, SourceText | None] = {}
+        self.inputs: dict[str, str] = {}  # sha256 of every file read, by path under root ("" when unreadable)
         # ids of every file that names one, valid or not, so one broken file does not cascade into
         # "not found" errors in every file that refers to it
         self.named: dict[str, set[str]] = {"route": set(), "event": set()}
-        self.stream: Stream[Prefetched] | None = None  # files read and parsed ahead by workers (see prefetch)
-        self.coming: dict[Path, None] = {}  # the files in the stream not taken yet
-        self._results: Iterator[tuple[Path, Prefetched]] = iter(())
-
-    def rel(self, path: Path) -> str:
-        known = self._rels.get(path)
-        if known is not None:
-            return known
-        text = path.as_posix()
-        return text[len(self._prefix):] if text.startswith(self._prefix) else relative(self.root, path)
 
     def text(self, path: Path) -> SourceText | None:
-        if path in self.read:
-            return self.read[path]
-        if path in self.coming:
-            self._take_until(path)
-            return self.read[path]
-        source = self.read[path] = read_text(self.root, path, self.problems)
-        self._record_read(path, source)
-        return source
-
-    def _record_read(self, path: Path, source: SourceText | None) -> None:
+        source = read_text(self.root, path, self.problems)
         if source is not None:
             self.inputs[source.rel] = source.sha256
         else:
             self.inputs[relative(self.root, path)] = ""
-
-    def prefetch(self, paths: list[tuple[str, Path]], cache_dir: Path | None) -> None:
-        """Start reading and parsing, on every core, the files (kind, path) whose objects must be built, when
-        they are many: text() takes each file as it comes, so objects are built here while the workers read
-        and parse the next files (they go in the order given, the order of the builds). The parse cache is
-        read only when many objects must be built (after a change of the code, or the first time): a few
-        files are parsed faster than the cache of every file is read and written."""
-        # With no object cached, every file is built: no need to read them here first (the workers do).
-        if self.built.stored:
-            todo = [path for kind, path in paths if self.cached(kind, path) is None]
-        else:
-            todo = [path for _, path in paths]
-        self.cache = ParseCache(cache_dir if len(todo) >= PARSE_CACHE_FROM or not self.built.stored else None)
-        if not worth_forking(len(todo), PARALLEL_FROM):
-            return  # read and parsed one by one as the loader meets them
-        global _PREFETCHING
-        _PREFETCHING = (self.root, self.cache)
-        try:
-            self.stream = fork_stream(_prefetch_chunk, [(path, self.read.get(path)) for path in todo], PARALLEL_FROM)
-        finally:
-            _PREFETCHING = None
-        self.coming = dict.fromkeys(todo)
-        self._results = zip(todo, self.stream)
-
-    def _take_until(self, path: Path) -> None:
-        """Take what the workers read and parsed, up to this file."""
-        for done, (source, problems, parsed) in self._results:
-            del self.coming[done]
-            if done not in self.read:  # else read here already (and its problems reported)
-                self.read[done] = source
-                self.problems.items.extend(problems)
-                self._record_read(done, source)
-            if source is not None and parsed is not None:  # else parsed again here, to report the problem
-                self.cache.adopt(source.sha256, parsed)
-            if done == path:
-                return
-
-    def close(self) -> None:
-        """End the workers reading ahead, if any (the loading is over, or stopped)."""
-        self.coming = {}
-        if self.stream is not None:
-            self.stream.close()
-            self.stream = None
-
-    def cached(self, kind: str, path: Path, rel: str | None = None) -> str | None:
-        """The cache key of the object built earlier from this file's current bytes, if there is one."""
-        rel = rel or self.rel(path)
-        digest = self.known.get(rel)
-        if digest is None:
-            source = self.text(path)
-            if source is None:
-                return None
-            digest = source.sha256
-        name = built_key(kind, rel, digest)
-        return name if name in self.built else None
-
-    def build(self, kind: str, path: Path, make: Callable[[Path], Any]) -> Any:
-        """make(path), or the object it made from the same bytes in an earlier run, with the same warnings."""
-        rel = self.rel(path)
-        name = self.cached(kind, path, rel)
-        entry = self.built.get(name) if name is not None else None
-        if name is not None and entry is not None:
-            item, warnings = entry
-            digest = self.inputs[rel] = name.rsplit("\0", 1)[1]
-            self.cache.get(digest)  # keep its parsed front matter too, for when the code changes
-            self.problems.items.extend(warnings)
-            if kind in self.named:
-                self.named[kind].add(item.id)
-            return item
-        before = len(self.problems.items)
-        item = make(path)
-        new = self.problems.items[before:]
-        digest = self.inputs.get(rel)
-        if (item is not None and digest and not getattr(item, "images", ())
-                and all(p.file == rel and p.severity == WARNING for p in new)):
-            self.built.put(built_key(kind, rel, digest), item, tuple(new))
-        return item
+        return source
 
     def page(self, path: Path) -> FrontMatterFile | None:
         source = self.text(path)
-        return split_front_matter(source, self.problems, self.cache) if source else None
+        return split_front_matter(source, self.problems) if source else None
 
     def outside(self, path: Path, rel: str) -> bool:
         """Whether path is a link (symlink) to somewhere outside the project: reported as an error, and the
@@ -233,7 +102,6 @@ class _Loader:
                 if not entry.name.endswith(".md") or not entry.is_file():
                     self.problems.warn(relative(self.root, path), "", None, "不是 .md 文件，已忽略")
                     continue
-                self._rels[path] = f"{folder}/{entry.name}"
                 files.append(path)
         return files
 
@@ -500,52 +368,17 @@ def _guide_month(path: Path) -> re.Match[str] | None:
     return match if match and 1 <= int(match[2]) <= 12 else None
 
 
-def load_content(root: Path, cache_dir: Path | None = None,
-                 known: dict[str, str] | None = None) -> tuple[Content, ProblemList]:
-    """Load and validate everything. The Content holds only the items that validated.
-
-    With cache_dir, front matter parsed and objects built by an earlier run from identical bytes are taken
-    from there. `known` gives the sha256 of files (by path under root) the caller has just taken, so that a
-    file whose object is cached is not read again."""
-    with collector_paused():
-        return _load(root, cache_dir, known)
-
-
-def _load(root: Path, cache_dir: Path | None, known: dict[str, str] | None) -> tuple[Content, ProblemList]:
-    keep_code_digest_in(cache_dir)
-    built = BuiltCache(cache_dir)
-    try:
-        return _load_with(root, cache_dir, known, built)
-    finally:
-        built.discard()
-
-
-def _load_with(root: Path, cache_dir: Path | None, known: dict[str, str] | None,
-               built: BuiltCache) -> tuple[Content, ProblemList]:
-    loader = _Loader(root, ParseCache(None), built, known)
-    try:
-        return _load_files(loader, root, cache_dir, built)
-    finally:
-        loader.close()  # the workers reading ahead, if loading stopped before it took every file
-
-
-def _load_files(loader: _Loader, root: Path, cache_dir: Path | None, built: BuiltCache) -> tuple[Content, ProblemList]:
+def load_content(root: Path) -> tuple[Content, ProblemList]:
+    """Load and validate everything. The Content holds only the items that validated."""
+    loader = _Loader(root)
     themes = loader.taxonomy("themes.yaml", THEME_IDS, "主题", Theme)
     counties = loader.taxonomy("counties.yaml", COUNTY_IDS, "县市区", County)
-    route_files = loader.markdown_files("routes")
-    event_files = loader.markdown_files("content/events")
-    guide_files = loader.markdown_files("content/weekend")
-    loader.prefetch([("route", p) for p in route_files] + [("event", p) for p in event_files]
-                    + [("guide", p) for p in guide_files if _guide_month(p) is not None], cache_dir)
-    routes = loader.check_unique([r for p in route_files if (r := loader.build("route", p, loader.route)) is not None],
+    routes = loader.check_unique([r for p in loader.markdown_files("routes") if (r := loader.route(p)) is not None],
                                  "线路")
-    events = loader.check_unique([e for p in event_files if (e := loader.build("event", p, loader.event)) is not None],
-                                 "活动")
-    guides = {g.key: g for p in guide_files
-              if (g := loader.build("guide", p, loader.guide) if _guide_month(p) else loader.guide(p)) is not None}
+    events = loader.check_unique([e for p in loader.markdown_files("content/events")
+                                  if (e := loader.event(p)) is not None], "活动")
+    guides = {g.key: g for p in loader.markdown_files("content/weekend") if (g := loader.guide(p)) is not None}
     loader.check_references(events, guides)
-    loader.cache.save()
-    built.save()
     inputs = tuple(InputFile(path, digest) for path, digest in sorted(loader.inputs.items()))
     content = Content(root, themes, counties, dict(sorted(routes.items())), dict(sorted(events.items())),
                       dict(sorted(guides.items())), inputs)

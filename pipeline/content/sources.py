@@ -5,87 +5,23 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from pipeline.content.problems import ProblemList
 
-if TYPE_CHECKING:
-    from pipeline.content.parsed import ParseCache
-
-try:  # the C loader is several times faster; both are safe loaders
+try:  # the C parser is several times faster; both are safe loaders
     _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Base = yaml.SafeLoader
 
 
-_STR = "tag:yaml.org,2002:str"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
-
-
-class _Unusual(Exception):
-    """A document the direct construction below does not handle: PyYAML's own construction does it."""
-
-
 class _Loader(_Base):  # type: ignore[misc, valid-type]
     """Safe loader that keeps dates as text, so an impossible date is a field problem, not a crash."""
 
-    def construct_document(self, node: yaml.Node) -> Any:
-        # PyYAML builds every value through construct_object, generators and per-node bookkeeping, which is
-        # most of the time spent on front matter. Plain documents (text keys, lists and maps, each node used
-        # once) are built here directly, with the same results; anything else, or any error, starts over
-        # with PyYAML's construction, so values and messages are exactly PyYAML's.
-        try:
-            data = self._direct(node, set())
-        except Exception:  # noqa: BLE001 - PyYAML's own construction below raises the right error, if any
-            self.constructed_objects = {}
-            self.recursive_objects = {}
-            self.state_generators = []
-            self.deep_construct = False
-            return super().construct_document(node)
-        self.constructed_objects = {}
-        return data
 
-    def _direct(self, node: yaml.Node, seen: set[int]) -> Any:
-        kind = type(node)
-        if kind is yaml.ScalarNode:
-            return node.value if node.tag == _STR else self.construct_object(node, deep=True)
-        if id(node) in seen:  # an alias: PyYAML gives the same object twice
-            raise _Unusual
-        seen.add(id(node))
-        if kind is yaml.SequenceNode and node.tag == _SEQ:
-            return [self._direct(child, seen) for child in node.value]
-        if kind is yaml.MappingNode and node.tag == _MAP:
-            mapping = {}
-            for key_node, value_node in node.value:
-                if type(key_node) is not yaml.ScalarNode or key_node.tag != _STR:  # merge keys, odd keys
-                    raise _Unusual
-                mapping[key_node.value] = self._direct(value_node, seen)
-            return mapping
-        raise _Unusual
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        # The parser asks this for every node (some 130,000 times for 2,000 routes). For a plain scalar the
-        # answer depends on its text alone (this loader has no path resolvers), and short texts recur: keys,
-        # ids, numbers. Long texts are not kept (few of them recur; most begin with a letter no resolver knows).
-        if kind is yaml.ScalarNode and implicit[0] and len(value) <= _REMEMBERED_LENGTH:
-            tag = _PLAIN_TAGS.get(value)
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)
-                if len(_PLAIN_TAGS) < _REMEMBERED_TEXTS:  # a long-running process (the scheduler) stays bounded
-                    _PLAIN_TAGS[value] = tag
-            return tag
-        return super().resolve(kind, value, implicit)
-
-
-_PLAIN_TAGS: dict[str, str] = {}  # tag of a plain scalar by its text, as the implicit resolvers decide it
-_REMEMBERED_LENGTH = 32
-_REMEMBERED_TEXTS = 200_000
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
-assert not _Loader.yaml_path_resolvers  # else a tag would depend on where a scalar is, not only on its text
-YAML_LOADER = _Loader
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +97,7 @@ def load_yaml(source: SourceText, problems: ProblemList, line_offset: int = 0, t
     return None
 
 
-def split_front_matter(source: SourceText, problems: ProblemList,
-                       cache: ParseCache | None = None) -> FrontMatterFile | None:
-    if cache is not None:
-        hit = cache.get(source.sha256)
-        if hit is not None:
-            return FrontMatterFile(source.rel, hit[0], hit[1])
+def split_front_matter(source: SourceText, problems: ProblemList) -> FrontMatterFile | None:
     lines = source.text.split("\n")
     if not lines or lines[0].strip() != "---":
         problems.add(source.rel, "", None, "文件应以一行“---”开头，后接 YAML 头信息，再以一行“---”结束", line=1)
@@ -185,6 +116,4 @@ def split_front_matter(source: SourceText, problems: ProblemList,
         problems.add(source.rel, "", None, "YAML 头信息应为“字段: 值”的键值对", line=2)
         return None
     body = "\n".join(lines[end + 1 :]).strip() + "\n"
-    if cache is not None:
-        cache.put(source.sha256, meta, body)
     return FrontMatterFile(source.rel, meta, body)

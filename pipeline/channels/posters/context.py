@@ -15,7 +15,7 @@ from pipeline.channels.memo import Memo, text_key
 from pipeline.channels.posters.linebreak import Names, keep_whole
 from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content, Event, Guide, Image, Route
-from pipeline.markdown import parse_markdown, plain_first_paragraph
+from pipeline.markdown import first_paragraph
 from pipeline.plan import MonthPlan
 
 _CN_MONTHS = "一二三四五六七八九十"
@@ -70,29 +70,6 @@ def split_title(title: str) -> tuple[str, str]:
             if main.strip() and sub.strip():
                 return main.strip(), sub.strip()
     return title, ""
-
-
-def first_paragraph(markdown: str) -> str:
-    plain = plain_first_paragraph(markdown)
-    return plain if plain is not None else first_paragraph_by_tokens(markdown)
-
-
-def first_paragraph_by_tokens(markdown: str) -> str:
-    """What first_paragraph returns for any body, from markdown-it's tokens (tests hold the plain path to it)."""
-    tokens = parse_markdown(markdown)
-    for index, token in enumerate(tokens):
-        if token.type == "paragraph_open" and index + 1 < len(tokens):
-            inline = tokens[index + 1]
-            parts = []
-            for child in inline.children or []:
-                if child.type in ("text", "code_inline"):
-                    parts.append(child.content)
-                elif child.type in ("softbreak", "hardbreak"):
-                    parts.append("")
-            text = "".join(parts).strip()
-            if text:
-                return text
-    return ""
 
 
 def months_text(months: tuple[int, ...]) -> str:
