@@ -53,7 +53,7 @@ def registered_channels() -> tuple[Channel, ...]:
     from pipeline.channels.site import ahead as site_ahead, head_start as site_head_start, render_channel as site
 
     return (
-        posters.CHANNEL,
+        Channel("海报", posters.render),
         Channel("公众号文章", _wechat),  # after the posters: each article opens with its cover
         Channel("网站", site, site_head_start, site_ahead),  # after the posters: it uses their covers
         Channel("审核", _review),  # last: it checks what the others made

@@ -11,11 +11,10 @@ from datetime import date, time
 from typing import Any
 
 from pipeline.articles import Article, PosterSubject
-from pipeline.channels.memo import Memo, text_key
 from pipeline.channels.posters.linebreak import Names, keep_whole
 from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content, Event, Guide, Image, Route
-from pipeline.markdown import parse_markdown, plain_first_paragraph
+from pipeline.markdown import parse_markdown
 from pipeline.plan import MonthPlan
 
 _CN_MONTHS = "一二三四五六七八九十"
@@ -73,12 +72,7 @@ def split_title(title: str) -> tuple[str, str]:
 
 
 def first_paragraph(markdown: str) -> str:
-    plain = plain_first_paragraph(markdown)
-    return plain if plain is not None else first_paragraph_by_tokens(markdown)
-
-
-def first_paragraph_by_tokens(markdown: str) -> str:
-    """What first_paragraph returns for any body, from markdown-it's tokens (tests hold the plain path to it)."""
+    """The text of the body's first paragraph (line breaks dropped), from markdown-it's tokens."""
     tokens = parse_markdown(markdown)
     for index, token in enumerate(tokens):
         if token.type == "paragraph_open" and index + 1 < len(tokens):
@@ -93,6 +87,9 @@ def first_paragraph_by_tokens(markdown: str) -> str:
             if text:
                 return text
     return ""
+
+
+first_paragraph_by_tokens = first_paragraph  # transitional: tests/test_import_fastpaths.py still imports it
 
 
 def months_text(months: tuple[int, ...]) -> str:
@@ -141,8 +138,7 @@ def rest_text(plan: MonthPlan) -> str:
 class Builder:
     """Makes the template variables of every subject of a month."""
 
-    def __init__(self, config: Config, content: Content, plan: MonthPlan, memo: Memo | None = None) -> None:
-        self.memo = memo  # remembers first paragraphs by the body's digest
+    def __init__(self, config: Config, content: Content, plan: MonthPlan) -> None:
         self.config = config
         self.content = content
         self.plan = plan
@@ -186,9 +182,7 @@ class Builder:
         if dot and rest.strip() and head.strip() == month_cn(self.plan.month.month):
             values["title_main"] = rest.strip()
         values["kicker"] = f"周末好去处·{self.month['label']}"
-        body = guide.body
-        values["summary"] = (self.memo.get("first-paragraph", text_key(body), lambda: first_paragraph(body))
-                             if self.memo is not None else first_paragraph(body))
+        values["summary"] = first_paragraph(guide.body)
         picks, photo = [], None
         for pick in guide.picks:
             item: Route | Event | None = (self.content.routes.get(pick.ref) if pick.kind == "route"

@@ -21,6 +21,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from pipeline import colors
 from pipeline.channels.posters import contrast, fontset, linebreak, photo, qr, scenes, shapes
 from pipeline.channels.posters.layout import (
     QR, RGB, Chips, Fill, Glow, Gradient, Layer, Photo, PosterSpec, Rule, Scene, Scrim, ScrimStyle, Seal, Shape,
@@ -94,7 +95,7 @@ def typeset(style: TextStyle, width: int) -> Typeset:
     """Lines for the text at the largest allowed size; shortened with …… only if the template allows it."""
     size = style.size
     while True:
-        measure = fontset.measure(style.weight, size)
+        measure = fontset.font(style.weight, size).getlength
         fitted = linebreak.fit(style.text, width, style.max_lines, measure, ellipsis=False)
         if not fitted.overflow:
             break
@@ -202,7 +203,7 @@ def _draw_group(canvas: Image.Image, placed: list[_Placed], style: ScrimStyle, d
 
 
 def _scrim_color(text: RGB) -> RGB:
-    return (0, 0, 0) if contrast.luminance(text) > 0.18 else (255, 255, 255)
+    return (0, 0, 0) if colors.luminance(text) > 0.18 else (255, 255, 255)
 
 
 @dataclass
@@ -246,7 +247,7 @@ def _lay_text(layer: Text) -> _Laid:
 # ---- chips and stacks ----------------------------------------------------------------------------
 
 def _chip_rows(chips: Chips, width: int) -> list[list[tuple[str, int]]]:
-    measure = fontset.measure(chips.weight, chips.size)
+    measure = fontset.font(chips.weight, chips.size).getlength
     rows: list[list[tuple[str, int]]] = [[]]
     used = 0
     for item in chips.items:
@@ -550,18 +551,11 @@ def _seal(canvas: Image.Image, layer: Seal, drawn: Drawn) -> None:
         cy = y + 2 * inset + (i // cols + 0.5) * cell_h
         draw.text((round(cx), round(cy - glyph / 2 + glyph * fontset.EM_ASCENT)), ch, font=font,
                   fill=layer.text_color, anchor="ms")
-    ratio = contrast.ratio(contrast.luminance(layer.color), contrast.luminance(layer.text_color))
+    ratio = colors.contrast(layer.color, layer.text_color)
     need = contrast.required(glyph, True, canvas.width)
     if ratio < need:
         raise DrawProblem(layer.field, layer.text, f"印章文字与底色对比度 {ratio:.2f}:1，低于 {need}:1")
     drawn.texts.append(TextMetric(layer.field, glyph, rows, ratio, need, logo=True, box=(x, y, x + size, y + size)))
-
-
-def clear_caches() -> None:
-    """Forget what drawing remembers between posters (text widths, card masks; the fonts stay loaded):
-    a process then draws as the workers of a new batch do."""
-    fontset.measure.cache_clear()
-    shapes.clear_caches()
 
 
 def render(spec: PosterSpec) -> Drawn:

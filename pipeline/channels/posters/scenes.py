@@ -22,6 +22,8 @@ import math
 import random
 from typing import Any, Callable
 
+from pipeline import colors
+
 RGB = tuple[int, int, int]
 # One shape of a scene: (shape kind, colour, opacity, parameters as sorted (key, value) pairs); layout.py
 # makes Shape layers of them.
@@ -31,7 +33,8 @@ SCENES = ("chadao", "sanguo", "bishu", "kangyang", "quanxue", "shanghua", "xiang
 
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
+    """b at t over a (colors.mix on triples)."""
+    return colors.rgb(colors.mix(colors.to_hex(b), t, base=colors.to_hex(a)))
 
 
 WHITE: RGB = (255, 255, 255)

@@ -188,15 +188,9 @@ def shape_mask(layer: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int
     return box, _scaled_mask(mask.reduce(s), layer.opacity)
 
 
-def clear_caches() -> None:
-    _rect_mask.cache_clear()
-
-
-@lru_cache(maxsize=16)
 def _rect_mask(size: tuple[int, int], corners: tuple[float, float, float, float], radius: float,
                opacity: float) -> Image.Image:
-    """A (rounded) rectangle's mask: the same card on every poster of a format is rasterised once per process.
-    Shared: never modified by its users."""
+    """A (rounded) rectangle's mask."""
     w, h = size
     s = SUPERSAMPLE
     mask = Image.new("L", (w * s, h * s), 0)
