@@ -91,11 +91,35 @@ class Typeset:
         return self.pitch * len(self.lines)
 
 
-def typeset(style: TextStyle, width: int) -> Typeset:
+class Widths:
+    """Text widths for laying out one poster: line breaking, balancing and the layout variants measure the
+    same clusters and lines over and over, so each string is measured once per font and size. Made afresh
+    for every poster (choose()), never kept."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int], linebreak.Measure] = {}
+
+    def measure(self, weight: str, size: int) -> linebreak.Measure:
+        found = self._known.get((weight, size))
+        if found is None:
+            getlength = fontset.font(weight, size).getlength
+            widths: dict[str, float] = {}
+
+            def found(text: str) -> float:
+                width = widths.get(text)
+                if width is None:
+                    width = widths[text] = getlength(text)
+                return width
+
+            self._known[(weight, size)] = found
+        return found
+
+
+def typeset(style: TextStyle, width: int, widths: Widths) -> Typeset:
     """Lines for the text at the largest allowed size; shortened with …… only if the template allows it."""
     size = style.size
     while True:
-        measure = fontset.font(style.weight, size).getlength
+        measure = widths.measure(style.weight, size)
         fitted = linebreak.fit(style.text, width, style.max_lines, measure, ellipsis=False)
         if not fitted.overflow:
             break
@@ -211,15 +235,14 @@ class _Laid:
     """A text layer (text, chips or stack) laid out: what goes where, before any pixel is drawn."""
     placed: list[_Placed]
     scrim: ScrimStyle
-    chips: list[tuple[Chips, int, int, int]] = field(default_factory=list)  # chips, x, top, width
+    chips: list[tuple[Chips, int, int, int, list[list[tuple[str, int]]]]] = field(default_factory=list)  # chips, x, top, width, rows
     rules: list[tuple[Rule, int, int]] = field(default_factory=list)  # rule, x, top
     dropped: list[str] = field(default_factory=list)  # fields of optional items left out
 
     def boxes(self) -> list[Rect]:
         """Where its text will be: one box per text item and per row of chips."""
         out = [_union(p.boxes, 0, (1 << 30, 1 << 30)) for p in self.placed if p.boxes]
-        for chips, x, top, width in self.chips:
-            rows = _chip_rows(chips, width)
+        for chips, x, top, width, rows in self.chips:
             height = _chip_height(chips)
             for r, row in enumerate(rows):
                 row_width = sum(pill for _, pill in row) + chips.gap * (len(row) - 1)
@@ -233,9 +256,9 @@ class _Laid:
         return sum(p.ts.ellipsized for p in self.placed) + len(self.dropped)
 
 
-def _lay_text(layer: Text) -> _Laid:
+def _lay_text(layer: Text, widths: Widths) -> _Laid:
     x, y, w, h = layer.box
-    ts = typeset(layer.style, w)
+    ts = typeset(layer.style, w, widths)
     top = y
     if h and layer.valign != "top":
         top = y + (h - ts.height if layer.valign == "bottom" else (h - ts.height) // 2)
@@ -246,8 +269,8 @@ def _lay_text(layer: Text) -> _Laid:
 
 # ---- chips and stacks ----------------------------------------------------------------------------
 
-def _chip_rows(chips: Chips, width: int) -> list[list[tuple[str, int]]]:
-    measure = fontset.font(chips.weight, chips.size).getlength
+def _chip_rows(chips: Chips, width: int, widths: Widths) -> list[list[tuple[str, int]]]:
+    measure = widths.measure(chips.weight, chips.size)
     rows: list[list[tuple[str, int]]] = [[]]
     used = 0
     for item in chips.items:
@@ -268,18 +291,18 @@ def _chip_height(chips: Chips) -> int:
     return chips.size + 2 * chips.pad_y
 
 
-def _chips_height(chips: Chips, width: int) -> int:
-    rows = _chip_rows(chips, width)
+def _chips_height(rows: list[list[tuple[str, int]]], chips: Chips) -> int:
     return len(rows) * _chip_height(chips) + max(0, len(rows) - 1) * chips.gap
 
 
-def _draw_chips(canvas: Image.Image, chips: Chips, x: int, top: int, width: int, drawn: Drawn) -> None:
+def _draw_chips(canvas: Image.Image, chips: Chips, x: int, top: int, width: int, rows: list[list[tuple[str, int]]],
+                drawn: Drawn) -> None:
     font = fontset.font(chips.weight, chips.size)
     height = _chip_height(chips)
     draw = ImageDraw.Draw(canvas)
     worst = 21.0
     pills: list[Rect] = []
-    for r, row in enumerate(_chip_rows(chips, width)):
+    for r, row in enumerate(rows):
         row_width = sum(p for _, p in row) + chips.gap * (len(row) - 1)
         cx = _line_x(x, width, row_width, chips.align)
         cy = top + r * (height + chips.gap)
@@ -300,7 +323,7 @@ def _draw_chips(canvas: Image.Image, chips: Chips, x: int, top: int, width: int,
         drawn.texts.append(TextMetric(chips.field, chips.size, 1, worst, need, box=_union(pills, 0, canvas.size)))
 
 
-def _lay_stack(layer: Stack) -> _Laid:
+def _lay_stack(layer: Stack, widths: Widths) -> _Laid:
     """Items top to bottom. Optional groups are left out, last first, while the stack is too tall; an item
     that may grow takes the room that is left (up to its max_lines), shortened (or left out, if optional)
     when that is not enough. Items beside something (Stack.beside) are set narrower."""
@@ -326,10 +349,10 @@ def _lay_stack(layer: Stack) -> _Laid:
                 ts = done.get((index, width, lines))
                 if ts is None:
                     style = dataclasses.replace(item, max_lines=lines, min_size=item.size) if lines else item
-                    ts = done[(index, width, lines)] = typeset(style, width)
+                    ts = done[(index, width, lines)] = typeset(style, width, widths)
                 height = ts.height
             elif isinstance(item, Chips):
-                height = _chips_height(item, width)
+                height = _chips_height(_chip_rows(item, width, widths), item)
             elif isinstance(item, Space):
                 height = item.height
             else:
@@ -383,7 +406,7 @@ def _lay_stack(layer: Stack) -> _Laid:
         if ts is not None:
             laid.placed.append(_Placed(ts, x, top + item_top, width))
         elif isinstance(item, Chips):
-            laid.chips.append((item, x, top + item_top, width))
+            laid.chips.append((item, x, top + item_top, width, _chip_rows(item, width, widths)))
         elif isinstance(item, Rule):
             laid.rules.append((item, x, top + item_top))
     return laid
@@ -393,19 +416,19 @@ def _draw_laid(canvas: Image.Image, laid: _Laid, drawn: Drawn) -> None:
     for rule, x, top in laid.rules:
         canvas.paste(rule.color, (x, top, x + rule.width, top + rule.thickness))
     _draw_group(canvas, laid.placed, laid.scrim, drawn)
-    for chips, x, top, width in laid.chips:
-        _draw_chips(canvas, chips, x, top, width, drawn)
+    for chips, x, top, width, rows in laid.chips:
+        _draw_chips(canvas, chips, x, top, width, rows, drawn)
     drawn.dropped.extend(laid.dropped)
 
 
-def lay_out(layers: tuple[Layer, ...]) -> dict[int, _Laid]:
+def lay_out(layers: tuple[Layer, ...], widths: Widths) -> dict[int, _Laid]:
     """Every text layer laid out, by its index; raises DrawProblem when a text does not fit."""
     laid: dict[int, _Laid] = {}
     for index, layer in enumerate(layers):
         if isinstance(layer, Text):
-            laid[index] = _lay_text(layer)
+            laid[index] = _lay_text(layer, widths)
         elif isinstance(layer, Stack):
-            laid[index] = _lay_stack(layer)
+            laid[index] = _lay_stack(layer, widths)
     return laid
 
 
@@ -415,9 +438,10 @@ def choose(spec: PosterSpec) -> tuple[int, tuple[Layer, ...], dict[int, _Laid]]:
     one's problem is raised (the roomiest variant comes last)."""
     best: tuple[int, int, tuple[Layer, ...], dict[int, _Laid]] | None = None
     problem: DrawProblem | None = None
+    widths = Widths()
     for number, layers in enumerate(spec.variants()):
         try:
-            laid = lay_out(layers)
+            laid = lay_out(layers, widths)
         except DrawProblem as exc:
             problem = exc
             continue
