@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from pipeline import colors
@@ -210,7 +211,7 @@ def _draw_group(canvas: Image.Image, placed: list[_Placed], style: ScrimStyle, d
         mask_full = shapes.rounded_mask((region[2] - region[0], region[3] - region[1]), style.radius)
         for step in _SCRIM_STEPS:
             trial = original.copy()
-            trial.paste(color, (0, 0), mask_full.point(list(shapes.opacity_table(step))))
+            shapes.paint(trial, color, (0, 0), shapes.scaled(mask_full, step))
             canvas.paste(trial, region[:2])
             ratios = _measure(canvas, placed)
             opacity = step
@@ -471,9 +472,9 @@ def clear_boxes(layers: tuple[Layer, ...], laid: dict[int, _Laid]) -> list[Rect]
     return boxes
 
 
-def clear_mask(size: tuple[int, int], boxes: list[Rect], margin: int, feather: int) -> Image.Image:
-    """255 where decoration may be drawn, 0 inside every box grown by margin, rising smoothly to 255 over
-    feather pixels around it."""
+def clear_mask(size: tuple[int, int], boxes: list[Rect], margin: int, feather: int, region: Rect) -> Image.Image:
+    """Over region (left, top, right, bottom) of a canvas of this size: 255 where decoration may be drawn,
+    0 inside every box grown by margin, rising smoothly to 255 over feather pixels around it."""
     w, h = size
     s = _CLEAR_STEP
     small = Image.new("L", (-(-w // s), -(-h // s)), 255)
@@ -482,9 +483,14 @@ def clear_mask(size: tuple[int, int], boxes: list[Rect], margin: int, feather: i
     for x0, y0, x1, y1 in boxes:
         draw.rectangle(((x0 - grow) // s, (y0 - grow) // s, -(-(x1 + grow) // s), -(-(y1 + grow) // s)), fill=0)
     small = small.filter(ImageFilter.BoxBlur(max(1, feather // (2 * s))))
-    mask = small.resize((w, h), Image.Resampling.BILINEAR)
+    left, top, right, bottom = region
+    kx, ky = small.width / w, small.height / h
+    mask = small.resize((right - left, bottom - top), Image.Resampling.BILINEAR,
+                        box=(left * kx, top * ky, right * kx, bottom * ky))
     for x0, y0, x1, y1 in boxes:
-        mask.paste(0, (max(0, x0 - margin), max(0, y0 - margin), min(w, x1 + margin), min(h, y1 + margin)))
+        inside = (max(left, x0 - margin), max(top, y0 - margin), min(right, x1 + margin), min(bottom, y1 + margin))
+        if inside[2] > inside[0] and inside[3] > inside[1]:
+            mask.paste(0, (inside[0] - left, inside[1] - top, inside[2] - left, inside[3] - top))
     return mask
 
 
@@ -504,38 +510,26 @@ def scene_box(layer: Scene, boxes: list[Rect], margin: int) -> tuple[tuple[int, 
     return (x, y + (cut - y) // 2, w, h), cut
 
 
-def _scene(canvas: Image.Image, layer: Scene, clear: Image.Image, boxes: list[Rect], unit: float) -> None:
-    """The scene drawn in its box, then laid onto the canvas through the clear mask and its fades."""
+def _scene(canvas: Image.Image, layer: Scene, boxes: list[Rect], unit: float) -> None:
+    """The scene drawn where it shows (inside the canvas, from the cut down), then laid onto the canvas
+    through its fades and a mask that keeps it clear of the boxes (text, QR code, seal)."""
     (x, y, w, h), cut = scene_box(layer, boxes, round(24 * unit))
-    left, top, right, bottom = max(x, 0), max(y, 0), min(x + w, canvas.width), min(y + h, canvas.height)
+    left, top, right, bottom = max(x, 0), max(y, cut, 0), min(x + w, canvas.width), min(y + h, canvas.height)
     if right <= left or bottom <= top:
         return
-    sub = canvas.crop((x, y, x + w, y + h))  # a copy (black outside the canvas, never shown)
-    items = [Shape(kind, color, opacity, params)
-             for kind, color, opacity, params in scenes.scene(layer.name, w, h, layer.color, layer.month)]
-    index = 0
-    while index < len(items):
-        run = [items[index]]
-        index += 1
-        while index < len(items) and items[index].color == run[0].color:
-            run.append(items[index])
-            index += 1
-        shapes.shapes(sub, run)
-    mask = clear.crop((x, y, x + w, y + h))
+    part = canvas.crop((left, top, right, bottom))
+    for kind, color, opacity, params in scenes.scene(layer.name, w, h, layer.color, layer.month):
+        shapes.shape(part, Shape(kind, color, opacity, params), origin=(x - left, y - top))
     fade_x, fade_y = layer.fade
     if cut > y:  # shown from the cut down, fading in like mist over the scene's own top fade (or 80 px)
         fade_y = max(fade_y, round(80 * unit))
-    if fade_x or fade_y:
-        import numpy as np
-
-        ramp = np.ones((h, w), np.float32)
-        if fade_x:
-            ramp *= np.clip(np.arange(w, dtype=np.float32) / fade_x, 0, 1)[None, :]
-        if fade_y:
-            ramp *= np.clip((np.arange(h, dtype=np.float32) - (cut - y)) / fade_y, 0, 1)[:, None]
-        mask = Image.fromarray((np.asarray(mask, np.float32) * ramp).round().astype(np.uint8), "L")
-    canvas.paste(sub.crop((left - x, top - y, right - x, bottom - y)), (left, top),
-                 mask.crop((left - x, top - y, right - x, bottom - y)))
+    columns = np.arange(left - x, right - x, dtype=np.float32)
+    rows = np.arange(top - y, bottom - y, dtype=np.float32) - (cut - y)
+    ramp_x = np.clip(columns / fade_x, 0, 1) if fade_x else np.ones_like(columns)
+    ramp_y = np.clip(rows / fade_y, 0, 1) if fade_y else np.ones_like(rows)
+    clear = clear_mask(canvas.size, boxes, round(20 * unit), round(72 * unit), (left, top, right, bottom))
+    mask = np.asarray(clear, np.float32) * ramp_y[:, None] * ramp_x[None, :]
+    canvas.paste(part, (left, top), Image.fromarray(mask.round().astype(np.uint8), "L"))
 
 
 # ---- the rest ------------------------------------------------------------------------------------
@@ -586,32 +580,15 @@ def render(spec: PosterSpec) -> Drawn:
     """Choose the layout variant, then draw every layer in order. Raises DrawProblem (for the field) or
     photo.PhotoError."""
     variant, chosen, laid = choose(spec)
-    layers = list(chosen)
-    index = 0
-    first = layers[0] if layers else None
-    if isinstance(first, Gradient) and first.box == (0, 0, spec.width, spec.height) and first.opacity >= 1:
-        canvas = shapes.gradient_image(first)  # it covers the canvas: no white canvas to paste it onto
-        index = 1
-    else:
-        canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
+    canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
     drawn = Drawn(canvas, variant=variant)
-    clear: Image.Image | None = None
     unit = spec.width / 1080
-    while index < len(layers):
-        layer = layers[index]
-        index += 1
+    for index, layer in enumerate(chosen):
         if isinstance(layer, Shape):
-            run = [layer]
-            while index < len(layers) and isinstance(layers[index], Shape) and layers[index].color == layer.color:
-                run.append(layers[index])
-                index += 1
-            shapes.shapes(canvas, run)
-            continue
-        if isinstance(layer, Scene):
-            if clear is None:
-                drawn.clear = clear_boxes(chosen, laid)
-                clear = clear_mask(canvas.size, drawn.clear, round(20 * unit), round(72 * unit))
-            _scene(canvas, layer, clear, drawn.clear, unit)
+            shapes.shape(canvas, layer)
+        elif isinstance(layer, Scene):
+            drawn.clear = clear_boxes(chosen, laid)
+            _scene(canvas, layer, drawn.clear, unit)
         elif isinstance(layer, Fill):
             x, y, w, h = layer.box
             canvas.paste(layer.color, (x, y, x + w, y + h))
@@ -626,7 +603,7 @@ def render(spec: PosterSpec) -> Drawn:
             canvas.paste(photo.cover(Path(layer.src), (w, h), layer.focal), (x, y))
             drawn.photo = True
         elif isinstance(layer, (Text, Stack)):
-            _draw_laid(canvas, laid[index - 1], drawn)
+            _draw_laid(canvas, laid[index], drawn)
         elif isinstance(layer, QR):
             _qr(canvas, layer, drawn)
         elif isinstance(layer, Seal):
