@@ -518,8 +518,8 @@ def _scene(canvas: Image.Image, layer: Scene, boxes: list[Rect], unit: float) ->
     if right <= left or bottom <= top:
         return
     part = canvas.crop((left, top, right, bottom))
-    for kind, color, opacity, params in scenes.scene(layer.name, w, h, layer.color, layer.month):
-        shapes.shape(part, Shape(kind, color, opacity, params), origin=(x - left, y - top))
+    items = [Shape(*item) for item in scenes.scene(layer.name, w, h, layer.color, layer.month)]
+    shapes.shapes(part, items, origin=(x - left, y - top))
     fade_x, fade_y = layer.fade
     if cut > y:  # shown from the cut down, fading in like mist over the scene's own top fade (or 80 px)
         fade_y = max(fade_y, round(80 * unit))

@@ -2,7 +2,7 @@
 
 A shape is drawn into a mask of its own bounding box at twice the size and reduced (anti-aliasing), its
 opacity as the mask's level, then its colour is pasted through the mask onto the canvas. Shapes are drawn
-one after another (painting one colour over itself is the same as merging the two shapes' masks first).
+one after another; overlapping neighbours of one colour and opacity share one mask (their union).
 """
 
 from __future__ import annotations
@@ -108,60 +108,86 @@ def rounded_mask(size: tuple[int, int], radius: int, opacity: float = 1.0) -> Im
 
 def shape(canvas: Image.Image, layer: Shape, origin: tuple[float, float] = (0, 0)) -> None:
     """The shape painted onto the canvas; its coordinates are relative to origin (a point of the canvas)."""
+    shapes(canvas, [layer], origin)
+
+
+def shapes(canvas: Image.Image, layers: list[Shape], origin: tuple[float, float] = (0, 0)) -> None:
+    """Shapes painted in order. Consecutive shapes of one colour and opacity whose boxes overlap (the rows of a
+    tea hill, the petals of a flower) are painted as one, their union: one mask, one paint."""
+    group: list[Shape] = []
+    group_box: tuple[int, int, int, int] | None = None
+    for layer in layers:
+        box = _box(layer, origin, canvas.size)
+        if box is None:
+            continue
+        if group and group_box is not None and (layer.color, layer.opacity) == (group[0].color, group[0].opacity) \
+                and box[0] < group_box[2] and group_box[0] < box[2] and box[1] < group_box[3] and group_box[1] < box[3]:
+            group.append(layer)
+            group_box = (min(box[0], group_box[0]), min(box[1], group_box[1]), max(box[2], group_box[2]),
+                         max(box[3], group_box[3]))
+            continue
+        if group and group_box is not None:
+            paint(canvas, group[0].color, group_box[:2], shape_mask(group, group_box, origin))
+        group, group_box = [layer], box
+    if group and group_box is not None:
+        paint(canvas, group[0].color, group_box[:2], shape_mask(group, group_box, origin))
+
+
+def _box(layer: Shape, origin: tuple[float, float], size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The shape's bounding box on the canvas, clipped to it (None: not on the canvas)."""
     ox, oy = origin
     left, top, right, bottom = _bounds(layer)
-    box = _clip((left + math.floor(ox), top + math.floor(oy), right + math.ceil(ox), bottom + math.ceil(oy)),
-                canvas.size)
-    if box is None:
-        return
-    paint(canvas, layer.color, box[:2], shape_mask(layer, box, origin))
+    return _clip((left + math.floor(ox), top + math.floor(oy), right + math.ceil(ox), bottom + math.ceil(oy)), size)
 
 
-def shape_mask(layer: Shape, box: tuple[int, int, int, int], origin: tuple[float, float] = (0, 0)) -> Image.Image:
-    """The shape's coverage, its opacity included, over box (canvas coordinates), anti-aliased."""
+def shape_mask(layers: list[Shape], box: tuple[int, int, int, int], origin: tuple[float, float] = (0, 0)) -> Image.Image:
+    """The coverage of the shapes (of one opacity, included) over box (canvas coordinates), anti-aliased."""
     sample = SUPERSAMPLE
     w, h = box[2] - box[0], box[3] - box[1]
     ox, oy = box[0] - origin[0], box[1] - origin[1]
     mask = Image.new("L", (w * sample, h * sample), 0)
     draw = ImageDraw.Draw(mask)
-    fill = round(255 * layer.opacity)
+    fill = round(255 * layers[0].opacity)
 
     def pt(x: float, y: float) -> tuple[float, float]:
         return ((x - ox) * sample, (y - oy) * sample)
 
-    kind = layer.shape
-    if kind == "rect":
-        x, y, bw, bh = layer.get("box")
-        draw.rounded_rectangle((*pt(x, y), *pt(x + bw, y + bh)), radius=layer.get("radius", 0) * sample, fill=fill)
-    elif kind in ("circle", "ring", "arc"):
-        (cx, cy), r = layer.get("center"), layer.get("radius")
-        ellipse = (*pt(cx - r, cy - r), *pt(cx + r, cy + r))
-        if kind == "circle":
-            draw.ellipse(ellipse, fill=fill)
-        elif kind == "ring":
-            draw.ellipse(ellipse, outline=fill, width=round(layer.get("width") * sample))
-        else:
-            draw.arc(ellipse, layer.get("start"), layer.get("end"), fill=fill, width=round(layer.get("width") * sample))
-    elif kind == "polygon":
-        draw.polygon([pt(x, y) for x, y in layer.get("points")], fill=fill)
-    elif kind == "line":
-        draw.line([pt(x, y) for x, y in layer.get("points")], fill=fill, width=round(layer.get("width") * sample),
-                  joint="curve")
-    elif kind in ("ridge", "wave"):
-        points = ridge_points(layer) if kind == "ridge" else wave_points(layer)
-        draw.polygon([pt(x, y) for x, y in points], fill=fill)
-    elif kind == "dots":
-        x, y, bw, bh = layer.get("box")
-        spacing, r = layer.get("spacing"), layer.get("radius")
-        row = 0
-        cy = y
-        while cy <= y + bh:
-            cx = x + (spacing / 2 if row % 2 else 0)
-            while cx <= x + bw:
-                draw.ellipse((*pt(cx - r, cy - r), *pt(cx + r, cy + r)), fill=fill)
-                cx += spacing
-            cy += spacing
-            row += 1
+    for layer in layers:
+        kind = layer.shape
+        if kind == "rect":
+            x, y, bw, bh = layer.get("box")
+            draw.rounded_rectangle((*pt(x, y), *pt(x + bw, y + bh)), radius=layer.get("radius", 0) * sample,
+                                   fill=fill)
+        elif kind in ("circle", "ring", "arc"):
+            (cx, cy), r = layer.get("center"), layer.get("radius")
+            ellipse = (*pt(cx - r, cy - r), *pt(cx + r, cy + r))
+            if kind == "circle":
+                draw.ellipse(ellipse, fill=fill)
+            elif kind == "ring":
+                draw.ellipse(ellipse, outline=fill, width=round(layer.get("width") * sample))
+            else:
+                draw.arc(ellipse, layer.get("start"), layer.get("end"), fill=fill,
+                         width=round(layer.get("width") * sample))
+        elif kind == "polygon":
+            draw.polygon([pt(x, y) for x, y in layer.get("points")], fill=fill)
+        elif kind == "line":
+            draw.line([pt(x, y) for x, y in layer.get("points")], fill=fill, width=round(layer.get("width") * sample),
+                      joint="curve")
+        elif kind in ("ridge", "wave"):
+            points = ridge_points(layer) if kind == "ridge" else wave_points(layer)
+            draw.polygon([pt(x, y) for x, y in points], fill=fill)
+        elif kind == "dots":
+            x, y, bw, bh = layer.get("box")
+            spacing, r = layer.get("spacing"), layer.get("radius")
+            row = 0
+            cy = y
+            while cy <= y + bh:
+                cx = x + (spacing / 2 if row % 2 else 0)
+                while cx <= x + bw:
+                    draw.ellipse((*pt(cx - r, cy - r), *pt(cx + r, cy + r)), fill=fill)
+                    cx += spacing
+                cy += spacing
+                row += 1
     return mask.reduce(sample)
 
 
