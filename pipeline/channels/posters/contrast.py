@@ -26,9 +26,9 @@ def _luts() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each 8-bit value's share of a pixel's relative luminance, per channel (colors.luminance of a pure red,
     green or blue of that value): a pixel's luminance is the sum of its three entries."""
     values = range(256)
-    return (np.array([colors.luminance((v, 0, 0)) for v in values]),
-            np.array([colors.luminance((0, v, 0)) for v in values]),
-            np.array([colors.luminance((0, 0, v)) for v in values]))
+    return (np.array([colors.luminance((v, 0, 0)) for v in values], np.float32),
+            np.array([colors.luminance((0, v, 0)) for v in values], np.float32),
+            np.array([colors.luminance((0, 0, v)) for v in values], np.float32))
 
 
 def is_large(size_px: float, bold: bool, canvas_width: int) -> bool:
@@ -55,10 +55,12 @@ def worst_ratio(image: Image.Image, boxes: list[tuple[int, int, int, int]], text
         if pixels.size == 0:
             continue
         lum = lut_r[pixels[..., 0]] + lut_g[pixels[..., 1]] + lut_b[pixels[..., 2]]
-        darker = lum <= text_lum
         # The closest to the text on either side: the brightest pixel not brighter than it, the darkest brighter.
-        if darker.any():
-            worst = min(worst, colors.contrast_of_luminances(text_lum, float(lum[darker].max())))
-        if not darker.all():
-            worst = min(worst, colors.contrast_of_luminances(text_lum, float(lum[~darker].min())))
+        darker = lum <= text_lum
+        below = float(lum.max(where=darker, initial=-1.0))
+        above = float(lum.min(where=~darker, initial=2.0))
+        if below >= 0:
+            worst = min(worst, colors.contrast_of_luminances(text_lum, below))
+        if above <= 1.5:
+            worst = min(worst, colors.contrast_of_luminances(text_lum, above))
     return worst
