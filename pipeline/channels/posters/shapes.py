@@ -170,9 +170,12 @@ def shape_mask(layers: list[Shape], box: tuple[int, int, int, int], origin: tupl
                          width=round(layer.get("width") * sample))
         elif kind == "polygon":
             draw.polygon([pt(x, y) for x, y in layer.get("points")], fill=fill)
-        elif kind == "line":
-            draw.line([pt(x, y) for x, y in layer.get("points")], fill=fill, width=round(layer.get("width") * sample),
-                      joint="curve")
+        elif kind == "line":  # round joins: a disc the line's width at every inner point
+            points = [pt(x, y) for x, y in layer.get("points")]
+            width = round(layer.get("width") * sample)
+            draw.line(points, fill=fill, width=width)
+            for x, y in points[1:-1]:
+                draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=fill)
         elif kind in ("ridge", "wave"):
             points = ridge_points(layer) if kind == "ridge" else wave_points(layer)
             draw.polygon([pt(x, y) for x, y in points], fill=fill)
