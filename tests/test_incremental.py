@@ -235,20 +235,6 @@ def test_a_body_image_credit_edit_equals_a_clean_batch(built: Path, tmp_path: Pa
     assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
 
 
-def test_posters_of_unchanged_inputs_are_taken_from_the_last_batch(built: Path, tmp_path: Path) -> None:
-    """A route's body is on no poster: every poster (and the index) is the last batch's file, linked, not laid out
-    or drawn again; nothing new is remembered about photos, paragraphs or articles' HTML that did not change."""
-    root = warmed(built, tmp_path)
-    posters = root / "output" / MONTH / "posters"
-    cache = root / "state" / "cache"
-    before = {p.name: p.stat().st_ino for p in posters.iterdir()}
-    kept = {name: (cache / name).stat().st_mtime_ns for name in ("poster-layouts.pickle", "poster-inputs.marshal")}
-    edit_route(root)
-    batch(root)
-    assert {p.name: p.stat().st_ino for p in posters.iterdir()} == before
-    assert {name: (cache / name).stat().st_mtime_ns for name in kept} == kept
-
-
 def _index_files(site: Path) -> dict[str, int]:
     return {p.relative_to(site).as_posix(): p.stat().st_ino for p in (site / "search-index").rglob("*") if p.is_file()}
 
