@@ -181,7 +181,7 @@ def test_wide_cover_scenes_fade_in_without_a_hard_edge(drawn: list[tuple[str, ch
             canvas = shapes.gradient_image(Gradient((0, 0, 900, 383), 20, (((30, 23, 20), 0.0), (rgb, 1.0)), 1.0))
             base = _pixels(canvas)
             scene = dataclasses.replace(layer, name=name, color=rgb, fade=fade)
-            draw._scene(canvas, scene, [], 900 / 1080)
+            draw._scene(canvas, scene, [], 900 / 1080, [])
             sharp = float(_sharp_columns(canvas, base)[x - 4:x + 64].max())
             if limit is not None:
                 assert sharp <= limit, (name, sharp)
@@ -197,7 +197,7 @@ def _scene_alone(name: str, color: str, size: tuple[int, int]) -> Image.Image:
     rgb = parse_color(color)
     stops = ((tuple(round(v * 0.6) for v in rgb), 0.0), (tuple(round(v * 0.3) for v in rgb), 1.0))
     canvas = shapes.gradient_image(Gradient((0, 0, w, h), 100, stops, 1.0))  # type: ignore[arg-type]
-    draw._scene(canvas, Scene(name, (0, 0, w, h), rgb, 10, (0, 0), False), [], w / 1080)
+    draw._scene(canvas, Scene(name, (0, 0, w, h), rgb, 10, (0, 0), False), [], w / 1080, [])
     return canvas
 
 

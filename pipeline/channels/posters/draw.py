@@ -510,26 +510,55 @@ def scene_box(layer: Scene, boxes: list[Rect], margin: int) -> tuple[tuple[int, 
     return (x, y + (cut - y) // 2, w, h), cut
 
 
-def _scene(canvas: Image.Image, layer: Scene, boxes: list[Rect], unit: float) -> None:
-    """The scene drawn where it shows (inside the canvas, from the cut down), then laid onto the canvas
-    through its fades and a mask that keeps it clear of the boxes (text, QR code, seal)."""
+def _scene(canvas: Image.Image, layer: Scene, boxes: list[Rect], unit: float, covered: list[Rect]) -> None:
+    """The scene drawn where it shows (inside the canvas, from the cut down, not under the covered rectangles
+    that later layers paint over), then laid onto the canvas through its fades and a mask that keeps it clear
+    of the boxes (text, QR code, seal)."""
     (x, y, w, h), cut = scene_box(layer, boxes, round(24 * unit))
-    left, top, right, bottom = max(x, 0), max(y, cut, 0), min(x + w, canvas.width), min(y + h, canvas.height)
-    if right <= left or bottom <= top:
-        return
-    part = canvas.crop((left, top, right, bottom))
+    shown = (max(x, 0), max(y, cut, 0), min(x + w, canvas.width), min(y + h, canvas.height))
     items = [Shape(*item) for item in scenes.scene(layer.name, w, h, layer.color, layer.month)]
-    shapes.shapes(part, items, origin=(x - left, y - top))
     fade_x, fade_y = layer.fade
     if cut > y:  # shown from the cut down, fading in like mist over the scene's own top fade (or 80 px)
         fade_y = max(fade_y, round(80 * unit))
-    columns = np.arange(left - x, right - x, dtype=np.float32)
-    rows = np.arange(top - y, bottom - y, dtype=np.float32) - (cut - y)
-    ramp_x = np.clip(columns / fade_x, 0, 1) if fade_x else np.ones_like(columns)
-    ramp_y = np.clip(rows / fade_y, 0, 1) if fade_y else np.ones_like(rows)
-    clear = clear_mask(canvas.size, boxes, round(20 * unit), round(72 * unit), (left, top, right, bottom))
-    mask = np.asarray(clear, np.float32) * ramp_y[:, None] * ramp_x[None, :]
-    canvas.paste(part, (left, top), Image.fromarray(mask.round().astype(np.uint8), "L"))
+    for left, top, right, bottom in _uncovered(shown, covered):
+        part = canvas.crop((left, top, right, bottom))
+        shapes.shapes(part, items, origin=(x - left, y - top))
+        columns = np.arange(left - x, right - x, dtype=np.float32)
+        rows = np.arange(top - y, bottom - y, dtype=np.float32) - (cut - y)
+        ramp_x = np.clip(columns / fade_x, 0, 1) if fade_x else np.ones_like(columns)
+        ramp_y = np.clip(rows / fade_y, 0, 1) if fade_y else np.ones_like(rows)
+        clear = clear_mask(canvas.size, boxes, round(20 * unit), round(72 * unit), (left, top, right, bottom))
+        mask = np.asarray(clear, np.float32) * ramp_y[:, None] * ramp_x[None, :]
+        canvas.paste(part, (left, top), Image.fromarray(mask.round().astype(np.uint8), "L"))
+
+
+def covered_by(layers: tuple[Layer, ...]) -> list[Rect]:
+    """Rectangles these layers paint over with solid colour (fills, opaque rectangles less their rounded
+    corners' rows): nothing drawn there before them shows."""
+    out: list[Rect] = []
+    for layer in layers:
+        if isinstance(layer, Fill):
+            x, y, w, h = layer.box
+            out.append((x, y, x + w, y + h))
+        elif isinstance(layer, Shape) and layer.shape == "rect" and layer.opacity >= 1:
+            x, y, w, h = layer.get("box")
+            radius = layer.get("radius", 0)
+            out.append((math.ceil(x), math.ceil(y + radius), math.floor(x + w), math.floor(y + h - radius)))
+    return [r for r in out if r[2] > r[0] and r[3] > r[1]]
+
+
+def _uncovered(region: Rect, covered: list[Rect]) -> list[Rect]:
+    """region less the covered rectangles, as rectangles (bands above and below each one, strips beside it)."""
+    pieces = [region] if region[2] > region[0] and region[3] > region[1] else []
+    for cl, ct, cr, cb in covered:
+        rest = []
+        for l, t, r, b in pieces:
+            if cl >= r or cr <= l or ct >= b or cb <= t:
+                rest.append((l, t, r, b))
+                continue
+            rest += [(l, t, r, ct), (l, cb, r, b), (l, max(t, ct), cl, min(b, cb)), (cr, max(t, ct), r, min(b, cb))]
+        pieces = [p for p in rest if p[2] > p[0] and p[3] > p[1]]
+    return pieces
 
 
 # ---- the rest ------------------------------------------------------------------------------------
@@ -588,7 +617,7 @@ def render(spec: PosterSpec) -> Drawn:
             shapes.shape(canvas, layer)
         elif isinstance(layer, Scene):
             drawn.clear = clear_boxes(chosen, laid)
-            _scene(canvas, layer, drawn.clear, unit)
+            _scene(canvas, layer, drawn.clear, unit, covered_by(chosen[index + 1:]))
         elif isinstance(layer, Fill):
             x, y, w, h = layer.box
             canvas.paste(layer.color, (x, y, x + w, y + h))
