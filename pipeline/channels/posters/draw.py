@@ -609,10 +609,16 @@ def render(spec: PosterSpec) -> Drawn:
     """Choose the layout variant, then draw every layer in order. Raises DrawProblem (for the field) or
     photo.PhotoError."""
     variant, chosen, laid = choose(spec)
-    canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
+    first = chosen[0] if chosen else None
+    start = 0
+    if isinstance(first, Gradient) and first.box == (0, 0, spec.width, spec.height) and first.opacity >= 1:
+        canvas = shapes.gradient_image(first)  # the first layer covers the whole canvas: it is the canvas
+        start = 1
+    else:
+        canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
     drawn = Drawn(canvas, variant=variant)
     unit = spec.width / 1080
-    for index, layer in enumerate(chosen):
+    for index, layer in enumerate(chosen[start:], start):
         if isinstance(layer, Shape):
             shapes.shape(canvas, layer)
         elif isinstance(layer, Scene):
