@@ -2,9 +2,8 @@
 
 One-core figures are CPU time (time.process_time) of a single process drawing and encoding posters one
 after another; the all-cores figure is wall time through the batch's own process pool, so it drops when
-other work shares the machine (the load average is printed alongside). What drawing remembers between
-posters (text widths, card masks) is forgotten at the start of every month, as a batch's fresh workers
-start without it: the figures are what a month's batch spends per poster, not a warmer process's.
+other work shares the machine (the load average is printed alongside). Nothing is remembered between
+posters (only the font objects stay loaded in a process), so every poster costs what it costs in a batch.
 
     python benchmarks/posters.py [--root .] [--months 2027-01:2027-12] [--repeat 3]
 
@@ -19,7 +18,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -27,8 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.channels import ChannelContext  # noqa: E402
-from pipeline.channels.posters import channel, draw, encode, fontset  # noqa: E402
+from pipeline.channels.posters import channel, draw, encode  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.content.load import load_content  # noqa: E402
 from pipeline.plan import Month, make_plan  # noqa: E402
@@ -39,17 +36,10 @@ def story_jobs(root: Path, months: list[Month]) -> list[list[channel.Job]]:
     config = load_config(root)
     content, _ = load_content(root)
     batches: list[list[channel.Job]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for month in months:
-            plan = make_plan(content, month, config.featured_per_month)
-            ctx = ChannelContext(config, content, plan, Path(tmp), Path(tmp))
-            batches.append([j for j in channel.plan_jobs(ctx) if j.format == "9x16"])
+    for month in months:
+        plan = make_plan(content, month, config.featured_per_month)
+        batches.append([j for j in channel.plan_jobs(config, content, plan, []) if j.format == "9x16"])
     return batches
-
-
-def _worker_start() -> None:
-    fontset.preload()
-    draw.clear_caches()
 
 
 def _started(_: int) -> None:
@@ -77,13 +67,11 @@ def main() -> int:
     batches = story_jobs(args.root, months)
     jobs = [job for batch in batches for job in batch]
 
-    fontset.preload()
     for job in jobs[:3]:
-        _timed(job)  # warm the font caches
+        _timed(job)  # load the fonts and the libraries' code once, as a worker does at its first poster
     draws, encodes, totals = [], [], []
     for _ in range(args.repeat):
         for batch in batches:
-            draw.clear_caches()  # a new batch's workers start without them
             for job in batch:
                 d, e = _timed(job)
                 draws.append(d)
@@ -94,7 +82,7 @@ def main() -> int:
     wall = 0.0
     for _ in range(args.repeat):
         for batch in batches:  # each month through a pool of its own, as a batch does
-            with ProcessPoolExecutor(max_workers=cores, initializer=_worker_start) as pool:
+            with ProcessPoolExecutor(max_workers=cores) as pool:
                 list(pool.map(_started, range(cores)))  # start the workers before timing
                 start = time.perf_counter()
                 list(pool.map(channel.render_job, batch, chunksize=1))

@@ -16,13 +16,12 @@ import pytest
 from PIL import Image
 
 from test_posters import shipped_copy
-from pipeline.channels import ChannelContext
 from pipeline.channels.posters import channel, draw, layout, scenes, shapes
 from pipeline.channels.posters.context import Builder
-from pipeline.channels.posters.contrast import parse_color
 from pipeline.channels.posters.layout import (
     Gradient, PosterSpec, Scene, Stack, Text, TextStyle, ScrimStyle,
 )
+from pipeline.colors import rgb as parse_color
 from pipeline.config import load_config
 from pipeline.content.load import load_content
 from pipeline.plan import Month, make_plan
@@ -44,9 +43,7 @@ def drawn(root: Path) -> list[tuple[str, channel.Job, draw.Drawn]]:
     out: list[tuple[str, channel.Job, draw.Drawn]] = []
     for month in MONTHS:
         plan = make_plan(content, Month.parse(month), config.featured_per_month)
-        ctx = ChannelContext(config, content, plan, root / "out", root / "out")
-        for job in channel.plan_jobs(ctx):
-            assert job.spec is not None
+        for job in channel.plan_jobs(config, content, plan, []):
             out.append((month, job, draw.render(job.spec)))
     return out
 
@@ -96,7 +93,6 @@ def test_the_tentative_date_is_written_out_whole(drawn: list[tuple[str, channel.
         "日期待定" in line for line in _lines(job.spec)["facts"])]
     assert tentative, [job.path for job in jobs]
     for job in tentative:
-        assert job.spec is not None
         facts = "".join(_lines(job.spec)["facts"])
         assert re.search(r"日期待定：往年约\d+月\d+日(（周.）)?(—(\d+月)?\d+日(（周.）)?)?，以官方发布为准", facts), (job.path, facts)
         assert "……" not in facts
@@ -148,7 +144,6 @@ def test_scenes_stay_out_of_every_text_box(drawn: list[tuple[str, channel.Job, d
     for month, job, d in drawn:
         if d.photo or job.format not in ("9x16", "3x4", "900x383") or month != "2027-04":
             continue  # one month's posters keep it quick
-        assert job.spec is not None
         plain = draw.render(_without_scenes(job.spec))
         assert plain.variant == d.variant
         a, b = _pixels(d.image), _pixels(plain.image)
@@ -186,7 +181,7 @@ def test_wide_cover_scenes_fade_in_without_a_hard_edge(drawn: list[tuple[str, ch
             canvas = shapes.gradient_image(Gradient((0, 0, 900, 383), 20, (((30, 23, 20), 0.0), (rgb, 1.0)), 1.0))
             base = _pixels(canvas)
             scene = dataclasses.replace(layer, name=name, color=rgb, fade=fade)
-            draw._scene(canvas, scene, Image.new("L", canvas.size, 255), [], 900 / 1080)
+            draw._scene(canvas, scene, [], 900 / 1080, [])
             sharp = float(_sharp_columns(canvas, base)[x - 4:x + 64].max())
             if limit is not None:
                 assert sharp <= limit, (name, sharp)
@@ -202,7 +197,7 @@ def _scene_alone(name: str, color: str, size: tuple[int, int]) -> Image.Image:
     rgb = parse_color(color)
     stops = ((tuple(round(v * 0.6) for v in rgb), 0.0), (tuple(round(v * 0.3) for v in rgb), 1.0))
     canvas = shapes.gradient_image(Gradient((0, 0, w, h), 100, stops, 1.0))  # type: ignore[arg-type]
-    draw._scene(canvas, Scene(name, (0, 0, w, h), rgb, 10, (0, 0), False), Image.new("L", (w, h), 255), [], w / 1080)
+    draw._scene(canvas, Scene(name, (0, 0, w, h), rgb, 10, (0, 0), False), [], w / 1080, [])
     return canvas
 
 

@@ -10,13 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import segno
 import zxingcpp
 from PIL import Image
 
 from conftest import REPO, snapshot, xnwl
 from pipeline.articles import cover_files, month_articles, poster_subjects
-from pipeline.channels.posters import contrast, fontset, photo
+from pipeline.channels.posters import contrast, fontset, photo, qr
 from pipeline.config import load_config
 from pipeline.content.load import load_content
 from pipeline.plan import Month, make_plan
@@ -103,6 +105,29 @@ def test_qr_codes_decode_to_the_page_with_the_channel_tag(shipped: Path) -> None
             assert qr["box"][2] == (modules + 8) * qr["module_px"] and qr["quiet_zone_modules"] == 4
             checked += 1
     assert checked == 2 * len(poster_subjects(plan))
+
+
+def test_a_qr_code_is_segnos_own_and_decodes_to_its_url() -> None:
+    """The drawn code is the one segno makes with its own mask choice (error level M), module for module,
+    and zxing-cpp reads the URL back from the picture, whichever of the eight masks segno chose."""
+    urls = [f"https://wl.xianning.gov.cn/{path}?from={tag}" for path, tag in (
+        ("routes/chadao-mufushan-tea-hills/", "pyq"), ("events/chibi-sanguo-festival-2027/", "xhs"),
+        ("weekend/2027-04/", "pyq"), ("routes/tongshan-jiugongshan-cool-summer-two-days/", "xhs"),
+        ("a" * 90, "pyq"), ("", "xhs"))]
+    masks = set()
+    for url in urls:
+        code = qr.make(url, 240, (17, 17, 17), (255, 255, 255))
+        theirs = segno.make_qr(url, error="m", boost_error=False)
+        masks.add(theirs.mask)
+        assert (code.version, code.modules) == (theirs.version, theirs.symbol_size(border=0)[0])
+        total = code.modules + 2 * qr.QUIET_ZONE
+        assert code.image.size == (total * code.module_px,) * 2
+        # One pixel from the middle of each module is that module of segno's matrix (quiet zone included).
+        middle = np.asarray(code.image.convert("L"))[code.module_px // 2::code.module_px, code.module_px // 2::code.module_px]
+        assert ((middle < 128) == np.array(list(theirs.matrix_iter(scale=1, border=qr.QUIET_ZONE)), bool)).all(), url
+        decoded = zxingcpp.read_barcodes(code.image)
+        assert [c.text for c in decoded if c.format == zxingcpp.BarcodeFormat.QRCode] == [url]
+    assert len(masks) > 1  # more than one of segno's choices is checked
 
 
 def test_every_text_box_passes_contrast_and_minimum_size(shipped: Path) -> None:

@@ -11,7 +11,6 @@ from datetime import date, time
 from typing import Any
 
 from pipeline.articles import Article, PosterSubject
-from pipeline.channels.memo import Memo, text_key
 from pipeline.channels.posters.linebreak import Names, keep_whole
 from pipeline.config import Config
 from pipeline.content.model import EVENT_CATEGORIES, Content, Event, Guide, Image, Route
@@ -118,8 +117,7 @@ def rest_text(plan: MonthPlan) -> str:
 class Builder:
     """Makes the template variables of every subject of a month."""
 
-    def __init__(self, config: Config, content: Content, plan: MonthPlan, memo: Memo | None = None) -> None:
-        self.memo = memo  # remembers first paragraphs by the body's digest
+    def __init__(self, config: Config, content: Content, plan: MonthPlan) -> None:
         self.config = config
         self.content = content
         self.plan = plan
@@ -163,9 +161,7 @@ class Builder:
         if dot and rest.strip() and head.strip() == month_cn(self.plan.month.month):
             values["title_main"] = rest.strip()
         values["kicker"] = f"周末好去处·{self.month['label']}"
-        body = guide.body
-        values["summary"] = (self.memo.get("first-paragraph", text_key(body), lambda: first_paragraph(body))
-                             if self.memo is not None else first_paragraph(body))
+        values["summary"] = first_paragraph(guide.body)
         picks, photo = [], None
         for pick in guide.picks:
             item: Route | Event | None = (self.content.routes.get(pick.ref) if pick.kind == "route"

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from pipeline import colors
 from pipeline.channels.posters import contrast, fontset, linebreak, photo, qr, scenes, shapes
 from pipeline.channels.posters.layout import (
     QR, RGB, Chips, Fill, Glow, Gradient, Layer, Photo, PosterSpec, Rule, Scene, Scrim, ScrimStyle, Seal, Shape,
@@ -90,11 +92,35 @@ class Typeset:
         return self.pitch * len(self.lines)
 
 
-def typeset(style: TextStyle, width: int) -> Typeset:
+class Widths:
+    """Text widths for laying out one poster: line breaking, balancing and the layout variants measure the
+    same clusters and lines over and over, so each string is measured once per font and size. Made afresh
+    for every poster (choose()), never kept."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int], linebreak.Measure] = {}
+
+    def measure(self, weight: str, size: int) -> linebreak.Measure:
+        found = self._known.get((weight, size))
+        if found is None:
+            getlength = fontset.font(weight, size).getlength
+            widths: dict[str, float] = {}
+
+            def found(text: str) -> float:
+                width = widths.get(text)
+                if width is None:
+                    width = widths[text] = getlength(text)
+                return width
+
+            self._known[(weight, size)] = found
+        return found
+
+
+def typeset(style: TextStyle, width: int, widths: Widths) -> Typeset:
     """Lines for the text at the largest allowed size; shortened with …… only if the template allows it."""
     size = style.size
     while True:
-        measure = fontset.measure(style.weight, size)
+        measure = widths.measure(style.weight, size)
         fitted = linebreak.fit(style.text, width, style.max_lines, measure, ellipsis=False)
         if not fitted.overflow:
             break
@@ -185,7 +211,7 @@ def _draw_group(canvas: Image.Image, placed: list[_Placed], style: ScrimStyle, d
         mask_full = shapes.rounded_mask((region[2] - region[0], region[3] - region[1]), style.radius)
         for step in _SCRIM_STEPS:
             trial = original.copy()
-            trial.paste(color, (0, 0), mask_full.point(list(shapes.opacity_table(step))))
+            shapes.paint(trial, color, (0, 0), shapes.scaled(mask_full, step))
             canvas.paste(trial, region[:2])
             ratios = _measure(canvas, placed)
             opacity = step
@@ -202,7 +228,7 @@ def _draw_group(canvas: Image.Image, placed: list[_Placed], style: ScrimStyle, d
 
 
 def _scrim_color(text: RGB) -> RGB:
-    return (0, 0, 0) if contrast.luminance(text) > 0.18 else (255, 255, 255)
+    return (0, 0, 0) if colors.luminance(text) > 0.18 else (255, 255, 255)
 
 
 @dataclass
@@ -210,15 +236,14 @@ class _Laid:
     """A text layer (text, chips or stack) laid out: what goes where, before any pixel is drawn."""
     placed: list[_Placed]
     scrim: ScrimStyle
-    chips: list[tuple[Chips, int, int, int]] = field(default_factory=list)  # chips, x, top, width
+    chips: list[tuple[Chips, int, int, int, list[list[tuple[str, int]]]]] = field(default_factory=list)  # chips, x, top, width, rows
     rules: list[tuple[Rule, int, int]] = field(default_factory=list)  # rule, x, top
     dropped: list[str] = field(default_factory=list)  # fields of optional items left out
 
     def boxes(self) -> list[Rect]:
         """Where its text will be: one box per text item and per row of chips."""
         out = [_union(p.boxes, 0, (1 << 30, 1 << 30)) for p in self.placed if p.boxes]
-        for chips, x, top, width in self.chips:
-            rows = _chip_rows(chips, width)
+        for chips, x, top, width, rows in self.chips:
             height = _chip_height(chips)
             for r, row in enumerate(rows):
                 row_width = sum(pill for _, pill in row) + chips.gap * (len(row) - 1)
@@ -232,9 +257,9 @@ class _Laid:
         return sum(p.ts.ellipsized for p in self.placed) + len(self.dropped)
 
 
-def _lay_text(layer: Text) -> _Laid:
+def _lay_text(layer: Text, widths: Widths) -> _Laid:
     x, y, w, h = layer.box
-    ts = typeset(layer.style, w)
+    ts = typeset(layer.style, w, widths)
     top = y
     if h and layer.valign != "top":
         top = y + (h - ts.height if layer.valign == "bottom" else (h - ts.height) // 2)
@@ -245,8 +270,8 @@ def _lay_text(layer: Text) -> _Laid:
 
 # ---- chips and stacks ----------------------------------------------------------------------------
 
-def _chip_rows(chips: Chips, width: int) -> list[list[tuple[str, int]]]:
-    measure = fontset.measure(chips.weight, chips.size)
+def _chip_rows(chips: Chips, width: int, widths: Widths) -> list[list[tuple[str, int]]]:
+    measure = widths.measure(chips.weight, chips.size)
     rows: list[list[tuple[str, int]]] = [[]]
     used = 0
     for item in chips.items:
@@ -267,18 +292,18 @@ def _chip_height(chips: Chips) -> int:
     return chips.size + 2 * chips.pad_y
 
 
-def _chips_height(chips: Chips, width: int) -> int:
-    rows = _chip_rows(chips, width)
+def _chips_height(rows: list[list[tuple[str, int]]], chips: Chips) -> int:
     return len(rows) * _chip_height(chips) + max(0, len(rows) - 1) * chips.gap
 
 
-def _draw_chips(canvas: Image.Image, chips: Chips, x: int, top: int, width: int, drawn: Drawn) -> None:
+def _draw_chips(canvas: Image.Image, chips: Chips, x: int, top: int, width: int, rows: list[list[tuple[str, int]]],
+                drawn: Drawn) -> None:
     font = fontset.font(chips.weight, chips.size)
     height = _chip_height(chips)
     draw = ImageDraw.Draw(canvas)
     worst = 21.0
     pills: list[Rect] = []
-    for r, row in enumerate(_chip_rows(chips, width)):
+    for r, row in enumerate(rows):
         row_width = sum(p for _, p in row) + chips.gap * (len(row) - 1)
         cx = _line_x(x, width, row_width, chips.align)
         cy = top + r * (height + chips.gap)
@@ -299,7 +324,7 @@ def _draw_chips(canvas: Image.Image, chips: Chips, x: int, top: int, width: int,
         drawn.texts.append(TextMetric(chips.field, chips.size, 1, worst, need, box=_union(pills, 0, canvas.size)))
 
 
-def _lay_stack(layer: Stack) -> _Laid:
+def _lay_stack(layer: Stack, widths: Widths) -> _Laid:
     """Items top to bottom. Optional groups are left out, last first, while the stack is too tall; an item
     that may grow takes the room that is left (up to its max_lines), shortened (or left out, if optional)
     when that is not enough. Items beside something (Stack.beside) are set narrower."""
@@ -325,10 +350,10 @@ def _lay_stack(layer: Stack) -> _Laid:
                 ts = done.get((index, width, lines))
                 if ts is None:
                     style = dataclasses.replace(item, max_lines=lines, min_size=item.size) if lines else item
-                    ts = done[(index, width, lines)] = typeset(style, width)
+                    ts = done[(index, width, lines)] = typeset(style, width, widths)
                 height = ts.height
             elif isinstance(item, Chips):
-                height = _chips_height(item, width)
+                height = _chips_height(_chip_rows(item, width, widths), item)
             elif isinstance(item, Space):
                 height = item.height
             else:
@@ -382,7 +407,7 @@ def _lay_stack(layer: Stack) -> _Laid:
         if ts is not None:
             laid.placed.append(_Placed(ts, x, top + item_top, width))
         elif isinstance(item, Chips):
-            laid.chips.append((item, x, top + item_top, width))
+            laid.chips.append((item, x, top + item_top, width, _chip_rows(item, width, widths)))
         elif isinstance(item, Rule):
             laid.rules.append((item, x, top + item_top))
     return laid
@@ -392,19 +417,19 @@ def _draw_laid(canvas: Image.Image, laid: _Laid, drawn: Drawn) -> None:
     for rule, x, top in laid.rules:
         canvas.paste(rule.color, (x, top, x + rule.width, top + rule.thickness))
     _draw_group(canvas, laid.placed, laid.scrim, drawn)
-    for chips, x, top, width in laid.chips:
-        _draw_chips(canvas, chips, x, top, width, drawn)
+    for chips, x, top, width, rows in laid.chips:
+        _draw_chips(canvas, chips, x, top, width, rows, drawn)
     drawn.dropped.extend(laid.dropped)
 
 
-def lay_out(layers: tuple[Layer, ...]) -> dict[int, _Laid]:
+def lay_out(layers: tuple[Layer, ...], widths: Widths) -> dict[int, _Laid]:
     """Every text layer laid out, by its index; raises DrawProblem when a text does not fit."""
     laid: dict[int, _Laid] = {}
     for index, layer in enumerate(layers):
         if isinstance(layer, Text):
-            laid[index] = _lay_text(layer)
+            laid[index] = _lay_text(layer, widths)
         elif isinstance(layer, Stack):
-            laid[index] = _lay_stack(layer)
+            laid[index] = _lay_stack(layer, widths)
     return laid
 
 
@@ -414,9 +439,10 @@ def choose(spec: PosterSpec) -> tuple[int, tuple[Layer, ...], dict[int, _Laid]]:
     one's problem is raised (the roomiest variant comes last)."""
     best: tuple[int, int, tuple[Layer, ...], dict[int, _Laid]] | None = None
     problem: DrawProblem | None = None
+    widths = Widths()
     for number, layers in enumerate(spec.variants()):
         try:
-            laid = lay_out(layers)
+            laid = lay_out(layers, widths)
         except DrawProblem as exc:
             problem = exc
             continue
@@ -446,9 +472,9 @@ def clear_boxes(layers: tuple[Layer, ...], laid: dict[int, _Laid]) -> list[Rect]
     return boxes
 
 
-def clear_mask(size: tuple[int, int], boxes: list[Rect], margin: int, feather: int) -> Image.Image:
-    """255 where decoration may be drawn, 0 inside every box grown by margin, rising smoothly to 255 over
-    feather pixels around it."""
+def clear_mask(size: tuple[int, int], boxes: list[Rect], margin: int, feather: int, region: Rect) -> Image.Image:
+    """Over region (left, top, right, bottom) of a canvas of this size: 255 where decoration may be drawn,
+    0 inside every box grown by margin, rising smoothly to 255 over feather pixels around it."""
     w, h = size
     s = _CLEAR_STEP
     small = Image.new("L", (-(-w // s), -(-h // s)), 255)
@@ -457,9 +483,14 @@ def clear_mask(size: tuple[int, int], boxes: list[Rect], margin: int, feather: i
     for x0, y0, x1, y1 in boxes:
         draw.rectangle(((x0 - grow) // s, (y0 - grow) // s, -(-(x1 + grow) // s), -(-(y1 + grow) // s)), fill=0)
     small = small.filter(ImageFilter.BoxBlur(max(1, feather // (2 * s))))
-    mask = small.resize((w, h), Image.Resampling.BILINEAR)
+    left, top, right, bottom = region
+    kx, ky = small.width / w, small.height / h
+    mask = small.resize((right - left, bottom - top), Image.Resampling.BILINEAR,
+                        box=(left * kx, top * ky, right * kx, bottom * ky))
     for x0, y0, x1, y1 in boxes:
-        mask.paste(0, (max(0, x0 - margin), max(0, y0 - margin), min(w, x1 + margin), min(h, y1 + margin)))
+        inside = (max(left, x0 - margin), max(top, y0 - margin), min(right, x1 + margin), min(bottom, y1 + margin))
+        if inside[2] > inside[0] and inside[3] > inside[1]:
+            mask.paste(0, (inside[0] - left, inside[1] - top, inside[2] - left, inside[3] - top))
     return mask
 
 
@@ -479,38 +510,55 @@ def scene_box(layer: Scene, boxes: list[Rect], margin: int) -> tuple[tuple[int, 
     return (x, y + (cut - y) // 2, w, h), cut
 
 
-def _scene(canvas: Image.Image, layer: Scene, clear: Image.Image, boxes: list[Rect], unit: float) -> None:
-    """The scene drawn in its box, then laid onto the canvas through the clear mask and its fades."""
+def _scene(canvas: Image.Image, layer: Scene, boxes: list[Rect], unit: float, covered: list[Rect]) -> None:
+    """The scene drawn where it shows (inside the canvas, from the cut down, not under the covered rectangles
+    that later layers paint over), then laid onto the canvas through its fades and a mask that keeps it clear
+    of the boxes (text, QR code, seal)."""
     (x, y, w, h), cut = scene_box(layer, boxes, round(24 * unit))
-    left, top, right, bottom = max(x, 0), max(y, 0), min(x + w, canvas.width), min(y + h, canvas.height)
-    if right <= left or bottom <= top:
-        return
-    sub = canvas.crop((x, y, x + w, y + h))  # a copy (black outside the canvas, never shown)
-    items = [Shape(kind, color, opacity, params)
-             for kind, color, opacity, params in scenes.scene(layer.name, w, h, layer.color, layer.month)]
-    index = 0
-    while index < len(items):
-        run = [items[index]]
-        index += 1
-        while index < len(items) and items[index].color == run[0].color:
-            run.append(items[index])
-            index += 1
-        shapes.shapes(sub, run)
-    mask = clear.crop((x, y, x + w, y + h))
+    shown = (max(x, 0), max(y, cut, 0), min(x + w, canvas.width), min(y + h, canvas.height))
+    items = [Shape(*item) for item in scenes.scene(layer.name, w, h, layer.color, layer.month)]
     fade_x, fade_y = layer.fade
     if cut > y:  # shown from the cut down, fading in like mist over the scene's own top fade (or 80 px)
         fade_y = max(fade_y, round(80 * unit))
-    if fade_x or fade_y:
-        import numpy as np
+    for left, top, right, bottom in _uncovered(shown, covered):
+        part = canvas.crop((left, top, right, bottom))
+        shapes.shapes(part, items, origin=(x - left, y - top))
+        columns = np.arange(left - x, right - x, dtype=np.float32)
+        rows = np.arange(top - y, bottom - y, dtype=np.float32) - (cut - y)
+        ramp_x = np.clip(columns / fade_x, 0, 1) if fade_x else np.ones_like(columns)
+        ramp_y = np.clip(rows / fade_y, 0, 1) if fade_y else np.ones_like(rows)
+        clear = clear_mask(canvas.size, boxes, round(20 * unit), round(72 * unit), (left, top, right, bottom))
+        mask = np.asarray(clear, np.float32) * ramp_y[:, None] * ramp_x[None, :]
+        canvas.paste(part, (left, top), Image.fromarray(mask.round().astype(np.uint8), "L"))
 
-        ramp = np.ones((h, w), np.float32)
-        if fade_x:
-            ramp *= np.clip(np.arange(w, dtype=np.float32) / fade_x, 0, 1)[None, :]
-        if fade_y:
-            ramp *= np.clip((np.arange(h, dtype=np.float32) - (cut - y)) / fade_y, 0, 1)[:, None]
-        mask = Image.fromarray((np.asarray(mask, np.float32) * ramp).round().astype(np.uint8), "L")
-    canvas.paste(sub.crop((left - x, top - y, right - x, bottom - y)), (left, top),
-                 mask.crop((left - x, top - y, right - x, bottom - y)))
+
+def covered_by(layers: tuple[Layer, ...]) -> list[Rect]:
+    """Rectangles these layers paint over with solid colour (fills, opaque rectangles less their rounded
+    corners' rows): nothing drawn there before them shows."""
+    out: list[Rect] = []
+    for layer in layers:
+        if isinstance(layer, Fill):
+            x, y, w, h = layer.box
+            out.append((x, y, x + w, y + h))
+        elif isinstance(layer, Shape) and layer.shape == "rect" and layer.opacity >= 1:
+            x, y, w, h = layer.get("box")
+            radius = layer.get("radius", 0)
+            out.append((math.ceil(x), math.ceil(y + radius), math.floor(x + w), math.floor(y + h - radius)))
+    return [r for r in out if r[2] > r[0] and r[3] > r[1]]
+
+
+def _uncovered(region: Rect, covered: list[Rect]) -> list[Rect]:
+    """region less the covered rectangles, as rectangles (bands above and below each one, strips beside it)."""
+    pieces = [region] if region[2] > region[0] and region[3] > region[1] else []
+    for cl, ct, cr, cb in covered:
+        rest = []
+        for l, t, r, b in pieces:
+            if cl >= r or cr <= l or ct >= b or cb <= t:
+                rest.append((l, t, r, b))
+                continue
+            rest += [(l, t, r, ct), (l, cb, r, b), (l, max(t, ct), cl, min(b, cb)), (cr, max(t, ct), r, min(b, cb))]
+        pieces = [p for p in rest if p[2] > p[0] and p[3] > p[1]]
+    return pieces
 
 
 # ---- the rest ------------------------------------------------------------------------------------
@@ -550,50 +598,32 @@ def _seal(canvas: Image.Image, layer: Seal, drawn: Drawn) -> None:
         cy = y + 2 * inset + (i // cols + 0.5) * cell_h
         draw.text((round(cx), round(cy - glyph / 2 + glyph * fontset.EM_ASCENT)), ch, font=font,
                   fill=layer.text_color, anchor="ms")
-    ratio = contrast.ratio(contrast.luminance(layer.color), contrast.luminance(layer.text_color))
+    ratio = colors.contrast(layer.color, layer.text_color)
     need = contrast.required(glyph, True, canvas.width)
     if ratio < need:
         raise DrawProblem(layer.field, layer.text, f"印章文字与底色对比度 {ratio:.2f}:1，低于 {need}:1")
     drawn.texts.append(TextMetric(layer.field, glyph, rows, ratio, need, logo=True, box=(x, y, x + size, y + size)))
 
 
-def clear_caches() -> None:
-    """Forget what drawing remembers between posters (text widths, card masks; the fonts stay loaded):
-    a process then draws as the workers of a new batch do."""
-    fontset.measure.cache_clear()
-    shapes.clear_caches()
-
-
 def render(spec: PosterSpec) -> Drawn:
     """Choose the layout variant, then draw every layer in order. Raises DrawProblem (for the field) or
     photo.PhotoError."""
     variant, chosen, laid = choose(spec)
-    layers = list(chosen)
-    index = 0
-    first = layers[0] if layers else None
+    first = chosen[0] if chosen else None
+    start = 0
     if isinstance(first, Gradient) and first.box == (0, 0, spec.width, spec.height) and first.opacity >= 1:
-        canvas = shapes.gradient_image(first)  # it covers the canvas: no white canvas to paste it onto
-        index = 1
+        canvas = shapes.gradient_image(first)  # the first layer covers the whole canvas: it is the canvas
+        start = 1
     else:
         canvas = Image.new("RGB", (spec.width, spec.height), (255, 255, 255))
     drawn = Drawn(canvas, variant=variant)
-    clear: Image.Image | None = None
     unit = spec.width / 1080
-    while index < len(layers):
-        layer = layers[index]
-        index += 1
+    for index, layer in enumerate(chosen[start:], start):
         if isinstance(layer, Shape):
-            run = [layer]
-            while index < len(layers) and isinstance(layers[index], Shape) and layers[index].color == layer.color:
-                run.append(layers[index])
-                index += 1
-            shapes.shapes(canvas, run)
-            continue
-        if isinstance(layer, Scene):
-            if clear is None:
-                drawn.clear = clear_boxes(chosen, laid)
-                clear = clear_mask(canvas.size, drawn.clear, round(20 * unit), round(72 * unit))
-            _scene(canvas, layer, clear, drawn.clear, unit)
+            shapes.shape(canvas, layer)
+        elif isinstance(layer, Scene):
+            drawn.clear = clear_boxes(chosen, laid)
+            _scene(canvas, layer, drawn.clear, unit, covered_by(chosen[index + 1:]))
         elif isinstance(layer, Fill):
             x, y, w, h = layer.box
             canvas.paste(layer.color, (x, y, x + w, y + h))
@@ -608,7 +638,7 @@ def render(spec: PosterSpec) -> Drawn:
             canvas.paste(photo.cover(Path(layer.src), (w, h), layer.focal), (x, y))
             drawn.photo = True
         elif isinstance(layer, (Text, Stack)):
-            _draw_laid(canvas, laid[index - 1], drawn)
+            _draw_laid(canvas, laid[index], drawn)
         elif isinstance(layer, QR):
             _qr(canvas, layer, drawn)
         elif isinstance(layer, Seal):

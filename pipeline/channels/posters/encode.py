@@ -8,10 +8,9 @@ Fixed settings and no metadata, so the same image always gives the same bytes.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from PIL import Image
+import numpy as np
+from PIL import Image
 
 JPEG_QUALITIES = (90, 85, 80, 75, 70, 65, 60)
 POSTER_LIMIT = 1_000_000
@@ -57,8 +56,6 @@ def png_estimate(image: Image.Image, bands: int = 16, rows: int = 16, stop_above
 
 def _busyness(sample: Image.Image) -> int:
     """How much the green channel changes from pixel to pixel: busy bands compress worst."""
-    import numpy as np  # here, not at the top: a batch whose posters are all reused never loads numpy
-
     green = np.asarray(sample.getchannel(1), np.int16)
     return int(np.abs(np.diff(green, axis=1)).sum())
 

@@ -21,10 +21,10 @@ from typing import Any, Union
 import jinja2
 import yaml
 
+from pipeline import colors
 from pipeline.channels.posters import contrast
 from pipeline.content.problems import UserError
-from pipeline.channels.posters.layoutcache import template_folders
-from pipeline.templates import bytecode_cache
+from pipeline.templates import make_environment, template_dirs
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -297,7 +297,7 @@ class _Reader:
         if not isinstance(value, str) or len(value) != 7 or value[0] != "#":
             raise self.bad(key, "应为 \"#RRGGBB\" 形式的颜色（在 YAML 里要加引号）")
         try:
-            return contrast.parse_color(value)
+            return colors.rgb(value)
         except ValueError:
             raise self.bad(key, "应为 \"#RRGGBB\" 形式的颜色") from None
 
@@ -458,7 +458,7 @@ def _layer(data: Any, where: str, width: int, height: int) -> Layer:
     elif kind == "qr":
         x, y, size = r.numbers("box", (3,))
         layer = QR(r.text("url"), (x, y, size, size), r.color("dark", "#000000"), r.color("light", "#ffffff"))
-        if contrast.ratio(contrast.luminance(layer.dark), contrast.luminance(layer.light)) < 7:
+        if colors.contrast(layer.dark, layer.light) < 7:
             raise r.bad("dark", "二维码深浅两色的对比度应至少 7:1，扫码才可靠")
     else:
         x, y, size = r.numbers("box", (3,))
@@ -532,27 +532,19 @@ def _freeze(value: Any) -> Any:
 # ---- templates ---------------------------------------------------------------------------------
 
 def environment(root: Path) -> jinja2.Environment:
-    folders = template_folders(root)
-    if not folders:
+    if not template_dirs(root, "posters"):
         raise UserError(f"找不到海报模板：{root / TEMPLATE_FOLDER}/ 不存在。")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(f) for f in folders]),
-                             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True, bytecode_cache=bytecode_cache(root, "posters"))
-    env.filters["q"] = _quote
-    env.filters["mix"] = mix
-    env.filters["shade"] = lambda color, t: mix(color, "#000000", t)
-    env.filters["tint"] = lambda color, t: mix(color, "#ffffff", t)
-    return env
+    return make_environment(root, "posters", autoescape=False, filters={
+        "q": _quote,
+        "mix": lambda color, other, t: colors.mix(other, t, base=color),  # `other` at t over `color`
+        "shade": lambda color, t: colors.mix("#000000", t, base=color),
+        "tint": lambda color, t: colors.mix("#ffffff", t, base=color),
+    })
 
 
 def _quote(value: Any) -> str:
     """A YAML-safe double-quoted scalar (JSON strings are valid YAML)."""
     return json.dumps("" if value is None else str(value), ensure_ascii=False)
-
-
-def mix(color: str, other: str, t: float) -> str:
-    a, b = contrast.parse_color(color), contrast.parse_color(other)
-    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b))
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -50,7 +50,7 @@ _ATOM_PATTERN = (
 
 @lru_cache(maxsize=1)
 def _atom() -> re.Pattern[str]:
-    # Compiled at first use (~6 ms): a batch whose poster layouts are all reused breaks no line.
+    # Compiled at first use (~6 ms), not when the module is imported.
     return re.compile(_ATOM_PATTERN, re.S)
 
 
@@ -139,6 +139,11 @@ def _line_clusters(text: str, width: float, measure: Measure) -> list[list[Clust
             items.extend(_split_wide(cluster.text, width, measure))
         else:
             items.append(cluster)
+    return _fill(items, width, measure)
+
+
+def _fill(items: list[Cluster], width: float, measure: Measure) -> list[list[Cluster]]:
+    """Clusters (none wider than width) filled greedily into lines."""
     lines: list[list[Cluster]] = []
     current: list[Cluster] = []
     current_width = 0.0
@@ -234,13 +239,14 @@ def balance(text: str, width: float, measure: Measure, lines: int) -> float:
     if lines < 2:
         return width
     # Never so narrow that a cluster (a date with its comma, a place name) would have to be split.
-    widest = max((measure(c.text) for p in text.split("\n") for c in clusters(p) if not c.space), default=0.0)
+    paragraphs = [clusters(p) for p in text.split("\n")]
+    widest = max((measure(c.text) for p in paragraphs for c in p if not c.space), default=0.0)
     if widest > width:
         return width
     low, high = max(width / 2, widest), width
     for _ in range(10):
         middle = (low + high) / 2
-        if len(wrap(text, middle, measure)) <= lines:
+        if sum(len(_fill(p, middle, measure)) for p in paragraphs) <= lines:
             high = middle
         else:
             low = middle

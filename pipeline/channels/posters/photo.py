@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 # Pillow's own decompression-bomb threshold (≈ 89.5 MP); a camera photo is far below it.
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
@@ -20,8 +20,6 @@ class PhotoError(ValueError):
 
 def cover(path: Path, size: tuple[int, int], focal: tuple[float, float]) -> Image.Image:
     """The photo scaled to cover size exactly, cropped so the focal point is as central as possible."""
-    from PIL import ImageOps  # here: a batch whose posters are all reused opens no photo (~3 ms to import)
-
     width, height = size
     try:
         with warnings.catch_warnings():

@@ -22,6 +22,8 @@ import math
 import random
 from typing import Any, Callable
 
+from pipeline import colors
+
 RGB = tuple[int, int, int]
 # One shape of a scene: (shape kind, colour, opacity, parameters as sorted (key, value) pairs); layout.py
 # makes Shape layers of them.
@@ -30,8 +32,9 @@ Shape = tuple[str, RGB, float, tuple[tuple[str, Any], ...]]
 SCENES = ("chadao", "sanguo", "bishu", "kangyang", "quanxue", "shanghua", "xiangcun", "hongse")
 
 
-def mix(a: RGB, b: RGB, t: float) -> RGB:
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
+def tone(a: RGB, b: RGB, t: float) -> RGB:
+    """Colour b at t over a: pipeline.colors.mix on (r, g, b) triples."""
+    return colors.rgb(colors.mix(colors.to_hex(b), t, base=colors.to_hex(a)))
 
 
 WHITE: RGB = (255, 255, 255)
@@ -116,14 +119,14 @@ def pine(cx: float, base: float, height: float, color: RGB, opacity: float) -> l
 # ---- the scenes ----------------------------------------------------------------------------------
 
 def _chadao(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
-    light, mid = mix(c, WHITE, 0.75), mix(c, WHITE, 0.45)
-    leaf = mix((120, 170, 80), c, 0.25)
-    out = [circle(w * 0.82, h * 0.2, 70 * u, mix(c, WHITE, 0.85), 0.45),
+    light, mid = tone(c, WHITE, 0.75), tone(c, WHITE, 0.45)
+    leaf = tone((120, 170, 80), c, 0.25)
+    out = [circle(w * 0.82, h * 0.2, 70 * u, tone(c, WHITE, 0.85), 0.45),
            ridge(0, h * 0.3, w, h * 0.3, h, 7, 3, light, 0.22, 0.05)]
     hills = [(w * 0.28, h * 0.74, w * 0.46, h * 0.34, 0.55), (w * 0.86, h * 0.68, w * 0.5, h * 0.4, 0.7),
              (w * 0.52, h * 1.02, w * 0.62, h * 0.4, 0.9)]
     for cx, base, rx, ry, strength in hills:
-        out.append(poly(dome(cx, base, rx, ry) + [(cx + rx, h), (cx - rx, h)], mix(c, BLACK, 0.15), 0.85))
+        out.append(poly(dome(cx, base, rx, ry) + [(cx + rx, h), (cx - rx, h)], tone(c, BLACK, 0.15), 0.85))
         out.append(poly(dome(cx, base, rx, ry), mid, 0.35 * strength))
         rows = 7
         for i in range(1, rows + 1):
@@ -134,8 +137,8 @@ def _chadao(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
 
 
 def _sanguo(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
-    light = mix(c, WHITE, 0.7)
-    rock, face = mix(c, BLACK, 0.35), mix(c, WHITE, 0.25)
+    light = tone(c, WHITE, 0.7)
+    rock, face = tone(c, BLACK, 0.35), tone(c, WHITE, 0.25)
     out = [circle(w * 0.42, h * 0.38, 86 * u, (236, 112, 64), 0.8),
            ridge(0, h * 0.5, w * 0.7, h * 0.14, h, 3, 4, light, 0.25, 0.05)]
     cliff = [(w * 0.62, h), (w * 0.6, h * 0.66), (w * 0.66, h * 0.52), (w * 0.63, h * 0.38), (w * 0.7, h * 0.22),
@@ -147,23 +150,23 @@ def _sanguo(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
     out.append(line([(w * 0.665, h * 0.18), (w * 0.64, h * 0.42), (w * 0.62, h * 0.64)], 5 * u, face, 0.5))
     for i in range(4):
         out.append(wave(0, h * (0.7 + i * 0.075), w, h * 0.3, h, 8 * u, (180 + 40 * i) * u, i * 70,
-                        mix(c, WHITE, 0.55 - i * 0.1), 0.35 + 0.1 * i))
+                        tone(c, WHITE, 0.55 - i * 0.1), 0.35 + 0.1 * i))
     bx, by = w * 0.24, h * 0.74
     out.append(poly([(bx - 70 * u, by), (bx + 80 * u, by), (bx + 56 * u, by + 22 * u), (bx - 50 * u, by + 22 * u)],
-                    mix(c, BLACK, 0.5), 0.9))
-    out.append(poly([(bx, by - 130 * u), (bx, by - 6 * u), (bx + 62 * u, by - 6 * u)], mix(c, WHITE, 0.85), 0.9))
-    out.append(poly([(bx - 6 * u, by - 110 * u), (bx - 6 * u, by - 6 * u), (bx - 52 * u, by - 6 * u)], mix(c, WHITE, 0.7), 0.85))
+                    tone(c, BLACK, 0.5), 0.9))
+    out.append(poly([(bx, by - 130 * u), (bx, by - 6 * u), (bx + 62 * u, by - 6 * u)], tone(c, WHITE, 0.85), 0.9))
+    out.append(poly([(bx - 6 * u, by - 110 * u), (bx - 6 * u, by - 6 * u), (bx - 52 * u, by - 6 * u)], tone(c, WHITE, 0.7), 0.85))
     return out
 
 
 def _bishu(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
-    out = [circle(w * 0.78, h * 0.16, 60 * u, mix(c, WHITE, 0.9), 0.55)]
+    out = [circle(w * 0.78, h * 0.16, 60 * u, tone(c, WHITE, 0.9), 0.55)]
     layers = [(0.06, 0.5, 11, 0.82), (0.2, 0.46, 4, 0.64), (0.34, 0.4, 9, 0.46), (0.46, 0.32, 2, 0.28)]
     for i, (top, height, seed, t) in enumerate(layers):
-        out.append(ridge(0, h * top, w, h * height, h, seed, 4 + i % 2, mix(c, WHITE, t), 0.6 + 0.12 * i, 0.3))
+        out.append(ridge(0, h * top, w, h * height, h, seed, 4 + i % 2, tone(c, WHITE, t), 0.6 + 0.12 * i, 0.3))
         for k in range(3):  # mist lying in the valley below the ridge line
             out.append(rect(0, h * (top + height * (0.62 + 0.1 * k)), w, h * 0.05, WHITE, 0.05 + 0.03 * k))
-    lake = mix(c, WHITE, 0.6)
+    lake = tone(c, WHITE, 0.6)
     out.append(rect(0, h * 0.76, w, h * 0.24, lake, 0.55))
     for i in range(6):
         y = h * (0.8 + i * 0.035)
@@ -173,15 +176,15 @@ def _bishu(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
 
 
 def _kangyang(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
-    hill = mix(c, WHITE, 0.35)
-    out = [ridge(0, h * 0.26, w, h * 0.34, h, 6, 2, mix(c, WHITE, 0.55), 0.35, 0.08)]
+    hill = tone(c, WHITE, 0.35)
+    out = [ridge(0, h * 0.26, w, h * 0.34, h, 6, 2, tone(c, WHITE, 0.55), 0.35, 0.08)]
     for x, s in ((0.06, 1.0), (0.14, 0.8), (0.9, 1.1), (0.98, 0.85)):
-        out.extend(pine(w * x, h * 0.62, 240 * u * s, mix(c, BLACK, 0.25), 0.85))
+        out.extend(pine(w * x, h * 0.62, 240 * u * s, tone(c, BLACK, 0.25), 0.85))
     pools = [(0.3, 0.5, 0.15), (0.62, 0.56, 0.19), (0.4, 0.7, 0.25), (0.8, 0.74, 0.21)]
     for px, py, r in pools:
         rx, ry = w * r, w * r * 0.24
         out.append(poly(ellipse_points(w * px, h * py, rx + 16 * u, ry + 10 * u), hill, 0.9))
-        out.append(poly(ellipse_points(w * px, h * py, rx, ry), mix(c, WHITE, 0.8), 0.9))
+        out.append(poly(ellipse_points(w * px, h * py, rx, ry), tone(c, WHITE, 0.8), 0.9))
         out.append(poly(ellipse_points(w * px, h * py + ry * 0.3, rx * 0.7, ry * 0.4), WHITE, 0.35))
     for i, (px, py, r) in enumerate(pools):
         for j in range(3):
@@ -198,17 +201,17 @@ def _quanxue(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
            for _ in range(46)]
     peak = (w * 0.7, h * 0.08)
     out.append(poly([(w * 0.12, h * 0.82), peak, (w * 1.1, h * 0.7), (w * 1.1, h), (w * 0.12, h)],
-                    mix(c, WHITE, 0.4), 0.95))
+                    tone(c, WHITE, 0.4), 0.95))
     out.append(poly([(w * 0.56, h * 0.3), peak, (w * 0.86, h * 0.28), (w * 0.78, h * 0.34), (w * 0.7, h * 0.3),
                      (w * 0.62, h * 0.36)], snow, 0.95))
     run = [(w * 0.74, h * 0.2), (w * 0.62, h * 0.42), (w * 0.78, h * 0.6), (w * 0.56, h * 0.8), (w * 0.7, h * 1.0)]
     out.append(line(run, 70 * u, snow, 0.9))
-    out.append(line([(x - 14 * u, y) for x, y in run], 4 * u, mix(c, WHITE, 0.3), 0.6))
-    out.append(line([(x + 14 * u, y) for x, y in run], 4 * u, mix(c, WHITE, 0.3), 0.6))
+    out.append(line([(x - 14 * u, y) for x, y in run], 4 * u, tone(c, WHITE, 0.3), 0.6))
+    out.append(line([(x + 14 * u, y) for x, y in run], 4 * u, tone(c, WHITE, 0.3), 0.6))
     for x, y, s in ((0.5, 0.62, 0.8), (0.88, 0.6, 0.9), (0.95, 0.72, 1.1), (0.44, 0.74, 1.0), (0.86, 0.86, 1.2)):
-        out.extend(pine(w * x, h * y, 150 * u * s, mix(c, BLACK, 0.3), 0.95))
+        out.extend(pine(w * x, h * y, 150 * u * s, tone(c, BLACK, 0.3), 0.95))
     px, py = w * 0.22, h * 0.92
-    out.append(poly(ellipse_points(px, py, 150 * u, 34 * u), mix(c, WHITE, 0.8), 0.9))
+    out.append(poly(ellipse_points(px, py, 150 * u, 34 * u), tone(c, WHITE, 0.8), 0.9))
     for j in range(3):
         out.append(line(steam(px + (j - 1) * 60 * u, py - 20 * u, 150 * u, u, j * 1.9), 8 * u, WHITE, 0.55))
     return out
@@ -216,8 +219,8 @@ def _quanxue(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
 
 def _shanghua(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
     spring = 2 <= month <= 6
-    branch = mix(c, BLACK, 0.45)
-    leaf = mix((90, 140, 70), c, 0.3)
+    branch = tone(c, BLACK, 0.45)
+    leaf = tone((90, 140, 70), c, 0.3)
     bloom = (236, 96, 140) if spring else (250, 196, 70)
     # the branch: from the right edge, bending down to the left
     main = [(w * 1.02, h * 0.12), (w * 0.84, h * 0.26), (w * 0.66, h * 0.36), (w * 0.48, h * 0.52), (w * 0.32, h * 0.6)]
@@ -225,7 +228,7 @@ def _shanghua(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
              [(w * 0.66, h * 0.36), (w * 0.6, h * 0.24)],
              [(w * 0.48, h * 0.52), (w * 0.42, h * 0.7), (w * 0.36, h * 0.78)],
              [(w * 0.7, h * 0.33), (w * 0.72, h * 0.54), (w * 0.66, h * 0.66)]]
-    out = [ridge(0, h * 0.62, w, h * 0.2, h, 14, 3, mix(c, WHITE, 0.45), 0.3, 0.06),
+    out = [ridge(0, h * 0.62, w, h * 0.2, h, 14, 3, tone(c, WHITE, 0.45), 0.3, 0.06),
            line(main, 16 * u, branch, 0.95)]
     out += [line(t, 9 * u, branch, 0.95) for t in twigs]
     rng = random.Random(17)
@@ -251,11 +254,11 @@ def _shanghua(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
 
 
 def _xiangcun(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
-    wall, roof = mix(c, WHITE, 0.88), mix(c, BLACK, 0.5)
+    wall, roof = tone(c, WHITE, 0.88), tone(c, BLACK, 0.5)
     out = [circle(w * 0.8, h * 0.18, 64 * u, (252, 214, 120), 0.7),
-           ridge(0, h * 0.28, w, h * 0.3, h, 5, 2, mix(c, WHITE, 0.5), 0.4, 0.04)]
+           ridge(0, h * 0.28, w, h * 0.3, h, 5, 2, tone(c, WHITE, 0.5), 0.4, 0.04)]
     ground = h * 0.6
-    out.append(rect(0, ground, w, h - ground, mix(c, WHITE, 0.3), 0.9))
+    out.append(rect(0, ground, w, h - ground, tone(c, WHITE, 0.3), 0.9))
     houses = [(0.44, 1.0), (0.58, 0.8), (0.7, 1.1), (0.84, 0.9), (0.96, 1.0)]
     for x, s in houses:
         hw, hh = 110 * u * s, 80 * u * s
@@ -272,10 +275,10 @@ def _xiangcun(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
         x0 = vx + i * 150 * u
         t = 0.6 if i % 2 else 0.15
         out.append(poly([(vx + i * 30 * u, ground + 8 * u), (vx + (i + 1) * 30 * u, ground + 8 * u),
-                         (x0 + 150 * u * 3.2, h), (x0 * 1.0 + 150 * u * 2.2, h)], mix(c, WHITE, t), 0.55))
+                         (x0 + 150 * u * 3.2, h), (x0 * 1.0 + 150 * u * 2.2, h)], tone(c, WHITE, t), 0.55))
     for i in range(4):
         y = ground + (h - ground) * (0.25 + 0.22 * i)
-        out.append(line([(0, y), (w, y + 10 * u)], 4 * u, mix(c, WHITE, 0.75), 0.5))
+        out.append(line([(0, y), (w, y + 10 * u)], 4 * u, tone(c, WHITE, 0.75), 0.5))
     return out
 
 
@@ -287,15 +290,15 @@ def _hongse(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
         a = math.radians(200 + i * 18)
         b = math.radians(200 + i * 18 + 8)
         out.append(poly([(cx, h * 0.3), (cx + math.cos(a) * w, h * 0.3 + math.sin(a) * w),
-                         (cx + math.cos(b) * w, h * 0.3 + math.sin(b) * w)], mix(c, WHITE, 0.5), 0.16))
-    out.append(ridge(0, h * 0.6, w, h * 0.2, h, 2, 3, mix(c, WHITE, 0.3), 0.35, 0.05))
+                         (cx + math.cos(b) * w, h * 0.3 + math.sin(b) * w)], tone(c, WHITE, 0.5), 0.16))
+    out.append(ridge(0, h * 0.6, w, h * 0.2, h, 2, 3, tone(c, WHITE, 0.3), 0.35, 0.05))
     for i, (sw, sh) in enumerate(((360, 26), (300, 26), (240, 26))):
         y = base - (i + 1) * sh * u
         out.append(rect(cx - sw * u / 2, y, sw * u, sh * u, cream, 0.9 - 0.05 * i))
     top = base - 78 * u
     out.append(poly([(cx - 44 * u, top), (cx - 30 * u, h * 0.2), (cx, h * 0.12), (cx + 30 * u, h * 0.2),
                      (cx + 44 * u, top)], cream, 0.95))
-    out.append(rect(cx - 6 * u, h * 0.26, 12 * u, top - h * 0.3, mix(c, WHITE, 0.55), 0.6))
+    out.append(rect(cx - 6 * u, h * 0.26, 12 * u, top - h * 0.3, tone(c, WHITE, 0.55), 0.6))
     star = []
     for i in range(10):
         r = 44 * u if i % 2 == 0 else 18 * u
@@ -303,7 +306,7 @@ def _hongse(w: float, h: float, c: RGB, u: float, month: int) -> list[Shape]:
         star.append((cx + math.cos(a) * r, h * 0.07 + math.sin(a) * r))
     out.append(poly(star, gold, 0.95))
     for x, s in ((0.48, 0.9), (0.54, 1.1), (0.92, 1.1), (0.98, 0.9)):
-        out.extend(pine(w * x, base, 220 * u * s, mix(c, BLACK, 0.45), 0.9))
+        out.extend(pine(w * x, base, 220 * u * s, tone(c, BLACK, 0.45), 0.9))
     fx, fy = w * 0.3, h * 0.52
     out.append(rect(fx, fy, 6 * u, base - fy, cream, 0.9))
     flag = [(fx + 6 * u + dx, fy + 10 * u * math.sin(dx / (40 * u))) for dx in [i * 20 * u for i in range(8)]]

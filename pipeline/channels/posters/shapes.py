@@ -1,24 +1,22 @@
 """Backgrounds and geometric motifs: gradients, glows, scrims and shapes, drawn with Pillow.
 
-Shapes are drawn into a mask of their own bounding box at twice the size and reduced (anti-aliasing),
-then the colour is pasted through the mask: no full-canvas RGBA compositing, which keeps posters fast.
+A shape is drawn into a mask of its own bounding box at twice the size and reduced (anti-aliasing), its
+opacity as the mask's level, then its colour is pasted through the mask onto the canvas. Shapes are drawn
+one after another; overlapping neighbours of one colour and opacity share one mask (their union).
 """
 
 from __future__ import annotations
 
 import math
 import random
-from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageDraw
 
 from pipeline.channels.posters.layout import Glow, Gradient, Scrim, Shape
 
 SUPERSAMPLE = 2
-_GRADIENT_STEP = 8  # gradients are computed on a grid this much coarser, then smoothly enlarged
-_BLEND_BAND = 32  # rows
-_SOLID_MIN = 64  # columns: a shorter solid span is simply blended
+_GRADIENT_STEP = 8  # glows are computed on a grid this much coarser, then smoothly enlarged
 
 
 def _clip(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[int, int, int, int] | None:
@@ -26,41 +24,15 @@ def _clip(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[int, i
     return (left, top, right, bottom) if right > left and bottom > top else None
 
 
-@lru_cache(maxsize=256)
-def opacity_table(opacity: float) -> tuple[int, ...]:
-    return tuple(round(v * opacity) for v in range(256))
+def paint(canvas: Image.Image, color: tuple[int, int, int], at: tuple[int, int], mask: Image.Image) -> None:
+    """The colour laid onto the canvas through the mask at `at`: as canvas.paste(color, at, mask), but a solid
+    image pasted through the mask (Pillow blends an image through a mask about twice as fast as a colour)."""
+    canvas.paste(Image.new("RGB", mask.size, color), at, mask)
 
 
-def blend(canvas: Image.Image, color: tuple[int, int, int], at: tuple[int, int], mask: Image.Image) -> None:
-    """canvas.paste(color, at, mask), done band by band: only over the part of each band where the mask is
-    not 0 (blending through 0 leaves a pixel as it is), and columns where it is 255 all the way down the band
-    are filled (blending through 255 gives the colour). Same pixels, less work: motifs are 0 over much of
-    their box, and solid shapes (cards) are 255 inside."""
-    x, y = at
-    w, h = mask.size
-    for top in range(0, h, _BLEND_BAND):
-        band = mask.crop((0, top, w, min(h, top + _BLEND_BAND)))
-        used = band.getbbox()
-        if used is None:
-            continue
-        left, band_top, right, bottom = used
-        band = band.crop(used)
-        solid = np.flatnonzero(np.asarray(band).min(axis=0) == 255) if band.getextrema()[1] == 255 else ()
-        if len(solid) >= _SOLID_MIN and solid[-1] - solid[0] + 1 == len(solid):
-            first, last = int(solid[0]), int(solid[-1]) + 1
-            canvas.paste(color, (x + left + first, y + top + band_top, x + left + last, y + top + bottom))
-            for a, b in ((0, first), (last, right - left)):
-                if b > a:
-                    canvas.paste(color, (x + left + a, y + top + band_top, x + left + b, y + top + bottom),
-                                 band.crop((a, 0, b, bottom - band_top)))
-        else:
-            canvas.paste(color, (x + left, y + top + band_top, x + right, y + top + bottom), band)
-
-
-def _scaled_mask(mask: Image.Image, opacity: float) -> Image.Image:
-    if opacity >= 1:
-        return mask
-    return mask.point(list(opacity_table(opacity)))
+def scaled(mask: Image.Image, opacity: float) -> Image.Image:
+    """The mask at opacity (0..1)."""
+    return mask if opacity >= 1 else mask.point(lambda v: round(v * opacity))
 
 
 def gradient(canvas: Image.Image, layer: Gradient) -> None:
@@ -104,7 +76,7 @@ def glow(canvas: Image.Image, layer: Glow) -> None:
     distance = np.sqrt(xs[None, :] ** 2 + ys[:, None] ** 2) / r
     alpha = np.clip(1 - distance, 0, 1) ** 2 * 255 * layer.opacity
     mask = Image.fromarray(np.round(alpha).astype(np.uint8), "L").resize((w, h), Image.Resampling.BILINEAR)
-    canvas.paste(layer.color, box[:2], mask)  # non-zero almost everywhere in its box: blended in one go
+    paint(canvas, layer.color, box[:2], mask)
 
 
 def scrim(canvas: Image.Image, layer: Scrim) -> None:
@@ -116,144 +88,110 @@ def scrim(canvas: Image.Image, layer: Scrim) -> None:
         ramp = Image.linear_gradient("L").rotate(90).resize((w, 1), Image.Resampling.BILINEAR)  # 0 at the left
         if layer.fade == "right":
             ramp = ramp.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        mask = _scaled_mask(ramp, layer.opacity).resize((w, h), Image.Resampling.NEAREST)
+        mask = scaled(ramp, layer.opacity).resize((w, h), Image.Resampling.NEAREST)
     else:
         ramp = Image.linear_gradient("L").resize((1, h), Image.Resampling.BILINEAR)  # 0 at the top
         if layer.fade == "up":
             ramp = ramp.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
-        mask = _scaled_mask(ramp, layer.opacity).resize((w, h), Image.Resampling.NEAREST)
-    canvas.paste(layer.color, (x, y, x + w, y + h), mask)
+        mask = scaled(ramp, layer.opacity).resize((w, h), Image.Resampling.NEAREST)
+    paint(canvas, layer.color, (x, y), mask)
 
 
 def rounded_mask(size: tuple[int, int], radius: int, opacity: float = 1.0) -> Image.Image:
     w, h = size
-    s = SUPERSAMPLE
-    big = Image.new("L", (w * s, h * s), 0)
-    ImageDraw.Draw(big).rounded_rectangle((0, 0, w * s - 1, h * s - 1), radius=radius * s, fill=255)
-    return _scaled_mask(big.reduce(s), opacity)
+    sample = SUPERSAMPLE
+    big = Image.new("L", (w * sample, h * sample), 0)
+    ImageDraw.Draw(big).rounded_rectangle((0, 0, w * sample - 1, h * sample - 1), radius=radius * sample,
+                                          fill=round(255 * opacity))
+    return big.reduce(sample)
 
 
-def shape_mask(layer: Shape, size: tuple[int, int]) -> tuple[tuple[int, int, int, int], Image.Image] | None:
-    """The shape's coverage (opacity included) over its clipped bounding box, anti-aliased."""
-    box = _clip(_bounds(layer), size)
-    if box is None:
-        return None
-    s = SUPERSAMPLE
+def shape(canvas: Image.Image, layer: Shape, origin: tuple[float, float] = (0, 0)) -> None:
+    """The shape painted onto the canvas; its coordinates are relative to origin (a point of the canvas)."""
+    shapes(canvas, [layer], origin)
+
+
+def shapes(canvas: Image.Image, layers: list[Shape], origin: tuple[float, float] = (0, 0)) -> None:
+    """Shapes painted in order. Consecutive shapes of one colour and opacity whose boxes overlap (the rows of a
+    tea hill, the petals of a flower) are painted as one, their union: one mask, one paint."""
+    group: list[Shape] = []
+    group_box: tuple[int, int, int, int] | None = None
+    for layer in layers:
+        box = _box(layer, origin, canvas.size)
+        if box is None:
+            continue
+        if group and group_box is not None and (layer.color, layer.opacity) == (group[0].color, group[0].opacity) \
+                and box[0] < group_box[2] and group_box[0] < box[2] and box[1] < group_box[3] and group_box[1] < box[3]:
+            group.append(layer)
+            group_box = (min(box[0], group_box[0]), min(box[1], group_box[1]), max(box[2], group_box[2]),
+                         max(box[3], group_box[3]))
+            continue
+        if group and group_box is not None:
+            paint(canvas, group[0].color, group_box[:2], shape_mask(group, group_box, origin))
+        group, group_box = [layer], box
+    if group and group_box is not None:
+        paint(canvas, group[0].color, group_box[:2], shape_mask(group, group_box, origin))
+
+
+def _box(layer: Shape, origin: tuple[float, float], size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The shape's bounding box on the canvas, clipped to it (None: not on the canvas)."""
+    ox, oy = origin
+    left, top, right, bottom = _bounds(layer)
+    return _clip((left + math.floor(ox), top + math.floor(oy), right + math.ceil(ox), bottom + math.ceil(oy)), size)
+
+
+def shape_mask(layers: list[Shape], box: tuple[int, int, int, int], origin: tuple[float, float] = (0, 0)) -> Image.Image:
+    """The coverage of the shapes (of one opacity, included) over box (canvas coordinates), anti-aliased."""
+    sample = SUPERSAMPLE
     w, h = box[2] - box[0], box[3] - box[1]
-    ox, oy = box[0], box[1]
-    kind = layer.shape
-    if kind in ("ridge", "wave"):
-        points = ridge_points(layer) if kind == "ridge" else wave_points(layer)
-        band = _curve_band(points, box, layer.opacity)
-        if band is not None:
-            return box, band
-    if kind == "rect":
-        x, y, bw, bh = layer.get("box")
-        return box, _rect_mask((w, h), ((x - ox) * s, (y - oy) * s, (x + bw - ox) * s, (y + bh - oy) * s),
-                               layer.get("radius", 0) * s, layer.opacity)
-    mask = Image.new("L", (w * s, h * s), 0)
+    ox, oy = box[0] - origin[0], box[1] - origin[1]
+    mask = Image.new("L", (w * sample, h * sample), 0)
     draw = ImageDraw.Draw(mask)
+    fill = round(255 * layers[0].opacity)
 
     def pt(x: float, y: float) -> tuple[float, float]:
-        return ((x - ox) * s, (y - oy) * s)
+        return ((x - ox) * sample, (y - oy) * sample)
 
-    if kind in ("circle", "ring", "arc"):
-        (cx, cy), r = layer.get("center"), layer.get("radius")
-        ellipse = (*pt(cx - r, cy - r), *pt(cx + r, cy + r))
-        if kind == "circle":
-            draw.ellipse(ellipse, fill=255)
-        elif kind == "ring":
-            draw.ellipse(ellipse, outline=255, width=round(layer.get("width") * s))
-        else:
-            draw.arc(ellipse, layer.get("start"), layer.get("end"), fill=255, width=round(layer.get("width") * s))
-    elif kind == "polygon":
-        draw.polygon([pt(x, y) for x, y in layer.get("points")], fill=255)
-    elif kind == "line":
-        draw.line([pt(x, y) for x, y in layer.get("points")], fill=255, width=round(layer.get("width") * s),
-                  joint="curve")
-    elif kind in ("ridge", "wave"):
-        draw.polygon([pt(x, y) for x, y in points], fill=255)
-    elif kind == "dots":
-        x, y, bw, bh = layer.get("box")
-        spacing, r = layer.get("spacing"), layer.get("radius")
-        row = 0
-        cy = y
-        while cy <= y + bh:
-            cx = x + (spacing / 2 if row % 2 else 0)
-            while cx <= x + bw:
-                draw.ellipse((*pt(cx - r, cy - r), *pt(cx + r, cy + r)), fill=255)
-                cx += spacing
-            cy += spacing
-            row += 1
-    return box, _scaled_mask(mask.reduce(s), layer.opacity)
-
-
-def clear_caches() -> None:
-    _rect_mask.cache_clear()
-
-
-@lru_cache(maxsize=16)
-def _rect_mask(size: tuple[int, int], corners: tuple[float, float, float, float], radius: float,
-               opacity: float) -> Image.Image:
-    """A (rounded) rectangle's mask: the same card on every poster of a format is rasterised once per process.
-    Shared: never modified by its users."""
-    w, h = size
-    s = SUPERSAMPLE
-    mask = Image.new("L", (w * s, h * s), 0)
-    ImageDraw.Draw(mask).rounded_rectangle(corners, radius=radius, fill=255)
-    return _scaled_mask(mask.reduce(s), opacity)
-
-
-def _curve_band(points: list[tuple[float, float]], box: tuple[int, int, int, int],
-                opacity: float) -> Image.Image | None:
-    """The mask of a band under a curve (ridge, wave) whose floor reaches the bottom of its box: only the rows
-    the curve crosses are rasterised; every row below it is the same full-width span, so it is copied.
-    Gives exactly the mask that rasterising the whole polygon gives. None when the shortcut does not apply."""
-    s = SUPERSAMPLE
-    ox, oy = box[0], box[1]
-    w, h = box[2] - ox, box[3] - oy
-    curve, floor = points[:-2], points[-2:]
-    if any((y - oy) * s < h * s for _, y in floor):
-        return None  # the floor edge is inside the box: rows below the curve are not all alike
-    # Supersampled rows from `pure` on lie below the lowest curve point: they cross only the two vertical
-    # closing edges. The band ends with one whole reduced row of them.
-    pure = math.floor((max(y for _, y in curve) - oy) * s) + 2
-    band = (-(-pure // s) + 1) * s
-    if band >= h * s:
-        return None
-    mask = Image.new("L", (w * s, band), 0)
-    ImageDraw.Draw(mask).polygon([((x - ox) * s, (y - oy) * s) for x, y in points], fill=255)
-    top = np.asarray(_scaled_mask(mask.reduce(s), opacity))
-    out = np.empty((h, w), np.uint8)
-    out[:len(top)] = top
-    out[len(top):] = top[-1]
-    return Image.fromarray(out, "L")
-
-
-def shapes(canvas: Image.Image, layers: list[Shape]) -> None:
-    """Shapes of one colour drawn together: their masks are merged ("screen" = alpha over alpha for one
-    colour), then the colour is blended in once over their common bounding box."""
-    parts = [m for m in (shape_mask(layer, canvas.size) for layer in layers) if m is not None]
-    if not parts:
-        return
-    left = min(b[0] for b, _ in parts)
-    top = min(b[1] for b, _ in parts)
-    right = max(b[2] for b, _ in parts)
-    bottom = max(b[3] for b, _ in parts)
-    if len(parts) == 1:
-        blend(canvas, layers[0].color, (left, top), parts[0][1])
-        return
-    total = Image.new("L", (right - left, bottom - top), 0)
-    placed: list[tuple[int, int, int, int]] = []
-    for (x0, y0, x1, y1), mask in parts:
-        region = (x0 - left, y0 - top, x1 - left, y1 - top)
-        if any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in placed):
-            total.paste(ImageChops.screen(total.crop(region), mask), region[:2])
-        else:
-            total.paste(mask, region[:2])  # nothing under it yet: screen over 0 is the mask itself
-        placed.append((x0, y0, x1, y1))
-    # Pasting the colour through the mask blends exactly as compositing a solid image would, without one.
-    blend(canvas, layers[0].color, (left, top), total)
+    for layer in layers:
+        kind = layer.shape
+        if kind == "rect":
+            x, y, bw, bh = layer.get("box")
+            draw.rounded_rectangle((*pt(x, y), *pt(x + bw, y + bh)), radius=layer.get("radius", 0) * sample,
+                                   fill=fill)
+        elif kind in ("circle", "ring", "arc"):
+            (cx, cy), r = layer.get("center"), layer.get("radius")
+            ellipse = (*pt(cx - r, cy - r), *pt(cx + r, cy + r))
+            if kind == "circle":
+                draw.ellipse(ellipse, fill=fill)
+            elif kind == "ring":
+                draw.ellipse(ellipse, outline=fill, width=round(layer.get("width") * sample))
+            else:
+                draw.arc(ellipse, layer.get("start"), layer.get("end"), fill=fill,
+                         width=round(layer.get("width") * sample))
+        elif kind == "polygon":
+            draw.polygon([pt(x, y) for x, y in layer.get("points")], fill=fill)
+        elif kind == "line":  # round joins: a disc the line's width at every inner point
+            points = [pt(x, y) for x, y in layer.get("points")]
+            width = round(layer.get("width") * sample)
+            draw.line(points, fill=fill, width=width)
+            for x, y in points[1:-1]:
+                draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=fill)
+        elif kind in ("ridge", "wave"):
+            points = ridge_points(layer) if kind == "ridge" else wave_points(layer)
+            draw.polygon([pt(x, y) for x, y in points], fill=fill)
+        elif kind == "dots":
+            x, y, bw, bh = layer.get("box")
+            spacing, r = layer.get("spacing"), layer.get("radius")
+            row = 0
+            cy = y
+            while cy <= y + bh:
+                cx = x + (spacing / 2 if row % 2 else 0)
+                while cx <= x + bw:
+                    draw.ellipse((*pt(cx - r, cy - r), *pt(cx + r, cy + r)), fill=fill)
+                    cx += spacing
+                cy += spacing
+                row += 1
+    return mask.reduce(sample)
 
 
 def _bounds(layer: Shape) -> tuple[int, int, int, int]:
