@@ -61,19 +61,22 @@ def registered_channels() -> tuple[Channel, ...]:
 
 
 def _review(ctx: ChannelContext) -> None:
-    from pipeline.review.stage import render_review  # imported when it runs, like the WeChat channel
+    from pipeline.output import replace_file
+    from pipeline.review.planner import planner_path
+    from pipeline.review.stage import render_review
 
-    render_review(ctx)
+    planner = render_review(ctx.config, ctx.content, ctx.plan, ctx.out, ctx.built.get("site", ctx.output_root / "site"))
+    ctx.after_swap.append(lambda: replace_file(planner_path(ctx.output_root, ctx.plan.month.year), planner))
 
 
 def check_wechat_limits(ctx: ChannelContext) -> None:
     """The articles' limits, checked before the costly channels run (a month with very many events)."""
-    from pipeline.channels.wechat.channel import check_limits
+    from pipeline.channels.wechat import check_limits
 
     check_limits(ctx)
 
 
 def _wechat(ctx: ChannelContext) -> None:
-    from pipeline.channels.wechat.channel import render_channel  # imported when it runs: a no-op batch is quicker
+    from pipeline.channels.wechat import render
 
-    render_channel(ctx)
+    render(ctx)
