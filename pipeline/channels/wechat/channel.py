@@ -16,7 +16,7 @@ from pipeline.articles import Article, cover_files, month_articles
 from pipeline.channels import ChannelContext
 from pipeline.channels.wechat import limits, theme
 from pipeline.channels.wechat.preview import preview_page
-from pipeline.channels.wechat.render import ArticleProblem, RenderedArticle, environment, render_articles
+from pipeline.channels.wechat.compose import ArticleProblem, RenderedArticle, environment, render_articles
 from pipeline.channels.wechat.wechatsafe import html_problems, make_safe
 from pipeline.content.problems import UserError
 from pipeline.outputs_layout import WECHAT_DRAFTS, WECHAT_FOLDER
