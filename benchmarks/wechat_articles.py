@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.batch import validated_content  # noqa: E402
 from pipeline.channels import ChannelContext  # noqa: E402
-from pipeline.channels.wechat.channel import render_channel  # noqa: E402
+from pipeline.channels import wechat  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.plan import Month, make_plan  # noqa: E402
 
@@ -43,7 +43,7 @@ def main() -> int:
             out = Path(tmp) / str(month)
             out.mkdir()
             t0 = time.perf_counter()
-            render_channel(ChannelContext(config, content, plan, out, Path(tmp)))
+            wechat.render(ChannelContext(config, content, plan, out, Path(tmp)))
             timings.append(time.perf_counter() - t0)
             drafts = json.loads((out / "wechat/drafts.json").read_text(encoding="utf-8"))
             lengths = [len(a["content"]) for a in drafts["articles"]]

@@ -494,9 +494,9 @@ def _inbox_accept(root: Path, candidate_id: str) -> int:
 def _wechat_push(root: Path, month, force: bool, by: str | None) -> int:  # type: ignore[no-untyped-def]
     import os
 
-    from pipeline.channels.wechat.push import Approvals, push_month
+    from pipeline.publish.gate import push_gate
+    from pipeline.publish.push import Approvals, push_month
     from pipeline.review.decisions import record_override
-    from pipeline.review.gate import push_gate
 
     gate = push_gate(root, month, force, by)
     approvals = None if gate.expected is None else Approvals(gate.expected, gate.sources)
@@ -521,7 +521,7 @@ def _site_build(root: Path, month_text: str | None, with_search: bool) -> int:
 
 
 def _serve(root: Path, month_text: str | None, host: str, port: int, with_search: bool) -> int:
-    from pipeline.channels.site.serve import serve
+    from pipeline.publish.serve import serve
     from pipeline.plan import Month
 
     if not 0 <= port <= 65535:
@@ -531,7 +531,7 @@ def _serve(root: Path, month_text: str | None, host: str, port: int, with_search
 
 
 def _site_deploy(root: Path, target: Path, force: bool, by: str | None, with_search: bool, dry_run: bool) -> int:
-    from pipeline.channels.site.deploy import MARKER, deploy
+    from pipeline.publish.deploy import MARKER, deploy
 
     result = deploy(root, target, force, by, with_search, dry_run)
     changes = result.changes
@@ -578,7 +578,9 @@ def _review_list(root: Path, month) -> int:  # type: ignore[no-untyped-def]
 
 
 def _review_decide(root: Path, month, item: str, action: str, by: str, note: str) -> int:  # type: ignore[no-untyped-def]
+    from pipeline.publish.serve import refresh_preview_site
     from pipeline.review.commands import record_decision
 
     print(record_decision(root, month, item, action, by, note))
+    refresh_preview_site(root)  # its 待审 banners follow the decision
     return 0

@@ -121,9 +121,9 @@ def test_a_changed_cover_or_body_image_unapproves(tree: Path, fake: FakeServer) 
 
 def test_push_recomputes_the_hash_from_what_it_sends(tree: Path, fake: FakeServer) -> None:
     """Between the gate and the send, drafts.json changes: push refuses by name before any call."""
-    from pipeline.channels.wechat.push import Approvals, push_month
+    from pipeline.publish.push import Approvals, push_month
     from pipeline.plan import Month
-    from pipeline.review.gate import push_gate
+    from pipeline.publish.gate import push_gate
 
     gate = push_gate(tree, Month.parse(MONTH), False, None)
     assert gate.expected is not None and set(gate.expected) == {i.split("/", 1)[1] for i in ARTICLES}

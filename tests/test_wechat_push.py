@@ -13,7 +13,7 @@ from PIL import Image
 
 from conftest import xnwl
 from publishing import built_publishable, set_base_url
-from pipeline.channels.wechat.api import ApiError, Credentials, Redactor, TokenCache, WeChatClient
+from pipeline.publish.wechat_api import ApiError, Credentials, Redactor, TokenCache, WeChatClient
 from wechat_fake import IMAGE_HOST, FakeServer, FakeWeChat
 
 APPID = "wxappid4ff00aa11bb22cc"

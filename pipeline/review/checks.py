@@ -9,18 +9,14 @@ from datetime import date
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from pipeline.channels.memo import text_key
 from pipeline.config import Config
 from pipeline.content.model import Content
 from pipeline.content.problems import ERROR, WARNING
-from pipeline.plan import Month, MonthPlan, featured_route_ids
+from pipeline.outputs_layout import POSTERS_FOLDER, WECHAT_DRAFTS, WECHAT_FOLDER
+from pipeline.plan import MonthPlan, featured_route_ids
 from pipeline.review.items import ReviewItem
-
-if TYPE_CHECKING:
-    from pipeline.channels.memo import Memo
 
 # Advertising Law art. 9(3): no absolute claims. Ordinals and true official designations are fine.
 ABSOLUTE_CLAIMS = ("最佳", "最好", "最美", "最优", "最高级", "最大", "顶级", "第一", "唯一", "国家级", "世界级",
@@ -82,16 +78,11 @@ def absolute_claims(text: str, allowed: tuple[str, ...]) -> list[str]:
     for phrase in sorted(allowed, key=len, reverse=True):
         masked = masked.replace(phrase, "\0" * len(phrase))
     hits = []
-    for word, pattern in _claim_patterns():
-        for match in pattern.finditer(masked):
+    for word in ABSOLUTE_CLAIMS:
+        for match in re.finditer(re.escape(word), masked):
             start = max(0, match.start() - 8)
             hits.append(f"“{word}”（…{text[start:match.end() + 8].strip()}…）")
     return hits
-
-
-@lru_cache(maxsize=1)
-def _claim_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((word, re.compile(re.escape(word))) for word in ABSOLUTE_CLAIMS)
 
 
 @lru_cache(maxsize=1)
@@ -146,11 +137,10 @@ def _links_and_images(body: str) -> tuple[list[str], list[dict[str, str | None]]
 
 
 def check_batch(config: Config, content: Content, plan: MonthPlan, batch: Path, items: list[ReviewItem],
-                publish_day: date, previous_featured: tuple[str, ...] | None, site: Path,
-                memo: Memo | None = None) -> list[Finding]:
-    """Every check on a built batch. `site` is the built site the articles' links must resolve in. `memo`
-    remembers the checks that depend on a text alone (the links and images of a body, its copywriting),
-    by the text's digest: an unchanged article is not parsed or checked again."""
+                publish_day: date, previous_featured: tuple[str, ...] | None, site: Path) -> list[Finding]:
+    """Every check on a built batch. `site` is the built site the articles' links must resolve in.
+    `previous_featured`: the routes featured the month before; None: those the plan features then (a pure
+    function of the content, never read from another month's output)."""
     findings: list[Finding] = []
     add = findings.append
     allowed = allowed_phrases(config.root)
@@ -163,11 +153,11 @@ def check_batch(config: Config, content: Content, plan: MonthPlan, batch: Path, 
                 value = drafts.get(slug, {}).get(field, "")
                 if len(value) > limit:
                     add(Finding(item.id, ERROR, "wechat-limit", f"{field} 有 {len(value)} 个字符，公众号上限 {limit}"))
-            body = drafts.get(slug, {}).get("content") or (batch / f"wechat/{slug}.html").read_text(encoding="utf-8")
+            body = (drafts.get(slug, {}).get("content")
+                    or (batch / WECHAT_FOLDER / f"{slug}.html").read_text(encoding="utf-8"))
             if len(body) >= 20000 or len(body.encode("utf-8")) >= 1_000_000:
                 add(Finding(item.id, ERROR, "wechat-limit", f"正文 {len(body)} 个字符，公众号要求少于 20000 字符且小于 1 MB"))
-            links, images = (_links_and_images(body) if memo is None else
-                             memo.get("links-images", text_key(body), lambda: _links_and_images(body)))
+            links, images = _links_and_images(body)
             for image in images:
                 if not (image.get("alt") or "").strip():
                     add(Finding(item.id, ERROR, "image-alt", f"图片 {image.get('src')} 没有替代文字（alt）"))
@@ -178,11 +168,7 @@ def check_batch(config: Config, content: Content, plan: MonthPlan, batch: Path, 
         for hit in absolute_claims(item.text, allowed):
             add(Finding(item.id, ERROR, "absolute-claim", f"广告法禁用的绝对化用语 {hit}；如是真实的官方称号，加入 {ALLOW_FILE}"))
         if item.kind == "article":
-            exempt = (config.brand_name,)
-            problems = (copywriting_problems(item.text, exempt) if memo is None else
-                        memo.get("copywriting", text_key(json.dumps([item.text, *exempt], ensure_ascii=False)),
-                                 lambda: copywriting_problems(item.text, exempt)))
-            for problem in problems:
+            for problem in copywriting_problems(item.text, (config.brand_name,)):
                 add(Finding(item.id, WARNING, "copywriting", problem))
         for route_id in item.route_ids:
             route = content.routes.get(route_id)
@@ -219,7 +205,7 @@ def check_batch(config: Config, content: Content, plan: MonthPlan, batch: Path, 
 
 
 def _drafts(batch: Path) -> dict[str, dict[str, str]]:
-    path = batch / "wechat" / "drafts.json"
+    path = batch / WECHAT_FOLDER / WECHAT_DRAFTS
     if not path.is_file():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -245,7 +231,7 @@ def _link_problem(href: str, config: Config, site: Path) -> str | None:
 
 def _poster_findings(batch: Path) -> list[Finding]:
     """Contrast and glyph results the posters channel recorded in posters/index.json."""
-    path = batch / "posters" / "index.json"
+    path = batch / POSTERS_FOLDER / "index.json"
     if not path.is_file():
         return []
     findings: list[Finding] = []
@@ -282,11 +268,3 @@ def example_base_url_message(config: Config) -> str:
 def base_url_findings(config: Config) -> list[Finding]:
     """`xnwl check` before publishing: a placeholder base_url is an error (push and deploy refuse it too)."""
     return [Finding(None, ERROR, "base-url", example_base_url_message(config))] if example_base_url(config) else []
-
-
-def previous_month_featured(output_root: Path, month: Month) -> tuple[str, ...] | None:
-    """What the previous month's built batch actually featured, if it was built."""
-    path = output_root / str(month.shift(-1)) / "plan.json"
-    if not path.is_file():
-        return None
-    return tuple(json.loads(path.read_text(encoding="utf-8")).get("featured_routes", []))

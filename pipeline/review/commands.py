@@ -1,4 +1,7 @@
-"""What the review commands do: re-run checks, list states, record a decision and refresh the pages."""
+"""What the review commands do: re-run checks, list states, record a decision and refresh the review page.
+
+The preview site's 待审 banners follow a decision when the site is rebuilt: the caller's job (cli, the preview
+server in pipeline/publish/serve.py); review imports no channel."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.output import json_bytes, write_bytes
 from pipeline.plan import Month
-from pipeline.review.checks import Finding, base_url_findings, check_batch, previous_month_featured
+from pipeline.review.checks import Finding, base_url_findings, check_batch
 from pipeline.review.decisions import APPROVED, REJECTED, decide, find_item, item_state, load_decisions
 from pipeline.review.session import open_batch
 from pipeline.review.stage import FINDINGS_FILE, read_findings, refresh_review_page
@@ -20,8 +23,7 @@ def run_checks(root: Path, month: Month) -> list[Finding]:
     batch = open_batch(root, month)
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     findings = check_batch(batch.config, batch.content, batch.plan, batch.folder, batch.items,
-                           max(today, month.first_day), previous_month_featured(batch.config.output_dir, month),
-                           batch.config.output_dir / "site")
+                           max(today, month.first_day), None, batch.config.output_dir / "site")
     findings += base_url_findings(batch.config)  # before publishing; a batch may be built with the placeholder
     write_bytes(batch.folder / FINDINGS_FILE, json_bytes([asdict(f) for f in findings]))
     refresh_review_page(batch.config, batch.content, batch.plan, batch.folder)
@@ -42,24 +44,13 @@ def item_rows(root: Path, month: Month) -> list[str]:
     return rows
 
 
-def record_decision(root: Path, month: Month, item_id: str, action: str, by: str, note: str,
-                    refresh_site: bool = True) -> str:
+def record_decision(root: Path, month: Month, item_id: str, action: str, by: str, note: str) -> str:
     batch = open_batch(root, month)
     item = find_item(batch.items, item_id)
     decision = decide(root, month, item, APPROVED if action == "approve" else REJECTED, by, note)
     refresh_review_page(batch.config, batch.content, batch.plan, batch.folder)
-    if refresh_site:
-        refresh_site_banner(root)
     label = "已通过" if decision.state == APPROVED else "已退回修改"
     return f"{item.id}（{item.title}）{label}：{decision.by}，{decision.at[:16].replace('T', ' ')}。审核记录：content/review/{month}.json"
-
-
-def refresh_site_banner(root: Path) -> None:
-    """Rebuild the preview site (if there is one) so its 待审 banners follow the decision."""
-    from pipeline.channels.site.standalone import build_and_swap, site_dir
-
-    if (site_dir(root) / "index.html").is_file():
-        build_and_swap(root, None, with_search=True)
 
 
 def decide_from_form(root: Path, form: dict[str, str]) -> str:
@@ -77,5 +68,5 @@ def decide_from_form(root: Path, form: dict[str, str]) -> str:
     month = Month.parse(form.get("month", ""))
     item = form.get("item", "")
     # the preview server's file watcher sees content/review/ change and rebuilds the site itself
-    record_decision(root, month, item, action, form.get("by", ""), form.get("note", ""), refresh_site=False)
+    record_decision(root, month, item, action, form.get("by", ""), form.get("note", ""))
     return f"{month}/review/index.html#item-{item.replace('/', '-')}"

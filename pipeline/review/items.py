@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline.articles import month_articles, poster_subjects
 from pipeline.content.model import Content
+from pipeline.outputs_layout import POSTERS_FOLDER, WECHAT_DRAFTS, WECHAT_FOLDER
 from pipeline.plan import MonthPlan
 from pipeline.review.payload import approval_hash, entry_payload_digest, sources_digest
 
@@ -57,7 +58,7 @@ def _hash(batch: Path, files: list[str]) -> str:
 
 def draft_entries(batch: Path) -> dict[str, dict]:
     """drafts.json's articles by slug (what `wechat push` sends); {} when it is missing or unreadable."""
-    path = batch / "wechat" / "drafts.json"
+    path = batch / WECHAT_FOLDER / WECHAT_DRAFTS
     try:
         articles = json.loads(path.read_text(encoding="utf-8")).get("articles", [])
     except (OSError, ValueError, AttributeError):
@@ -101,10 +102,10 @@ def month_items(content: Content, plan: MonthPlan, batch: Path, only: str | None
     for article in month_articles(plan):
         if only is not None and only != f"wechat/{article.slug}":
             continue
-        fragment = batch / "wechat" / f"{article.slug}.html"
+        fragment = batch / WECHAT_FOLDER / f"{article.slug}.html"
         if not fragment.is_file():
             continue
-        covers = sorted(p.relative_to(batch).as_posix() for p in (batch / "posters").glob(f"{article.slug}-cover-*"))
+        covers = sorted(p.relative_to(batch).as_posix() for p in (batch / POSTERS_FOLDER).glob(f"{article.slug}-cover-*"))
         files = [f"wechat/{article.slug}.html", *covers]
         entry = drafts.get(article.slug)
         title = entry["title"] if entry and isinstance(entry.get("title"), str) else article.slug
@@ -120,7 +121,7 @@ def month_items(content: Content, plan: MonthPlan, batch: Path, only: str | None
     for subject in poster_subjects(plan):
         if only is not None and only != f"posters/{subject.slug}":
             continue
-        files = sorted(p.relative_to(batch).as_posix() for p in (batch / "posters").glob(f"{subject.slug}-*")
+        files = sorted(p.relative_to(batch).as_posix() for p in (batch / POSTERS_FOLDER).glob(f"{subject.slug}-*")
                        if "-cover-" not in p.name)
         if not files:
             continue

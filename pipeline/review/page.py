@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline import urls
 from pipeline.content.model import Content
+from pipeline.outputs_layout import WECHAT_FOLDER
 from pipeline.plan import MonthPlan
 from pipeline.review.checks import Finding
 from pipeline.review.decisions import ItemState, item_state, load_decisions
 from pipeline.review.diff import DiffLine, line_diff
-from pipeline.review.items import ReviewItem, html_text
-from pipeline.templates import environment
-from pipeline import urls
+from pipeline.review.items import ReviewItem, html_text, month_items
+from pipeline.templates import make_environment
 
 _MONTH = re.compile(r"\d{4}-\d{2}")
 
@@ -66,7 +67,7 @@ def _previous_text(output_root: Path, plan: MonthPlan, item: ReviewItem) -> str 
     previous = plan.month.shift(-1)
     if slug.endswith(str(plan.month)):
         slug = slug[: -len(str(plan.month))] + str(previous)
-    path = output_root / str(previous) / "wechat" / f"{slug}.html"
+    path = output_root / str(previous) / WECHAT_FOLDER / f"{slug}.html"
     return html_text(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
@@ -92,14 +93,12 @@ def item_views(config: Config, plan: MonthPlan, batch: Path, items: list[ReviewI
 def render_review_page(config: Config, content: Content, plan: MonthPlan, batch: Path,
                        findings: list[Finding], items: list[ReviewItem] | None = None) -> bytes:
     """`items`: the batch's month_items when the caller has them already."""
-    from pipeline.review.items import month_items
-
     if items is None:
         items = month_items(content, plan, batch)
     views = item_views(config, plan, batch, items, findings)
     site_pages = [("本月周末指南", urls.guide_path(plan.month)), ("本月活动日历", urls.events_month_path(plan.month))]
     site_pages += [(f"线路：{r.title}", urls.route_path(r.id)) for r in plan.featured]
-    template = environment(config.root).get_template("review/index.html")
+    template = make_environment(config.root, autoescape=True).get_template("review/index.html")
     return template.render(
         config=config, plan=plan, views=views, site_pages=site_pages,
         general=[f for f in findings if f.item is None],

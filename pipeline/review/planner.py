@@ -15,7 +15,7 @@ from pipeline.config import Config
 from pipeline.content.model import Content
 from pipeline.content.problems import UserError
 from pipeline.plan import Month, make_plan
-from pipeline.templates import environment, template_dirs
+from pipeline.templates import make_environment
 
 
 @dataclass(frozen=True)
@@ -116,27 +116,11 @@ def year_coverage(content: Content, year: int, featured_per_month: int) -> YearC
     )
 
 
-def render_planner(config: Config, content: Content, year: int, remember: bool = False) -> bytes:
-    """The year planner page. `remember`: keep the page in state/cache/ by the fingerprint of everything it is
-    rendered from (code, every template folder, config and the year's coverage), and take it from there when
-    all of that is the same (a batch after an edit that changes no month's guide, picks or featured routes)."""
+def render_planner(config: Config, content: Content, year: int) -> bytes:
+    """The year planner page (output/plan/<year>.html)."""
     coverage = year_coverage(content, year, config.featured_per_month)
-    if not remember:
-        return _render(config, coverage)
-    from pipeline.channels.memo import Memo
-    from pipeline.fingerprint import Fingerprinter, code_digest, folders_digest
+    template = make_environment(config.root, autoescape=True).get_template("review/planner.html")
 
-    key = Fingerprinter(code_digest(), folders_digest(template_dirs(config.root)), "planner").of(config, coverage)
-    if key is None:
-        return _render(config, coverage)
-    memo = Memo(config.root, "review-planner", cap=8)
-    page: bytes = memo.get("planner", key, lambda: _render(config, coverage))
-    memo.save()
-    return page
-
-
-def _render(config: Config, coverage: YearCoverage) -> bytes:
-    template = environment(config.root).get_template("review/planner.html")
     def review_href(month: int) -> str:  # from output/plan/<year>.html to output/<YYYY-MM>/review/index.html
         return f"../{coverage.year:04d}-{month:02d}/review/index.html"
 

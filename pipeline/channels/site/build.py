@@ -67,7 +67,7 @@ def archive_plans(config: Config, content: Content, month: Month,
 def pending_months(config: Config, content: Content, month: Month, output_root: Path,
                    batch_folder: Path | None = None) -> frozenset[Month]:
     """Archive months whose guide is not approved as it is now: their pages carry a 待审 banner."""
-    from pipeline.review.gate import guide_approved
+    from pipeline.review.approvals import guide_approved
 
     pending = set()
     for m in archive_months(month):

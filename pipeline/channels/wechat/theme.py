@@ -8,6 +8,7 @@ near-black text, paragraph margins ≈ 1.2em 8px, link colour #576b95.
 
 from __future__ import annotations
 
+from pipeline.colors import mix
 from pipeline.config import Config
 
 FONT = "-apple-system,BlinkMacSystemFont,PingFang SC,Hiragino Sans GB,Microsoft YaHei,sans-serif"
@@ -19,19 +20,6 @@ QUOTE_BG = "#f7f7f7"
 # Elements that may carry a background colour: mp-darkmode recolours text against the nearest container
 # background it knows, so backgrounds live on containers, never on inline text.
 CONTAINERS = frozenset({"section", "blockquote", "pre"})
-
-
-def mix(color: str, amount: float, base: str = "#ffffff") -> str:
-    """color blended over base: amount 0 -> base, 1 -> color."""
-    c, b = rgb(color), rgb(base)
-    return "#" + "".join(f"{round(b[i] + (c[i] - b[i]) * amount):02x}" for i in range(3))
-
-
-def rgb(color: str) -> tuple[int, int, int]:
-    value = color.lstrip("#")
-    if len(value) == 3:
-        value = "".join(ch * 2 for ch in value)
-    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
 def stylesheet(config: Config) -> dict[str, str]:

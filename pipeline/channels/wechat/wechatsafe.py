@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pipeline.channels.wechat import dom, theme
 from pipeline.channels.wechat.dom import Element, Node, el
+from pipeline.colors import contrast, rgb
 
 LISTS = frozenset({"ul", "ol"})
 BLOCKS = frozenset({"section", "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre",
@@ -317,20 +318,10 @@ def _px(value: str | None, inherited: float) -> float:
 
 
 def brightness(color: str) -> float:
-    r, g, b = theme.rgb(color)
+    """The perceived brightness (0–255) mp-darkmode compares text with its background by (W3C's colour
+    brightness formula; not the WCAG contrast, which colors.contrast gives)."""
+    r, g, b = rgb(color)
     return (r * 299 + g * 587 + b * 114) / 1000
-
-
-def contrast(a: str, b: str) -> float:
-    def luminance(color: str) -> float:
-        channels = []
-        for c in theme.rgb(color):
-            s = c / 255
-            channels.append(s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4)
-        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
-
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")

@@ -31,9 +31,14 @@ from pathlib import Path
 
 from pipeline.channels.site import search
 from pipeline.channels.site.build import poster_covers, prepare, render_into
+from pipeline.config import Config, load_config
+from pipeline.content.model import Content
 from pipeline.content.problems import UserError
 from pipeline.outcache import OutputCache
 from pipeline.plan import Month
+from pipeline.publish.gate import deploy_gate, refuse_example_base_url
+from pipeline.review.decisions import record_override
+from pipeline.review.session import valid_content
 
 _MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 MARKER = ".xnwl-deploy.json"
@@ -200,11 +205,6 @@ def _empty_folders(folder: Path) -> list[str]:
 # the deploy --------------------------------------------------------------------------------------
 def deploy(root: Path, target: Path, force: bool = False, by: str | None = None, with_search: bool = True,
            dry_run: bool = False) -> DeployResult:
-    from pipeline.batch import validated_content
-    from pipeline.config import load_config
-    from pipeline.review.decisions import record_override
-    from pipeline.review.gate import deploy_gate, refuse_example_base_url
-
     config = load_config(root)
     target = Path(os.path.abspath(target)).resolve()
     previous = check_target(target, config.root.resolve(), home_folder())
@@ -212,7 +212,7 @@ def deploy(root: Path, target: Path, force: bool = False, by: str | None = None,
         raise UserError("使用 --force 时必须用 --by 写明是谁决定跳过审核。")
     refuse_example_base_url(config, "发布网站")
     output_root = config.output_dir.resolve()
-    content, _ = validated_content(root)
+    content = valid_content(root)
     months = built_months(output_root)
     if not months:
         raise UserError("output/ 中还没有任何批次：请先运行 xnwl batch。")
@@ -228,16 +228,10 @@ def deploy(root: Path, target: Path, force: bool = False, by: str | None = None,
         target.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.xnwl-deploy-"))
     try:
-        prepared = prepare(config, content, latest, poster_covers(output_root, latest, None), work,
-                           only=frozenset(published))
-        # no cache: the preview's cache describes output/site, not this copy
-        render_into(prepared, work, OutputCache(None, work))
-        pages = prepared.pages
-        if with_search:
-            search.build_bundle(work, search.documents(prepared.pages, latest))
+        pages = _render_site(config, content, latest, frozenset(published), output_root, work, with_search)
         new = {rel: _digest(path) for rel, path in _files(work).items()}
         changes = compare(target, new, previous)
-        result = DeployResult(target, published, len(pages), changes, dry_run,
+        result = DeployResult(target, published, pages, changes, dry_run,
                               [m for m in months if m not in published])
         if dry_run:
             return result
@@ -260,6 +254,17 @@ def deploy(root: Path, target: Path, force: bool = False, by: str | None = None,
         if month in published:
             record_override(root, month, "site deploy --force", by or "", items)
     return result
+
+
+def _render_site(config: Config, content: Content, latest: Month, published: frozenset[Month], output_root: Path,
+                 work: Path, with_search: bool) -> int:
+    """The whole site into the empty folder `work`, with the guides of the `published` months only (no banner):
+    the one call of the site channel. Returns the number of pages."""
+    prepared = prepare(config, content, latest, poster_covers(output_root, latest, None), work, only=published)
+    render_into(prepared, work, OutputCache(None, work))  # OutputCache(None, …): nothing reused, all rendered
+    if with_search:
+        search.build_bundle(work, search.documents(prepared.pages, latest))
+    return len(prepared.pages)
 
 
 def _carry(source: Path, destination: Path) -> None:

@@ -20,6 +20,7 @@ from pipeline.review.items import ReviewItem, month_items, source_files
 from pipeline.review.payload import sources_digest
 from pipeline.review.session import open_batch
 
+
 def refuse_example_base_url(config: Config, action: str) -> None:
     if example_base_url(config):
         raise UserError(f"没有{action}：" + example_base_url_message(config))
@@ -67,19 +68,6 @@ def push_gate(root: Path, month: Month, force: bool, by: str | None) -> PushGate
                         f"请先审核：xnwl review approve <项目> --month {month} --by 姓名；"
                         "确需跳过审核时用 --force --by 姓名（会记录在审核记录中）。")
     return PushGate(approved, sources, titles)
-
-
-def guide_approved(config: Config, content: Content, month: Month, folder: Path | None = None) -> bool:
-    """A month's guide is published once its guide article is approved as it is now (same approval hash)."""
-    folder = folder or config.output_dir / str(month)
-    if not (folder / "wechat" / f"guide-{month}.html").is_file():
-        return False
-    try:
-        plan = make_plan(content, month, config.featured_per_month)
-    except UserError:
-        return False
-    guide = next(iter(month_items(content, plan, folder, only=f"wechat/guide-{month}")), None)
-    return guide is not None and item_state(load_decisions(config.root, month), guide).state == APPROVED
 
 
 @dataclass

@@ -25,8 +25,11 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pipeline.channels.site.standalone import base_path, build_and_swap, site_dir
 from pipeline.content.problems import UserError
 from pipeline.plan import Month
+from pipeline.review.commands import decide_from_form
+from pipeline.review.page import built_review_months, review_link_bar
 
 VERSION_PATH = "/__xnwl/version"
 OUTPUT_PREFIX = "/_output/"  # the batch folders (review pages, posters, article previews), read-only
@@ -68,8 +71,6 @@ class Preview:
         self._lock = threading.Lock()
 
     def rebuild(self) -> bool:
-        from pipeline.channels.site.standalone import build_and_swap
-
         with self._lock:
             try:
                 result = build_and_swap(self.root, self.month, self.with_search)
@@ -178,9 +179,8 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             target = target / "index.html"
         if target.suffix == ".html":
             if target.is_file():
-                from pipeline.review.page import review_link_bar  # preview only: the built files have no link
-
-                bar = review_link_bar(Path(self.directory).parent, OUTPUT_PREFIX).encode()
+                bar = review_link_bar(  # preview only: the built files have no link
+                    Path(self.directory).parent, OUTPUT_PREFIX).encode()
                 self._send(HTTPStatus.OK, _inject(target.read_bytes(), bar), "text/html; charset=utf-8")
             else:
                 self._not_found()
@@ -214,8 +214,6 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             self._send(HTTPStatus.FORBIDDEN, "表单缺少本次预览的令牌：请重新打开审核页（刷新）后再提交。".encode(),
                        "text/plain; charset=utf-8")
             return
-        from pipeline.review.commands import decide_from_form
-
         try:
             location = decide_from_form(self.preview.root, form)
         except UserError as exc:
@@ -279,9 +277,13 @@ def make_server(site_dir: Path, preview: Preview, base_path: str, host: str = "1
     return server
 
 
-def serve(root: Path, month: Month | None, host: str, port: int, with_search: bool = True) -> int:
-    from pipeline.channels.site.standalone import base_path, site_dir
+def refresh_preview_site(root: Path) -> None:
+    """Rebuild the preview site in output/site (if there is one) so that its 待审 banners follow a decision."""
+    if (site_dir(root) / "index.html").is_file():
+        build_and_swap(root, None, with_search=True)
 
+
+def serve(root: Path, month: Month | None, host: str, port: int, with_search: bool = True) -> int:
     preview = Preview(root, month, with_search)
     if not preview.rebuild() and not (site_dir(root) / "index.html").is_file():
         return 1
@@ -293,8 +295,6 @@ def serve(root: Path, month: Month | None, host: str, port: int, with_search: bo
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"注意：预览服务器监听 {host}，同一网络中的其他设备也能访问。", flush=True)
     print(f"正在预览：http://{bound_host}:{bound_port}{base_path(root)}（修改内容或模板后自动刷新；Ctrl+C 退出）", flush=True)
-    from pipeline.review.page import built_review_months
-
     months = built_review_months(site_dir(root).parent)
     for month_text in months:
         print(f"审核页（{month_text}）：http://{bound_host}:{bound_port}{OUTPUT_PREFIX}{month_text}/review/index.html"

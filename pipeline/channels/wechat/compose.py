@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import segno
 from markupsafe import Markup
 
 from pipeline import urls
 from pipeline.articles import Article, cover_files
 from pipeline.channels import ChannelContext
-from pipeline.channels.memo import Memo, text_key
-from pipeline.channels.wechat import dates, limits
+from pipeline.channels.wechat import dates, dom, limits
 from pipeline.channels.wechat.weekends import WeekendSlot, plan_guide
 from pipeline.content import citations
 from pipeline.content.model import EVENT_CATEGORIES, Event, Image, Route
 from pipeline.content.problems import UserError
 from pipeline.markdown import render_markdown
 from pipeline.plan import MonthPlan
-from pipeline.templates import bytecode_cache, template_dirs
+from pipeline.templates import make_environment, template_dirs
 
 TEMPLATE_FOLDER = "wechat"
 TEMPLATES = {"guide": "guide.html.j2", "events": "events.html.j2", "route": "route.html.j2"}
@@ -48,41 +46,25 @@ class ArticleProblem(Exception):
     """Something in the content that makes an article impossible to render as asked (shown to the user)."""
 
 
-def template_folders(root: Path) -> list[Path]:
-    """The content tree's own templates/wechat/ first (editors may override), then the shipped ones."""
-    return template_dirs(root, TEMPLATE_FOLDER)
-
-
-@lru_cache(maxsize=4)
-def environment(folders: tuple[Path, ...], root: Path | None = None) -> jinja2.Environment:
-    if not folders:
+def environment(root: Path) -> jinja2.Environment:
+    """The articles' templates: the content tree's own templates/wechat/ first (editors may override), then the
+    shipped ones. A new environment for every run: nothing compiled is kept between runs."""
+    if not template_dirs(root, TEMPLATE_FOLDER):
         raise UserError(f"找不到公众号文章模板：应在 templates/{TEMPLATE_FOLDER}/ 下（随程序提供，可在内容目录中覆盖）。")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        bytecode_cache=bytecode_cache(root, "wechat") if root is not None else None,
-    )
-    env.filters["day"] = dates.day_label
-    env.filters["span"] = dates.span_label
-    env.filters["when"] = dates.event_when
-    env.filters["weekday"] = dates.weekday
-    env.filters["source_html"] = citations.to_html
-    env.globals["TENTATIVE"] = TENTATIVE
-    env.globals["CATEGORIES"] = EVENT_CATEGORIES
-    return env
+    return make_environment(
+        root, TEMPLATE_FOLDER, autoescape=True, keep_trailing_newline=False,
+        filters={"day": dates.day_label, "span": dates.span_label, "when": dates.event_when,
+                 "weekday": dates.weekday, "source_html": citations.to_html},
+        globals={"TENTATIVE": TENTATIVE, "CATEGORIES": EVENT_CATEGORIES})
 
 
 class _Renderer:
-    def __init__(self, ctx: ChannelContext, memo: Memo | None = None) -> None:
-        self.memo = memo
+    def __init__(self, ctx: ChannelContext, env: jinja2.Environment) -> None:
         self.ctx = ctx
         self.config = ctx.config
         self.content = ctx.content
         self.plan = ctx.plan
-        self.env = environment(tuple(template_folders(ctx.config.root)), ctx.config.root)
+        self.env = env
         self.images: dict[str, Image] = {}
         self.made: dict[str, bytes] = {}
 
@@ -107,25 +89,10 @@ class _Renderer:
         return Markup('<img src="{}" alt="{}" data-credit="{}">').format(f"images/{image.src}", image.alt, image.credit)
 
     def markdown(self, text: str, images: tuple[Image, ...], where: str) -> Markup:
-        """Markdown body -> HTML; an image in it must be one of the item's registered images (alt + credit).
-        A pure function of the body's HTML and the item's images (src, alt, credit): remembered by them."""
-        html = render_markdown(text)
-        if self.memo is None:
-            return Markup(self._markdown(html, images, where)[0])
-        key = text_key(json.dumps([html, [[i.src, i.alt, i.credit] for i in images]], ensure_ascii=False))
-        body, used = self.memo.get("markdown", key, lambda: self._markdown(html, images, where))
+        """Markdown body -> HTML with its images pointed at images/; an image in it must be one of the item's
+        registered images (alt + credit)."""
+        tree = dom.parse(render_markdown(text))
         known = {i.src: i for i in images}
-        for src in used:
-            self.images[src] = known[src]
-        return Markup(body)
-
-    def _markdown(self, html: str, images: tuple[Image, ...], where: str) -> tuple[str, list[str]]:
-        """The body's HTML with its images pointed at images/, and the srcs of the images it shows."""
-        from pipeline.channels.wechat import dom  # only for a body not remembered: the HTML parser is not loaded otherwise
-
-        tree = dom.parse(html)
-        known = {i.src: i for i in images}
-        used: list[str] = []
         for node in tree.iter():
             if node.tag != "img":
                 continue
@@ -134,10 +101,10 @@ class _Renderer:
             if image is None:
                 raise ArticleProblem(f"{where} 正文中的图片“{src}”没有登记在该条目的 images 中"
                                      "（需要 src、alt 与 credit），请先登记")
-            used.append(image.src)
+            self.images[image.src] = image
             node.attrs = {"src": f"images/{image.src}", "alt": node.attrs.get("alt") or image.alt,
                           "data-credit": image.credit}
-        return dom.serialize(tree), used
+        return Markup(dom.serialize(tree))
 
     def cover(self, article: Article, title: str) -> Markup:
         """The article's 2.35:1 cover (made by the posters channel, which runs first) at the top of the body: an
@@ -153,8 +120,6 @@ class _Renderer:
     def qr(self, article: Article) -> Markup:
         """A QR code of the article's page on the site (?from=mp), for the closing card: WeChat readers long-press
         an image to open the code in it, while links to other sites do not survive in the body."""
-        import segno  # only here: the rest of the channel needs no QR code
-
         url = urls.tagged_url(self.page_url(article), QR_CHANNEL)
         buffer = io.BytesIO()
         segno.make_qr(url, error="m").save(buffer, kind="png", scale=QR_SCALE, border=4, dark="#000000",
@@ -249,8 +214,8 @@ def events_title(plan: MonthPlan) -> str:
     return f"{plan.month.label}咸宁节庆活动日历"
 
 
-def render_articles(ctx: ChannelContext, articles: tuple[Article, ...], memo: Memo | None = None) -> list[RenderedArticle]:
-    renderer = _Renderer(ctx, memo)
+def render_articles(ctx: ChannelContext, env: jinja2.Environment, articles: tuple[Article, ...]) -> list[RenderedArticle]:
+    renderer = _Renderer(ctx, env)
     try:
         return [renderer.render(a) for a in articles]
     except jinja2.TemplateSyntaxError as exc:

@@ -15,8 +15,13 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
-from pipeline.channels.wechat import DRAFTS, FOLDER, dom, limits
-from pipeline.channels.wechat.api import (
+from pipeline.channels.wechat import dom, limits
+from pipeline.config import load_config
+from pipeline.content.problems import UserError
+from pipeline.outputs_layout import WECHAT_DRAFTS as DRAFTS, WECHAT_FOLDER as FOLDER
+from pipeline.plan import Month
+from pipeline.publish.imagefit import ImageTooLarge, fit_image
+from pipeline.publish.wechat_api import (
     DEFAULT_BASE,
     ApiError,
     Credentials,
@@ -25,10 +30,6 @@ from pipeline.channels.wechat.api import (
     WeChatClient,
     write_private,
 )
-from pipeline.channels.wechat.imagefit import ImageTooLarge, fit_image
-from pipeline.config import load_config
-from pipeline.content.problems import UserError
-from pipeline.plan import Month
 from pipeline.review.payload import approval_hash, body_image_srcs, payload_digest
 
 STATE_FOLDER = Path("state") / "wechat"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from pipeline.channels.wechat.api import Upload
+from pipeline.publish.wechat_api import Upload
 
 MAX_WIDTH = 1354  # 2 × the 677 px article column: sharp on phones, no bigger than needed
 QUALITIES = (88, 80, 72, 64, 56)
