@@ -50,14 +50,34 @@ class Channel:
 def registered_channels() -> tuple[Channel, ...]:
     """The stages a batch runs after the plan, in order; the review stage reads what the channels made."""
     from pipeline.channels import posters
-    from pipeline.channels.site import ahead as site_ahead, head_start as site_head_start, render_channel as site
 
     return (
         posters.CHANNEL,
         Channel("公众号文章", _wechat),  # after the posters: each article opens with its cover
-        Channel("网站", site, site_head_start, site_ahead),  # after the posters: it uses their covers
+        Channel("网站", _site),  # after the posters: it uses their covers
         Channel("审核", _review),  # last: it checks what the others made
     )
+
+
+def _site(ctx: ChannelContext) -> None:
+    """Transitional (issue 21), until the new batch calls pipeline.channels.site.render itself: the site rendered
+    into its own staging folder, switched in together with the month folder (or discarded if the batch fails)."""
+    from pipeline import output
+    from pipeline.channels.site import render
+    from pipeline.channels.site.standalone import SITE, site_inputs
+
+    month = ctx.plan.month
+    staging = output.new_staging(ctx.output_root, SITE)
+    try:
+        inputs = site_inputs(ctx.config, ctx.content, month, ctx.output_root, ctx.out)
+        ctx.warnings += render(ctx.config, ctx.content, month, inputs, staging, progress=ctx.progress)
+    except BaseException:
+        output.discard(staging)
+        raise
+    ctx.built["site"] = staging
+    ctx.switch_in.append(Move(staging, SITE))
+    ctx.waiting.append(lambda failed=False: output.discard(staging) if failed and not output.switch_left(ctx.output_root)
+                       else None)
 
 
 def _review(ctx: ChannelContext) -> None:

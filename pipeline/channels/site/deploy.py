@@ -29,10 +29,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.channels.site import search
-from pipeline.channels.site.build import poster_covers, prepare, render_into
+from pipeline.channels.site import SiteInputs, render
+from pipeline.channels.site.standalone import poster_covers
 from pipeline.content.problems import UserError
-from pipeline.outcache import OutputCache
 from pipeline.plan import Month
 
 _MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
@@ -228,16 +227,12 @@ def deploy(root: Path, target: Path, force: bool = False, by: str | None = None,
         target.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.xnwl-deploy-"))
     try:
-        prepared = prepare(config, content, latest, poster_covers(output_root, latest, None), work,
-                           only=frozenset(published))
-        # no cache: the preview's cache describes output/site, not this copy
-        render_into(prepared, work, OutputCache(None, work))
-        pages = prepared.pages
-        if with_search:
-            search.build_bundle(work, search.documents(prepared.pages, latest))
+        inputs = SiteInputs(poster_covers(output_root, latest, None), frozenset(), guides=frozenset(published))
+        render(config, content, latest, inputs, work, search=with_search)
+        pages = sum(1 for rel in _files(work) if rel.endswith(".html"))
         new = {rel: _digest(path) for rel, path in _files(work).items()}
         changes = compare(target, new, previous)
-        result = DeployResult(target, published, len(pages), changes, dry_run,
+        result = DeployResult(target, published, pages, changes, dry_run,
                               [m for m in months if m not in published])
         if dry_run:
             return result

@@ -29,8 +29,7 @@ Link = tuple[str, str]  # (label, site path)
 
 @dataclass(frozen=True)
 class TemplateSite:
-    """`site` as templates see it: only the configuration. Everything else reaches a template through its page,
-    which is what lets a page be reused when its own values did not change (see build.prepare)."""
+    """`site` as templates see it: only the configuration. Everything else reaches a template through its page."""
     config: Config
 
 
@@ -50,7 +49,7 @@ class Page:
     prev: Link | None = None
     next: Link | None = None
     paging: list[Link] = field(default_factory=list)  # every page of a long list, when it has more than one
-    structured: list[dict[str, Any] | jsonld.Later] = field(default_factory=list)
+    structured: list[dict[str, Any]] = field(default_factory=list)  # JSON-LD of the page's own subject
 
     @property
     def file(self) -> str:
@@ -58,7 +57,7 @@ class Page:
 
     def jsonld(self, site: SiteData | TemplateSite) -> list[dict[str, Any]]:
         extra = [jsonld.breadcrumbs(site.config, self.crumbs + [(self.title, self.path)])] if self.crumbs else []
-        return [item.data(site.config) if isinstance(item, jsonld.Later) else item for item in self.structured] + extra
+        return self.structured + extra
 
 
 def _neighbours(items: list[Link], index: int) -> tuple[Link | None, Link | None]:
@@ -175,7 +174,7 @@ def route_pages(site: SiteData) -> list[Page]:
                           crumbs=[("首页", HOME), ("精品线路", ROUTES), (view.theme.name, urls.theme_path(view.theme.id))],
                           vars={"view": view, "events": site.upcoming(site.events_of_route(view.route.id), SHORT_LIST)},
                           image=view.cover, og_type="article", prev=prev, next=nxt,
-                          structured=[jsonld.Later(view)]))
+                          structured=[jsonld.tourist_trip(site.config, view)]))
     return pages
 
 
@@ -255,7 +254,7 @@ def event_pages(site: SiteData) -> list[Page]:
                                   (view.month.label, urls.events_month_path(view.month))],
                           vars={"view": view, "related": [site.routes[r.id] for r in view.routes]},
                           image=view.cover, og_type="article", prev=prev, next=nxt,
-                          structured=[jsonld.Later(view)]))
+                          structured=[jsonld.event(site.config, view)]))
     return pages
 
 
