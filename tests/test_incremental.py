@@ -184,30 +184,6 @@ def test_incremental_batch_equals_a_clean_batch(built: Path, tmp_path: Path, cha
     assert differing == [], f"after {change}, these differ from a clean batch: {differing}"
 
 
-def test_a_batch_after_a_clean_one_renders_nothing_again(tmp_path: Path) -> None:
-    """The first batch builds content objects from the files, the next takes them from the cache: the pages'
-    fingerprints must not depend on which (they would all be rendered again)."""
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE, root)
-    batch(root)
-    run = xnwl("site", "build", "--month", MONTH, "--no-search", root=root, env=FORKED)
-    assert run.code == 0, run.text
-    pages = int(re.search(r"（(\d+) 个页面", run.out)[1])
-    assert "改写 0 个文件" in run.out and int(re.search(r"其中 (\d+) 个输入未变", run.out)[1]) >= pages, run.out
-
-
-def test_unchanged_pages_are_not_rendered_again(built: Path, tmp_path: Path) -> None:
-    root = warmed(built, tmp_path)
-    site = root / "output" / "site"
-    edit_route(root)
-    run = xnwl("site", "build", "--month", MONTH, "--no-search", root=root, env=FORKED)
-    assert run.code == 0, run.text
-    reused = int(re.search(r"其中 (\d+) 个输入未变", run.out)[1])
-    pages = int(re.search(r"（(\d+) 个页面", run.out)[1])
-    assert reused >= pages - 8, run.out  # the route, its theme, county and list pages are rendered again
-    assert "补记" in (site / "routes" / "tongshan-cool" / "index.html").read_text(encoding="utf-8")
-
-
 def test_a_body_image_credit_edit_equals_a_clean_batch(built: Path, tmp_path: Path) -> None:
     """An image shown in a featured route's body: its article HTML is remembered by the body and the item's
     images (src, alt, credit), so a new credit alone makes it anew."""
@@ -249,41 +225,6 @@ def test_posters_of_unchanged_inputs_are_taken_from_the_last_batch(built: Path, 
     assert {name: (cache / name).stat().st_mtime_ns for name in kept} == kept
 
 
-def _index_files(site: Path) -> dict[str, int]:
-    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in (site / "search-index").rglob("*") if p.is_file()}
-
-
-def test_an_edit_rewrites_only_the_search_index_files_it_changes(built: Path, tmp_path: Path) -> None:
-    """The edited route's own document, the postings shards of the tokens it gained, and meta.json (the new
-    version): every other file of the index is the one the last build wrote. The new words find the route."""
-    import json
-
-    from pipeline.channels.site import search
-
-    root = warmed(built, tmp_path)
-    site = root / "output" / "site"
-    before = _index_files(site)
-    edit_route(root)
-    batch(root)
-    after = _index_files(site)
-    assert set(before) == set(after)
-    touched = sorted(rel for rel in after if before[rel] != after[rel])
-    meta = json.loads((site / "search-index" / "meta.json").read_bytes())
-    docs = [json.loads((site / "search-index" / "d" / f"{n}.json").read_bytes()) for n in range(meta["docs"])]
-    mine = next(n for n, doc in enumerate(docs) if doc["u"] == "routes/tongshan-cool/")
-    shards = {f"search-index/p/{search.token_shard(token, meta['shards'])}.json"
-              for token in search.tokens("补记。山里傍晚起风，带一件外套。")}
-    assert f"search-index/d/{mine}.json" in touched and "search-index/meta.json" in touched
-    assert set(touched) <= {f"search-index/d/{mine}.json", "search-index/meta.json", *shards}, touched
-    postings = json.loads((site / "search-index" / "p" / f"{search.token_shard('外套', meta['shards'])}.json").read_bytes())
-    number = 0
-    found = set()
-    for value in postings["外套"]:
-        number += value // 4
-        found.add(number)
-    assert mine in found
-
-
 def test_after_a_small_edit_the_site_equals_a_clean_one(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.channels.site.standalone import build_and_swap
     from pipeline.plan import Month
@@ -310,50 +251,6 @@ def retitle_featured_route(root: Path) -> None:
     text = route.read_text(encoding="utf-8")
     title = re.search(r"^title: (.+)$", text, re.M)[1]
     route.write_text(text.replace(f"title: {title}", f"title: {title}·夏", 1), encoding="utf-8")
-
-
-@pytest.mark.parametrize("change, taken", [(edit_route, True), (retitle_featured_route, False)])
-def test_the_site_prepared_before_the_posters_is_used_only_while_their_covers_are_the_same(
-        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], taken: bool) -> None:
-    """After a small edit the batch prepares the site, and settles the edited pages, right after the plan, with
-    the covers of the month's last batch; if the new covers differ, the site is prepared again. The batch
-    decides which pages it reuses before it waits for the staging copy of the site. Either way the batch
-    writes what a clean batch writes."""
-    from pipeline.batch import run_batch
-    from pipeline.channels.site import build, files
-    from pipeline.plan import Month
-
-    root = warmed(built, tmp_path)
-    change(root)
-    for name, value in {**FORKED, "XNWL_WORKERS": "1", "XNWL_POSTER_WORKERS": "1"}.items():
-        monkeypatch.setenv(name, value)
-    prepared: list[int] = []
-    real_prepare = build.prepare
-
-    def prepare(*args, **kwargs):  # type: ignore[no-untyped-def]
-        prepared.append(1)
-        return real_prepare(*args, **kwargs)
-
-    monkeypatch.setattr(build, "prepare", prepare)
-    order: list[str] = []
-    for module, name in ((build, "_reused_here"), (files, "open_staging")):
-        def spy(*args, __real=getattr(module, name), __name=name, **kwargs):  # type: ignore[no-untyped-def]
-            order.append(__name)
-            return __real(*args, **kwargs)
-        monkeypatch.setattr(module, name, spy)
-    run_batch(root, Month.parse(MONTH))
-    assert len(prepared) == (1 if taken else 2)
-    if taken:
-        assert order[:2] == ["_reused_here", "open_staging"]
-    incremental = snapshot(root / "output")
-
-    shutil.rmtree(root / "output")
-    shutil.rmtree(root / "state")
-    run_batch(root, Month.parse(MONTH))
-    assert len(prepared) == (2 if taken else 3)  # a clean batch: nothing to start early from
-    clean = snapshot(root / "output")
-    assert sorted(incremental) == sorted(clean)
-    assert [rel for rel in clean if incremental[rel] != clean[rel]] == []
 
 
 def test_a_damaged_search_index_is_made_whole_again_after_a_small_edit(built: Path, tmp_path: Path) -> None:
