@@ -121,47 +121,57 @@ def make_folders(out: Path, rels: list[str]) -> None:
         (out / folder).mkdir(parents=True, exist_ok=True)
 
 
-_WORK: tuple[Prepared, Path] | None = None  # what the forked workers of one build_site call render from
+_WORK: tuple[Prepared, Path, bool] | None = None  # what the forked workers of one render_all call work from
+
+# What rendering one file gives back: ("ok", the text the search index takes from the page, or None) or
+# ("problem", its message).
+Outcome = tuple[str, str | None]
 
 
-def _render_chunk(chunk: list[Job]) -> list[str | None]:
-    """Render and write each job's file; for each, None or the problem's message. Runs in a forked worker (or in
-    this process for a small site)."""
+def _render_chunk(chunk: list[Job]) -> list[Outcome]:
+    """Render and write each job's file, and take a searchable page's text for the index while its HTML is at
+    hand. Runs in a forked worker (or in this process for a small site)."""
     assert _WORK is not None
-    prepared, out = _WORK
-    problems: list[str | None] = []
+    prepared, out, searching = _WORK
+    outcomes: list[Outcome] = []
     for job in chunk:
         try:
-            (out / job.rel).write_bytes(render_file(prepared, job))
-            problems.append(None)
+            data = render_file(prepared, job)
         except UserError as error:
-            problems.append(error.message)
+            outcomes.append(("problem", error.message))
+            continue
         except TemplateError as error:
-            problems.append(template_problem(error))
-    return problems
+            outcomes.append(("problem", template_problem(error)))
+            continue
+        (out / job.rel).write_bytes(data)
+        searchable = searching and job.kind == "page" and prepared.pages[job.index].searchable
+        outcomes.append(("ok", site_search.page_text(data) if searchable else None))
+    return outcomes
 
 
-def render_all(prepared: Prepared, out: Path) -> None:
+def render_all(prepared: Prepared, out: Path, searching: bool) -> dict[str, str | None]:
     """Every page and calendar file, rendered by forked workers on every core; then the feed, the sitemap and the
-    assets. Raises UserError naming each problem once (a broken template breaks many pages the same way)."""
+    assets. Raises UserError naming each problem once (a broken template breaks many pages the same way).
+    Returns, when `searching`, the search text of every searchable page by its site file."""
     global _WORK
     every = jobs(prepared)
     site = prepared.site
     rest = {feeds.FEED_PATH: feeds.atom_feed(site), feeds.SITEMAP_PATH: feeds.sitemap(site.config, prepared.pages),
             "robots.txt": feeds.robots(site.config), **site.assets.files}
     make_folders(out, [job.rel for job in every] + list(rest))
-    _WORK = (prepared, out)
+    _WORK = (prepared, out, searching)
     gc.freeze()  # the workers share the prepared data's memory pages with this process instead of copying them
     try:
-        problems = fork_map(_render_chunk, every, PARALLEL_FROM)
+        outcomes = fork_map(_render_chunk, every, PARALLEL_FROM)
     finally:
         gc.unfreeze()
         _WORK = None
-    errors = list(dict.fromkeys(message for message in problems if message))
+    errors = list(dict.fromkeys(value for state, value in outcomes if state == "problem" and value))
     if errors:
         raise UserError("\n".join(errors))
     for rel in sorted(rest):
         (out / rel).write_bytes(rest[rel])
+    return {job.rel: text for job, (_, text) in zip(every, outcomes) if job.kind == "page"}
 
 
 def build_site(config: Config, content: Content, month: Month, plans: dict[Month, MonthPlan],
@@ -174,9 +184,9 @@ def build_site(config: Config, content: Content, month: Month, plans: dict[Month
     progress(0, steps)
     prepared = prepare(config, content, month, plans, covers, pending)
     progress(1, steps)
-    render_all(prepared, out)
+    texts = render_all(prepared, out, search)
     progress(2, steps)
     if search:
-        site_search.build_bundle(out, site_search.documents(prepared.pages, month))
+        site_search.build_bundle(out, site_search.documents(prepared.pages, month), texts)
         progress(3, steps)
     return []

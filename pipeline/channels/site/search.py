@@ -29,7 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 
 BUNDLE = "search-index"
@@ -299,12 +299,16 @@ def make_index(docs: Sequence[Doc], texts: Sequence[str]) -> dict[str, bytes]:
 
 # --- writing it into the site -----------------------------------------------------------------------------
 
-def build_bundle(site_dir: Path, docs: Iterable[Doc]) -> int:
-    """Write site_dir/search-index (absent until now) for these documents, from their pages in site_dir.
+def build_bundle(site_dir: Path, docs: Iterable[Doc], texts_by_page: Mapping[str, str | None] | None = None) -> int:
+    """Write site_dir/search-index (absent until now) for these documents, from their pages in site_dir (or from
+    `texts_by_page`, the page_text of each document's page by its site file, when the caller has them).
     Returns the number of documents indexed (pages without a searchable part are left out)."""
     kept, texts = [], []
     for doc in docs:
-        text = page_text((site_dir / doc.rel).read_bytes())
+        if texts_by_page is not None:
+            text = texts_by_page[doc.rel]
+        else:
+            text = page_text((site_dir / doc.rel).read_bytes())
         if text is not None:
             kept.append(doc)
             texts.append(text)
