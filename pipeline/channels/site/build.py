@@ -77,6 +77,13 @@ def prepare(config: Config, content: Content, month: Month, plans: dict[Month, M
         "home": HOME, "feed": feeds.FEED_PATH, "events_ics": feeds.ICS_PATH, "site": TemplateSite(config),
         "this_month": month, "urls": urls, "categories": EVENT_CATEGORIES,
     }
+    # Every template compiled here, once, rather than once in each worker. A broken one is reported by the pages
+    # that use it (once, see render_all); one that no page uses is never reported.
+    for name in sorted(env.list_templates(extensions=["html"])):
+        try:
+            env.get_template(name)
+        except TemplateError:
+            pass
     pages = all_pages(site)
     for page in pages:
         if page.path == SEARCH:
@@ -115,10 +122,10 @@ def template_problem(error: TemplateError) -> str:
     return f"网站模板出错（{where}）：{error.message or type(error).__name__}"
 
 
-def make_folders(out: Path, rels: list[str]) -> None:
-    """The folders these files go into, each made once."""
-    for folder in sorted({rel.rpartition("/")[0] for rel in rels} - {""}):
-        (out / folder).mkdir(parents=True, exist_ok=True)
+def write_file(out: Path, rel: str, data: bytes) -> None:
+    path = out / rel
+    path.parent.mkdir(parents=True, exist_ok=True)  # (workers may race to make a folder: either one does)
+    path.write_bytes(data)
 
 
 _WORK: tuple[Prepared, Path, bool] | None = None  # what the forked workers of one render_all call work from
@@ -143,7 +150,7 @@ def _render_chunk(chunk: list[Job]) -> list[Outcome]:
         except TemplateError as error:
             outcomes.append(("problem", template_problem(error)))
             continue
-        (out / job.rel).write_bytes(data)
+        write_file(out, job.rel, data)
         searchable = searching and job.kind == "page" and prepared.pages[job.index].searchable
         outcomes.append(("ok", site_search.page_text(data) if searchable else None))
     return outcomes
@@ -158,7 +165,6 @@ def render_all(prepared: Prepared, out: Path, searching: bool) -> dict[str, str 
     site = prepared.site
     rest = {feeds.FEED_PATH: feeds.atom_feed(site), feeds.SITEMAP_PATH: feeds.sitemap(site.config, prepared.pages),
             "robots.txt": feeds.robots(site.config), **site.assets.files}
-    make_folders(out, [job.rel for job in every] + list(rest))
     _WORK = (prepared, out, searching)
     gc.freeze()  # the workers share the prepared data's memory pages with this process instead of copying them
     try:
@@ -170,7 +176,7 @@ def render_all(prepared: Prepared, out: Path, searching: bool) -> dict[str, str 
     if errors:
         raise UserError("\n".join(errors))
     for rel in sorted(rest):
-        (out / rel).write_bytes(rest[rel])
+        write_file(out, rel, rest[rel])
     return {job.rel: text for job, (_, text) in zip(every, outcomes) if job.kind == "page"}
 
 

@@ -24,19 +24,17 @@ def relative_href(page_path: str, target: str) -> str:
     'assets/site.css'); links off the site are left as they are."""
     if target.startswith(_OUTSIDE):
         return target
-    base = page_path if page_path.endswith("/") or page_path == "" else posixpath.dirname(page_path) + "/"
-    here = [part for part in base.split("/") if part]
-    there = [part for part in target.split("/") if part]
-    if "." in here or ".." in here or "." in there or ".." in there:
-        rel = posixpath.relpath(target or ".", base.strip("/") or ".")
-    else:
-        common = 0
-        while common < len(here) and common < len(there) and here[common] == there[common]:
-            common += 1
-        rel = "/".join([".."] * (len(here) - common) + there[common:]) or "."
-    if target.endswith("/") or target == "":
-        rel = "./" if rel == "." else rel + "/"
-    return rel
+    here = page_path.rpartition("/")[0]  # the page's folder: 'routes/x' for 'routes/x/' and 'routes/x/a.html'
+    folders = here.split("/") if here else []
+    parts = target.split("/")  # the last part is a file's name, or '' for a folder
+    if any(part in ("", ".", "..") for part in folders + parts[:-1]) or parts[-1] in (".", ".."):
+        rel = posixpath.relpath(target or ".", here or ".")  # not a path the site makes: the general answer
+        return "./" if rel == "." and target.endswith("/") else rel + "/" if target.endswith("/") else rel
+    shared = 0
+    most = min(len(folders), len(parts) - 1)
+    while shared < most and folders[shared] == parts[shared]:
+        shared += 1
+    return "../" * (len(folders) - shared) + "/".join(parts[shared:]) or "./"
 
 
 def json_ld(data: Any) -> Markup:

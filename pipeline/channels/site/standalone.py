@@ -7,6 +7,7 @@ site's inputs. (Issue 21, transitional: pending_months and poster_covers move to
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -99,8 +100,8 @@ def build_and_swap(root: Path, month: Month | None, with_search: bool = True) ->
     staging = output.new_staging(output_root, SITE)
     try:
         warnings = render(config, content, month, inputs, staging, search=with_search)
-        files = sum(1 for p in staging.rglob("*") if p.is_file())
-        pages = sum(1 for p in staging.rglob("*.html"))
+        names = [name for _, _, found in os.walk(staging) for name in found]
+        files, pages = len(names), sum(1 for name in names if name.endswith(".html"))
         output.swap_into_place(staging, output_root, SITE)
     except BaseException:
         if not output.switch_left(output_root):
