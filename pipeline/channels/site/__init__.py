@@ -1,7 +1,8 @@
 """The website channel: a month's whole static site, rendered into an empty folder.
 
 `render` is the entry point; its caller (the batch, or `xnwl site build`) works out the SiteInputs from the
-batch folders and swaps the folder into output/site. Nothing here reads output/, state/ or the review files.
+batch folders and swaps the folder into output/site. The channel reads no output/, state/ or review files
+(standalone.py, deploy.py and serve.py are the command-line and publishing side, on their way to pipeline/publish/).
 """
 
 from __future__ import annotations

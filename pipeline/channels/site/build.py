@@ -166,7 +166,7 @@ def render_all(prepared: Prepared, out: Path, searching: bool) -> dict[str, str 
     rest = {feeds.FEED_PATH: feeds.atom_feed(site), feeds.SITEMAP_PATH: feeds.sitemap(site.config, prepared.pages),
             "robots.txt": feeds.robots(site.config), **site.assets.files}
     _WORK = (prepared, out, searching)
-    gc.freeze()  # the workers share the prepared data's memory pages with this process instead of copying them
+    gc.freeze()  # the workers' collector leaves the prepared data alone: its memory stays shared, not copied
     try:
         outcomes = fork_map(_render_chunk, every, PARALLEL_FROM)
     finally:
