@@ -515,8 +515,7 @@ def _site_build(root: Path, month_text: str | None, with_search: bool) -> int:
 
     month = Month.parse(month_text) if month_text else None
     result = build_and_swap(root, month, with_search)
-    print(f"网站已生成：{result.staging.parent.parent / 'site'}（{result.pages} 个页面；改写 {len(result.written)} 个文件，"
-          f"删除 {len(result.removed)} 个，{result.unchanged} 个未变，其中 {result.reused} 个输入未变、未重新生成）。")
+    print(f"网站已生成：{result.site}（{result.pages} 个页面，共 {result.files} 个文件）。")
     return 0
 
 

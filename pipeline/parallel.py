@@ -1,5 +1,4 @@
-"""Running a function over many items on every core, in forked worker processes; and work done ahead in
-a forked child (start_child).
+"""Running a function over many items on every core, in forked worker processes.
 
 Workers are forked, so they start with everything the parent had prepared (templates compiled, views built)
 and only the items' results travel back. Small batches stay in the process: forking costs more than it saves.
@@ -12,7 +11,6 @@ from __future__ import annotations
 import gc
 import os
 import signal
-import time
 from collections import deque
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
@@ -142,10 +140,9 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-_FD_LIMIT = 65536
 _PR_SET_PDEATHSIG = 1
 def prepare_to_detach() -> None:
-    """Call before forking a child that will call detach_from: libc is looked up here, not in the child."""
+    """Call before forking children that call prctl: libc is looked up here, not in each child."""
     libc.function("prctl")
 
 
@@ -176,55 +173,3 @@ def _die_with_parent() -> None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux; the signal comes when the forking thread ends
     if os.getppid() != _FORKING_FROM:  # the parent was gone already
         os._exit(1)
-
-
-def detach_from(parent: int, keep: int | None = None) -> None:
-    """In a forked child: hold nothing of the parent's but the descriptor `keep` (not the batch lock's; not the
-    standard streams, or a caller reading them would wait for this process too), and have the kernel end it
-    when the parent ends (a killed batch leaves nothing going on)."""
-    quiet = os.open(os.devnull, os.O_RDWR)
-    for stream in (0, 1, 2):
-        os.dup2(quiet, stream)
-    if keep is None:
-        os.closerange(3, _FD_LIMIT)
-    else:
-        os.closerange(3, keep)
-        os.closerange(keep + 1, _FD_LIMIT)
-    prctl = libc.function("prctl")
-    if prctl is not None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux
-    if os.getppid() != parent:  # the parent was gone already
-        os._exit(1)
-
-
-def start_child(work: Callable[[], None]) -> Callable[[], None]:
-    """Run work() in a forked child while this process goes on, for work whose result is a cache on disk that
-    this process uses if it is there by then (and does the work itself if not). Returns what to call once the
-    result is no longer needed: it waits for the child, which by then has long finished; one that has not
-    after a few seconds (say it waits on a lock another thread held at the fork) is killed."""
-    if not hasattr(os, "fork"):
-        return lambda: None
-    prepare_to_detach()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            detach_from(parent)
-            work()
-            code = 0
-        except BaseException:  # noqa: BLE001 - nothing to report: the parent does the work itself
-            pass
-        finally:
-            os._exit(code)
-
-    def finish(patience: float = 5.0) -> None:
-        deadline = time.monotonic() + patience
-        while os.waitpid(pid, os.WNOHANG)[0] == 0:
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return
-            time.sleep(0.002)
-
-    return finish

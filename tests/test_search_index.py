@@ -83,19 +83,18 @@ def test_shards_grow_with_the_postings() -> None:
     assert search.shard_count(10**12) == search.MAX_SHARDS
 
 
-def test_the_bundle_is_written_only_where_it_changed_and_nothing_else_is_left(tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    for n, body in enumerate(["<h1>咸宁温泉</h1><p>泡汤。</p>", "<h1>大幕山</h1><p>杜鹃。</p>"]):
-        (site / f"p/{n}").mkdir(parents=True)
-        (site / f"p/{n}/index.html").write_bytes(_page(body))
-    docs = [_doc(0, "咸宁温泉"), _doc(1, "大幕山")]
-    first = search.build_bundle(site, docs)
-    assert first.docs == 2 and not first.removed and "search-index/meta.json" in first.written
-    stale = site / "search-index" / "p" / "999.json"
-    stale.write_bytes(b"{}")
-    again = search.build_bundle(site, docs)
-    assert again.written == [] and again.removed == ["search-index/p/999.json"] and not stale.exists()
-    (site / "p/1/index.html").write_bytes(_page("<h1>大幕山</h1><p>映山红。</p>"))
-    changed = search.build_bundle(site, docs)
-    assert "search-index/d/1.json" in changed.written and "search-index/d/0.json" not in changed.written
-    assert "映山红" in json.loads((site / "search-index" / "d" / "1.json").read_bytes())["x"]
+def test_the_bundle_is_made_from_the_pages_and_changes_with_them(tmp_path: Path) -> None:
+    def bundle(site: Path, second: str) -> dict[str, bytes]:
+        for n, body in enumerate(["<h1>咸宁温泉</h1><p>泡汤。</p>", f"<h1>大幕山</h1><p>{second}。</p>"]):
+            (site / f"p/{n}").mkdir(parents=True)
+            (site / f"p/{n}/index.html").write_bytes(_page(body))
+        assert search.build_bundle(site, [_doc(0, "咸宁温泉"), _doc(1, "大幕山")]) == 2
+        return {p.relative_to(site / "search-index").as_posix(): p.read_bytes()
+                for p in sorted((site / "search-index").rglob("*")) if p.is_file()}
+
+    first = bundle(tmp_path / "a", "杜鹃")
+    assert json.loads(first["meta.json"])["docs"] == 2 and {"d/0.json", "d/1.json"} <= set(first)
+    assert bundle(tmp_path / "b", "杜鹃") == first  # the same pages, the same files
+    changed = bundle(tmp_path / "c", "映山红")
+    assert "映山红" in json.loads(changed["d/1.json"])["x"] and changed["d/0.json"] == first["d/0.json"]
+    assert json.loads(changed["meta.json"])["version"] != json.loads(first["meta.json"])["version"]

@@ -29,12 +29,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.channels.site import search
-from pipeline.channels.site.build import poster_covers, prepare, render_into
-from pipeline.config import Config, load_config
-from pipeline.content.model import Content
+from pipeline.archive import covers
+from pipeline.channels.site import SiteInputs, render
+from pipeline.config import load_config
 from pipeline.content.problems import UserError
-from pipeline.outcache import OutputCache
 from pipeline.plan import Month
 from pipeline.publish.gate import deploy_gate, refuse_example_base_url
 from pipeline.review.decisions import record_override
@@ -228,7 +226,9 @@ def deploy(root: Path, target: Path, force: bool = False, by: str | None = None,
         target.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.xnwl-deploy-"))
     try:
-        pages = _render_site(config, content, latest, frozenset(published), output_root, work, with_search)
+        inputs = SiteInputs(covers(output_root, latest, None), frozenset(), guides=frozenset(published))
+        render(config, content, latest, inputs, work, search=with_search)
+        pages = sum(1 for rel in _files(work) if rel.endswith(".html"))
         new = {rel: _digest(path) for rel, path in _files(work).items()}
         changes = compare(target, new, previous)
         result = DeployResult(target, published, pages, changes, dry_run,
@@ -254,17 +254,6 @@ def deploy(root: Path, target: Path, force: bool = False, by: str | None = None,
         if month in published:
             record_override(root, month, "site deploy --force", by or "", items)
     return result
-
-
-def _render_site(config: Config, content: Content, latest: Month, published: frozenset[Month], output_root: Path,
-                 work: Path, with_search: bool) -> int:
-    """The whole site into the empty folder `work`, with the guides of the `published` months only (no banner):
-    the one call of the site channel. Returns the number of pages."""
-    prepared = prepare(config, content, latest, poster_covers(output_root, latest, None), work, only=published)
-    render_into(prepared, work, OutputCache(None, work))  # OutputCache(None, …): nothing reused, all rendered
-    if with_search:
-        search.build_bundle(work, search.documents(prepared.pages, latest))
-    return len(prepared.pages)
 
 
 def _carry(source: Path, destination: Path) -> None:

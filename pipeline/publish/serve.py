@@ -79,7 +79,7 @@ class Preview:
                 self.log("网站未更新：请修改上面的问题，保存后会自动重试。")
                 return False
             self.version += 1
-            self.log(f"已重新生成网站：写入 {len(result.written)} 个文件，删除 {len(result.removed)} 个。")
+            self.log(f"已重新生成网站：{result.pages} 个页面，共 {result.files} 个文件。")
             return True
 
     def watch(self, stop: threading.Event) -> None:

@@ -1,49 +1,49 @@
-"""The website channel: the whole static site, rebuilt by every batch into output/site/."""
+"""The website channel: a month's whole static site, rendered into an empty folder.
+
+`render` is the entry point; its caller (the batch, or `xnwl site build`) works out the SiteInputs from the
+batch folders and swaps the folder into output/site. The channel reads no output/, state/ or review files
+(standalone.py, deploy.py and serve.py are the command-line and publishing side, on their way to pipeline/publish/).
+"""
 
 from __future__ import annotations
 
-import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
-from pipeline.channels import ChannelContext
 from pipeline.config import Config
+from pipeline.content.model import Content
+from pipeline.plan import Month
+
+ARCHIVE_MONTHS = 12  # monthly guides kept on the site: the batch month and the eleven before it
 
 
-def head_start(config: Config, output_root: Path) -> Callable[[], None]:
-    """Start copying output/site into the site's staging folder and compiling the templates while the content
-    is loaded. Returns what to call once the build is over (or will not happen): it stops
-    whatever was not used."""
-    from pipeline.channels.site import files
-    from pipeline.channels.site.render import warm_up, warmed_up
-    from pipeline.parallel import start_child
-
-    finish_warm_up = start_child(lambda: warm_up(config.root)) if not warmed_up(config.root) else lambda: None
-    finish_staging = files.begin_staging(output_root, files.spare_folder(config.root, output_root))
-
-    def finish() -> None:
-        build = sys.modules.get("pipeline.channels.site.build")
-        if build is not None:
-            build.drop_early(output_root)
-        finish_staging()
-        finish_warm_up()
-
-    return finish
+@dataclass(frozen=True)
+class SiteInputs:
+    """What the site takes from outside the content."""
+    covers: Mapping[str, Path]  # poster cover image by article slug (archive months' batch folders, newest wins)
+    pending: frozenset[Month]  # archive months whose guide is not approved as it is now: their pages say 待审
+    # Archive months whose guide the site shows; None: every one with a guide. The deployable copy passes the
+    # approved months only.
+    guides: frozenset[Month] | None = None
 
 
-def ahead(ctx: ChannelContext) -> None:
-    from pipeline.channels.site.build import start_early
+def archive_months(month: Month) -> list[Month]:
+    """The months whose guide the site of `month` keeps, oldest first (the batch month last)."""
+    return [month.shift(-back) for back in range(ARCHIVE_MONTHS - 1, -1, -1)]
 
-    start_early(ctx.config, ctx.content, ctx.plan.month, ctx.output_root)
 
-
-def render_channel(ctx: ChannelContext) -> None:
-    from pipeline.channels.site import files
+def render(config: Config, content: Content, month: Month, inputs: SiteInputs, out: Path, *, search: bool = True,
+           progress: Callable[[int, int], None] = lambda done, total: None) -> list[str]:
+    """Write the whole site of `month` (pages, feeds, calendars, sitemap, assets, images and, with `search`, the
+    search index) into the empty folder `out`. Returns warnings; raises UserError for a problem of the content
+    or of a template (a page over the size limit, a broken office template)."""
     from pipeline.channels.site.build import build_site
-    from pipeline.output import Move
+    from pipeline.plan import make_plan
 
-    # The search bundle is still being made when this returns: the batch waits for it before the manifest.
-    result = build_site(ctx.config, ctx.content, ctx.plan.month, ctx.output_root, batch_folder=ctx.out, background=True)
-    ctx.built["site"] = result.staging
-    ctx.waiting.append(result.finish)
-    ctx.switch_in.append(Move(result.staging, files.SITE, result.spare))  # with the month folder, atomically
+    plans = {m: make_plan(content, m, config.featured_per_month) for m in archive_months(month)
+             if content.guide_for(m.year, m.month) is not None and (inputs.guides is None or m in inputs.guides)}
+    if month not in plans:
+        plans[month] = make_plan(content, month, config.featured_per_month)  # raises the usual "no guide" error
+    return build_site(config, content, month, plans, inputs.covers, inputs.pending, out, search=search,
+                      progress=progress)

@@ -1,8 +1,7 @@
 """Fingerprinted assets: CSS, scripts, icons, and images resized for srcset.
 
 Names carry a hash, so a changed file gets a new name and browsers may cache every asset for ever.
-Image variants are named from the source's hash and the resize settings, so a rebuild can see that a
-variant is already in the site and skip encoding it again.
+Image variants are named from the source's hash and the resize settings.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-from pipeline.channels.memo import Memo
 
 ASSET_DIR = "assets"
 _IMAGE_SETTINGS = "jpeg-q80-lanczos-v1"  # change when the encoding below changes: renames every variant
@@ -47,15 +44,10 @@ def _slug(text: str) -> str:
 
 
 class Assets:
-    """Collects asset files for one build. `files` are produced bytes; `kept` are variants already present."""
+    """Collects the asset files of one build, by site path."""
 
-    def __init__(self, existing: Path, memo: Memo | None = None) -> None:
-        self.existing = existing  # the staging copy of the site, to find variants made by an earlier build
+    def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
-        self.kept: set[str] = set()
-        # Source images' sizes by their bytes: an image seen before (a cover reused from the last batch) is not
-        # opened again, and a batch whose images are all known does not load Pillow at all.
-        self.memo = memo
 
     def add(self, stem: str, ext: str, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()[:10]
@@ -66,21 +58,15 @@ class Assets:
     def picture(self, source: Path, key: str, alt: str, credit: str = "") -> Picture:
         """Variants 480 and 960 px wide (never upscaled; a narrower source gives one variant at its width)."""
         data = source.read_bytes()
-        if self.memo is None:
-            width, height = _probed_size(data)
-        else:
-            width, height = self.memo.get("image-size", hashlib.sha256(data).hexdigest(), lambda: _probed_size(data))
+        width, height = _probed_size(data)
         widths = [w for w in _WIDTHS if w < width] + [min(width, _WIDTHS[-1])]
         variants = []
         for target in sorted(set(widths)):
             target_height = max(1, round(height * target / width))
             digest = hashlib.sha256(data + f"|{target}|{_IMAGE_SETTINGS}".encode()).hexdigest()[:10]
             path = f"{ASSET_DIR}/img/{_slug(key)}-{target}.{digest}.jpg"
-            if path not in self.files and path not in self.kept:
-                if (self.existing / path).is_file():
-                    self.kept.add(path)
-                else:
-                    self.files[path] = _encode(data, target, target_height)
+            if path not in self.files:
+                self.files[path] = _encode(data, target, target_height)
             variants.append(Variant(path, target, target_height))
         return Picture(tuple(variants), alt, credit)
 

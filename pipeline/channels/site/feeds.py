@@ -6,11 +6,11 @@ Every timestamp comes from the input (an event's verified date, a guide's month)
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+import icalendar
 
 from pipeline import urls
 from pipeline.channels.site.pages import Page
@@ -18,9 +18,6 @@ from pipeline.channels.site.text import event_when
 from pipeline.channels.site.views import EventView, SiteData
 from pipeline.config import Config
 from pipeline.plan import Month
-
-if TYPE_CHECKING:  # loaded only when a calendar file is made: most rebuilds reuse them all
-    import icalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TZID = "Asia/Shanghai"
@@ -104,8 +101,6 @@ def _first_paragraph(markdown: str) -> str:
 
 def _timezone() -> icalendar.Timezone:
     """China has kept UTC+8 without daylight saving since 1992: one STANDARD rule says it all."""
-    import icalendar
-
     tz = icalendar.Timezone()
     tz.add("tzid", TZID)
     standard = icalendar.TimezoneStandard()
@@ -118,8 +113,6 @@ def _timezone() -> icalendar.Timezone:
 
 
 def _calendar(config: Config, name: str) -> icalendar.Calendar:
-    import icalendar
-
     cal = icalendar.Calendar()
     cal.add("prodid", "-//xnwl//咸宁文旅//ZH")
     cal.add("version", "2.0")
@@ -135,8 +128,6 @@ def uid(config: Config, event_id: str) -> str:
 
 
 def _vevent(site: SiteData, view: EventView) -> icalendar.Event:
-    import icalendar
-
     e = view.event
     config = site.config
     item = icalendar.Event()
@@ -163,70 +154,22 @@ def _vevent(site: SiteData, view: EventView) -> icalendar.Event:
     return item
 
 
-_BEGIN = b"BEGIN:VCALENDAR\r\n"
-_END = b"END:VCALENDAR\r\n"
-_NAME = "x-wr-calname"
-_PLACEHOLDER = "xnwl-calendar-name"
-
-
-# icalendar writes a calendar as its BEGIN line, one content line per property (sorted by name, each folded on its
-# own), every line of each subcomponent in order, then its END line. So the lines that differ from file to file are
-# written by icalendar on their own and put together: each VEVENT once per build, shared by its event's file and the
-# calendar of all events, and a calendar's lines once, only its name's line written for each file.
-# tests/test_site_fastpaths.py holds every file to what icalendar writes for the whole calendar.
-
-def _lines(text: bytes) -> bytes:
-    """A calendar's text without its BEGIN and END lines."""
-    if not (text.startswith(_BEGIN) and text.endswith(_END)):
-        raise ValueError("icalendar wrote a calendar that does not start with BEGIN:VCALENDAR and end with END:VCALENDAR")
-    return text[len(_BEGIN): -len(_END)]
-
-
-def _name_line(name: str) -> bytes:
-    import icalendar
-
-    cal = icalendar.Calendar()
-    cal.add(_NAME, name)
-    return _lines(cal.to_ical())
-
-
-def _frame(site: SiteData) -> tuple[bytes, bytes]:
-    """_calendar's text before and after its name's line (the same for every file of the build)."""
-    if site.ical_frame is None:
-        before, line, after = _calendar(site.config, _PLACEHOLDER).to_ical().partition(_name_line(_PLACEHOLDER))
-        if not line or not after.endswith(_END):
-            raise ValueError("icalendar wrote the calendar's name where it was not expected")
-        site.ical_frame = (before, after[: -len(_END)])
-    return site.ical_frame
-
-
-def _whole(site: SiteData, name: str, components: list[bytes]) -> bytes:
-    """What _calendar(config, name).to_ical() gives once these serialised components are added to it."""
-    before, after = _frame(site)
-    return b"".join([before, _name_line(name), after, *components, _END])
-
-
-@lru_cache(maxsize=1)
-def _timezone_ical() -> bytes:
-    return _timezone().to_ical()
-
-
-def _vevent_ical(site: SiteData, view: EventView) -> bytes:
-    """The event's VEVENT as icalendar writes it, once per build (in each process that needs it)."""
-    made = site.ical_events.get(view.event.id)
-    if made is None:
-        made = site.ical_events[view.event.id] = _vevent(site, view).to_ical()
-    return made
-
-
 def events_calendar(site: SiteData) -> bytes:
-    components = [_timezone_ical()] + [_vevent_ical(site, view) for view in site.events.values()]
-    return _whole(site, f"{site.config.brand_short_name}活动", components)
+    """events.ics: every event of the site, for a calendar app to subscribe to."""
+    cal = _calendar(site.config, f"{site.config.brand_short_name}活动")
+    cal.add_component(_timezone())
+    for view in site.events.values():
+        cal.add_component(_vevent(site, view))
+    return cal.to_ical()
 
 
 def event_calendar(site: SiteData, view: EventView) -> bytes:
-    timezone = [_timezone_ical()] if view.event.start_time is not None else []
-    return _whole(site, view.event.title, timezone + [_vevent_ical(site, view)])
+    """One event's .ics (its page's "add to calendar" link); the time zone only when the event has a time."""
+    cal = _calendar(site.config, view.event.title)
+    if view.event.start_time is not None:
+        cal.add_component(_timezone())
+    cal.add_component(_vevent(site, view))
+    return cal.to_ical()
 
 
 # ---- sitemap and robots ---------------------------------------------------------------------------------
@@ -235,18 +178,13 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
 def sitemap(config: Config, pages: list[Page]) -> bytes:
-    """The same bytes ElementTree writes for this tree (indented, utf-8 declaration), written directly: the
-    sitemap is made on every build, and ElementTree takes tens of milliseconds over thousands of pages."""
-    locs = [config.url(page.path) for page in sorted((p for p in pages if p.indexed), key=lambda p: p.path)]
-    if not locs:
-        return f"<?xml version='1.0' encoding='utf-8'?>\n<urlset xmlns=\"{SITEMAP_NS}\" />\n".encode()
-    body = "".join(f"  <url>\n    <loc>{xml_text(loc)}</loc>\n  </url>\n" for loc in locs)
-    return f"<?xml version='1.0' encoding='utf-8'?>\n<urlset xmlns=\"{SITEMAP_NS}\">\n{body}</urlset>\n".encode()
-
-
-def xml_text(text: str) -> str:
-    """Character data as ElementTree escapes it."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    ET.register_namespace("", SITEMAP_NS)
+    urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    for page in sorted((p for p in pages if p.indexed), key=lambda p: p.path):
+        url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = config.url(page.path)
+    ET.indent(urlset)
+    return ET.tostring(urlset, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 def robots(config: Config) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,11 +30,11 @@ def _image(config: Config, view: RouteView | EventView) -> dict[str, Any]:
 def tourist_trip(config: Config, view: RouteView) -> dict[str, Any]:
     r = view.route
     items = []
-    county_names = {c.id: c.name for c in view.counties}  # what view.stops gives each stop, without the views
-    for number, stop in enumerate(r.stops, 1):
+    for view_stop in view.stops:
+        number, stop = view_stop.number, view_stop.stop
         place: dict[str, Any] = {"@type": "TouristAttraction", "name": stop.name,
                                  "address": {"@type": "PostalAddress", "addressRegion": "湖北省",
-                                             "addressLocality": f"咸宁市{county_names[stop.county]}"}}
+                                             "addressLocality": f"咸宁市{view_stop.county.name}"}}
         if stop.lnglat:
             place["geo"] = {"@type": "GeoCoordinates", "longitude": stop.lnglat[0], "latitude": stop.lnglat[1]}
         items.append({"@type": "ListItem", "position": number, "item": place})
@@ -49,19 +48,6 @@ def tourist_trip(config: Config, view: RouteView) -> dict[str, Any]:
         **_image(config, view),
         "itinerary": {"@type": "ItemList", "numberOfItems": len(items), "itemListElement": items},
     }
-
-
-@dataclass(frozen=True, slots=True)
-class Later:
-    """A route's TouristTrip or an event's Event, written when the page is rendered: a page that is reused needs
-    neither, and the page's fingerprint describes the view it is made from (and the configuration, which every
-    page's fingerprint holds) instead of the whole JSON-LD."""
-    view: RouteView | EventView
-
-    def data(self, config: Config) -> dict[str, Any]:
-        if isinstance(self.view, RouteView):
-            return tourist_trip(config, self.view)
-        return event(config, self.view)
 
 
 def _when(day, clock) -> str:  # type: ignore[no-untyped-def]

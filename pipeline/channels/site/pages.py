@@ -20,7 +20,10 @@ EVENTS = "events/"
 SEARCH = "search/"
 NOT_FOUND = "404.html"
 UPCOMING_ON_HOME = 5
-PER_PAGE = 20  # routes or events on one page of a long list; every page must stay under the size limit
+# Routes or events on one page of a long list. With the paging links below, a list page of routes or events
+# with long titles and summaries stays under the size limit (build.PAGE_LIMIT), however long the list.
+PER_PAGE = 12
+PAGING_AROUND = 2  # a long list's paging links: the first page, the last, and those this close to the current one
 SHORT_LIST = 6  # "related events" and per-theme previews
 INDEX_MONTHS = 3  # months listed in full on the events index
 
@@ -29,8 +32,7 @@ Link = tuple[str, str]  # (label, site path)
 
 @dataclass(frozen=True)
 class TemplateSite:
-    """`site` as templates see it: only the configuration. Everything else reaches a template through its page,
-    which is what lets a page be reused when its own values did not change (see build.prepare)."""
+    """`site` as templates see it: only the configuration. Everything else reaches a template through its page."""
     config: Config
 
 
@@ -49,8 +51,8 @@ class Page:
     absolute_links: bool = False  # the 404 page is served at any address: its links start from the site root
     prev: Link | None = None
     next: Link | None = None
-    paging: list[Link] = field(default_factory=list)  # every page of a long list, when it has more than one
-    structured: list[dict[str, Any] | jsonld.Later] = field(default_factory=list)
+    paging: list[Link | None] = field(default_factory=list)  # a long list's pages (see _paging); None: some left out
+    structured: list[dict[str, Any]] = field(default_factory=list)  # JSON-LD of the page's own subject
 
     @property
     def file(self) -> str:
@@ -58,7 +60,7 @@ class Page:
 
     def jsonld(self, site: SiteData | TemplateSite) -> list[dict[str, Any]]:
         extra = [jsonld.breadcrumbs(site.config, self.crumbs + [(self.title, self.path)])] if self.crumbs else []
-        return [item.data(site.config) if isinstance(item, jsonld.Later) else item for item in self.structured] + extra
+        return self.structured + extra
 
 
 def _neighbours(items: list[Link], index: int) -> tuple[Link | None, Link | None]:
@@ -71,13 +73,28 @@ def _paged(path: str, items: list[Any]) -> list[tuple[str, list[Any]]]:
     return [(path if n == 0 else f"{path}{n + 1}/", chunk) for n, chunk in enumerate(chunks)]
 
 
+def _paging(links: list[Link], current: int) -> list[Link | None]:
+    """The paging links of page `current` (0-based) of a long list: the first, the last and those near the current
+    one, None where pages are left out: at most 2 * PAGING_AROUND + 5 entries, however many pages there are."""
+    if len(links) < 2:
+        return []
+    near = range(current - PAGING_AROUND, current + PAGING_AROUND + 1)
+    shown: list[Link | None] = []
+    for index, link in enumerate(links):
+        if index in near or index in (0, len(links) - 1):
+            shown.append(link)
+        elif shown[-1] is not None:
+            shown.append(None)
+    return shown
+
+
 def _list_pages(first: Page, items: list[Any], key: str) -> list[Page]:
     """first, repeated for each page of items (put under vars[key]); later pages are numbered in their title."""
     parts = _paged(first.path, items)
-    paging = [(str(n), path) for n, (path, _) in enumerate(parts, 1)] if len(parts) > 1 else []
+    links = [(str(n), path) for n, (path, _) in enumerate(parts, 1)]
     pages = []
     for n, (path, chunk) in enumerate(parts, 1):
-        page = replace(first, path=path, vars={**first.vars, key: chunk}, paging=paging)
+        page = replace(first, path=path, vars={**first.vars, key: chunk}, paging=_paging(links, n - 1))
         if n > 1:
             page = replace(page, title=f"{first.title}（第{n}页）", prev=None, next=None,
                            structured=[], image=None)
@@ -175,7 +192,7 @@ def route_pages(site: SiteData) -> list[Page]:
                           crumbs=[("首页", HOME), ("精品线路", ROUTES), (view.theme.name, urls.theme_path(view.theme.id))],
                           vars={"view": view, "events": site.upcoming(site.events_of_route(view.route.id), SHORT_LIST)},
                           image=view.cover, og_type="article", prev=prev, next=nxt,
-                          structured=[jsonld.Later(view)]))
+                          structured=[jsonld.tourist_trip(site.config, view)]))
     return pages
 
 
@@ -255,7 +272,7 @@ def event_pages(site: SiteData) -> list[Page]:
                                   (view.month.label, urls.events_month_path(view.month))],
                           vars={"view": view, "related": [site.routes[r.id] for r in view.routes]},
                           image=view.cover, og_type="article", prev=prev, next=nxt,
-                          structured=[jsonld.Later(view)]))
+                          structured=[jsonld.event(site.config, view)]))
     return pages
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pipeline.content.model import Stop
 
@@ -85,7 +84,6 @@ class RouteMap:
         return (_NORTH,) + ((_scale_box(self.height, self.scale_px),) if self.scale_px else ())
 
 
-@lru_cache(maxsize=4096)  # stop names recur across routes
 def label_width(text: str) -> float:
     return sum(FONT if ord(ch) > 0x2E80 else FONT * 0.62 for ch in text) + 2
 

@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from pipeline import output
 
 BUNDLE = "search-index"
 FORMAT = 1
@@ -301,50 +299,23 @@ def make_index(docs: Sequence[Doc], texts: Sequence[str]) -> dict[str, bytes]:
 
 # --- writing it into the site -----------------------------------------------------------------------------
 
-@dataclass
-class BundleReport:
-    written: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    docs: int = 0
-    bytes: int = 0  # of the whole index
-
-
-def build_bundle(site_dir: Path, docs: Iterable[Doc]) -> BundleReport:
-    """Write site_dir/search-index for these documents from their pages in site_dir: only files whose bytes
-    changed are written; files of the index no longer made are removed."""
+def build_bundle(site_dir: Path, docs: Iterable[Doc], texts_by_page: Mapping[str, str | None] | None = None) -> int:
+    """Write site_dir/search-index (absent until now) for these documents, from their pages in site_dir (or from
+    `texts_by_page`, the page_text of each document's page by its site file, when the caller has them).
+    Returns the number of documents indexed (pages without a searchable part are left out)."""
     kept, texts = [], []
     for doc in docs:
-        text = page_text((site_dir / doc.rel).read_bytes())
+        if texts_by_page is not None:
+            text = texts_by_page[doc.rel]
+        else:
+            text = page_text((site_dir / doc.rel).read_bytes())
         if text is not None:
             kept.append(doc)
             texts.append(text)
     made = make_index(kept, texts)
-    report = BundleReport(docs=len(kept), bytes=sum(map(len, made.values())))
     bundle = site_dir / BUNDLE
+    for folder in ("", "p", "d"):
+        (bundle / folder).mkdir(exist_ok=folder != "")
     for name in sorted(made):
-        path = bundle / name
-        data = made[name]
-        try:
-            same = path.stat().st_size == len(data) and path.read_bytes() == data
-        except OSError:
-            same = False
-        if same:
-            report.unchanged += 1
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        output.replace_file(path, data)
-        report.written.append(f"{BUNDLE}/{name}")
-    wanted = {f"{BUNDLE}/{name}" for name in made}
-    if bundle.is_dir():
-        for folder, _, names in os.walk(bundle, topdown=False):
-            rel_folder = os.path.relpath(folder, site_dir).replace(os.sep, "/")
-            for name in names:
-                rel = f"{rel_folder}/{name}"
-                if rel not in wanted:
-                    os.unlink(os.path.join(folder, name))
-                    report.removed.append(rel)
-            if folder != str(bundle) and not os.listdir(folder):
-                os.rmdir(folder)
-    report.removed.sort()
-    return report
+        (bundle / name).write_bytes(made[name])
+    return len(kept)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Mapping
 from urllib.parse import quote
 
 from pipeline import urls
@@ -45,8 +46,7 @@ class StopView:
 
 @dataclass(frozen=True, slots=True)
 class RouteView:
-    """The fields are what the view is made from; `stops` and `map` are worked out from them when asked for
-    (a page's fingerprint describes the fields only, and a reused page never needs its map drawn)."""
+    """A route as its pages show it; `stops` and `map` are worked out from the fields when a page asks."""
     route: Route
     path: str
     theme: Theme
@@ -101,7 +101,7 @@ class SiteData:
     """Everything one build of the site knows; views are built once and shared by every page."""
 
     def __init__(self, config: Config, content: Content, month: Month, plans: dict[Month, MonthPlan],
-                 covers: dict[str, Path], assets: Assets, pending: frozenset[Month] = frozenset()) -> None:
+                 covers: Mapping[str, Path], assets: Assets, pending: frozenset[Month] = frozenset()) -> None:
         self.config = config
         self.pending = pending  # months whose guide is not approved yet (preview only)
         self.content = content
@@ -109,8 +109,6 @@ class SiteData:
         self.plans = plans
         self.covers = covers
         self.assets = assets
-        self.ical_events: dict[str, bytes] = {}  # each event's VEVENT by id, as feeds.py wrote it in this process
-        self.ical_frame: tuple[bytes, bytes] | None = None  # a calendar's own lines around its name (feeds.py)
 
     @property
     def plan(self) -> MonthPlan:
