@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.channels.site import COVER_SUFFIX, SiteInputs, archive_months
+from pipeline.channels.site import SiteInputs, archive_months
+from pipeline.channels.site.views import COVER_SUFFIX
 from pipeline.config import Config
 from pipeline.content.model import Content
 from pipeline.plan import Month

@@ -510,7 +510,7 @@ def _wechat_push(root: Path, month, force: bool, by: str | None) -> int:  # type
 
 
 def _site_build(root: Path, month_text: str | None, with_search: bool) -> int:
-    from pipeline.channels.site.standalone import build_and_swap
+    from pipeline.site_build import build_and_swap
     from pipeline.plan import Month
 
     month = Month.parse(month_text) if month_text else None

@@ -118,23 +118,8 @@ def _day_json(info: calendar_cn.DayInfo) -> dict[str, Any]:
             "makeup_workday": info.makeup_workday}
 
 
-_PLANS: dict[tuple[Month, int], MonthPlan] = {}
-_PLANS_OF: list[Content] = []  # the content object _PLANS were made from (only the latest is remembered)
-
-
 def make_plan(content: Content, month: Month, featured_per_month: int = 2) -> MonthPlan:
-    """The month's plan; pure, and made once per content object and month (a batch asks for the same plans
-    in several stages: the batch, the site's archive, the review gate)."""
-    if not _PLANS_OF or _PLANS_OF[0] is not content:
-        _PLANS.clear()
-        _PLANS_OF[:] = [content]
-    plan = _PLANS.get((month, featured_per_month))
-    if plan is None:
-        plan = _PLANS[(month, featured_per_month)] = _make_plan(content, month, featured_per_month)
-    return plan
-
-
-def _make_plan(content: Content, month: Month, featured_per_month: int = 2) -> MonthPlan:
+    """The month's plan: a pure function of the content and the month."""
     warnings: list[str] = []
     guide = content.guide_for(month.year, month.month)
     if guide is None:
@@ -223,22 +208,14 @@ def featured_route_ids(content: Content, month: Month, count: int) -> tuple[str,
     return _rotate(_month_pools(content), month.index, count)
 
 
-_POOLS: list[tuple[Content, tuple[tuple[str, ...], ...]]] = []  # for the latest content object only
-
-
 def _month_pools(content: Content) -> tuple[tuple[str, ...], ...]:
-    """For months 1–12, the ids of the routes in season (best_months), in content order: one pass over the
-    routes, once per content object."""
-    if _POOLS and _POOLS[0][0] is content:
-        return _POOLS[0][1]
+    """For months 1–12, the ids of the routes in season (best_months), in content order: one pass over the routes."""
     pools: dict[int, list[str]] = {m: [] for m in range(1, 13)}
     for route in content.routes.values():
         for m in set(route.best_months):
             if m in pools:
                 pools[m].append(route.id)
-    found = tuple(tuple(pools[m]) for m in range(1, 13))
-    _POOLS[:] = [(content, found)]
-    return found
+    return tuple(tuple(pools[m]) for m in range(1, 13))
 
 
 @lru_cache(maxsize=64)

@@ -43,16 +43,3 @@ def make_environment(root: Path, folder: str = "", *, autoescape: bool | Callabl
     env.globals.update(globals or {})
     return env
 
-
-# ---- transitional (issue 21): kept only until every channel uses make_environment; removed at merge ----
-
-def bytecode_folder(root: Path, kind: str) -> Path:
-    return root / "state" / "cache" / f"jinja-{kind}"
-
-
-def bytecode_cache(root: Path, kind: str) -> None:
-    return None
-
-
-def environment(root: Path) -> Environment:
-    return make_environment(root, autoescape=True)

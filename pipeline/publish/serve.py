@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pipeline.channels.site.standalone import base_path, build_and_swap, site_dir
+from pipeline.site_build import base_path, build_and_swap, site_dir
 from pipeline.content.problems import UserError
 from pipeline.plan import Month
 from pipeline.review.commands import decide_from_form

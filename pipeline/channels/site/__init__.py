@@ -2,7 +2,7 @@
 
 `render` is the entry point; its caller (the batch, or `xnwl site build`) works out the SiteInputs from the
 batch folders and swaps the folder into output/site. The channel reads no output/, state/ or review files
-(standalone.py, deploy.py and serve.py are the command-line and publishing side, on their way to pipeline/publish/).
+(`xnwl site build` is pipeline/site_build.py; deploy and serve are in pipeline/publish/).
 """
 
 from __future__ import annotations
