@@ -117,7 +117,7 @@ def measured(args: list[str], cwd: Path | None = None, env: dict[str, str] | Non
 # 1. A kill while the posters are drawn -------------------------------------------------------------------
 
 def test_sigkill_while_posters_are_drawn_leaves_no_helper_and_a_free_lock(site: Path) -> None:
-    shutil.rmtree(site / "state" / "cache")  # cold: every poster is drawn, by worker processes
+    # --force: every poster is drawn again, by worker processes (nothing is ever reused below the batch)
     before = visible(site / "output")
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1", "XNWL_WORKERS": "2"}
     batch = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(site), "batch", "--month", MONTH,
@@ -295,7 +295,6 @@ def test_full_disk(site: Path) -> None:
     large write fail (EFBIG; Python ignores SIGXFSZ), as ENOSPC would on a full disk."""
     out = site / "output"
     change_guide(site)
-    shutil.rmtree(site / "state" / "cache")  # the posters are drawn and written again
     before = snapshot(out)
 
     def small_files() -> None:
@@ -330,7 +329,6 @@ def test_full_disk_for_real(site: Path) -> None:
     try:
         shutil.copytree(saved, out, dirs_exist_ok=True)
         change_guide(site)
-        shutil.rmtree(site / "state" / "cache")
         before = snapshot(out)
         run = xnwl("batch", "--month", MONTH, root=site)
         assert run.code == 1, run.text

@@ -49,16 +49,13 @@ def place(built: Path, tmp_path: Path) -> dict:  # type: ignore[type-arg]
 
 
 def every_byte(*folders: Path) -> dict[str, bytes | None]:
-    """Every file (bytes) and folder (None) under these folders, by absolute path; xnwl's own cache
-    (state/cache/, rewritten by every command) left out."""
+    """Every file (bytes) and folder (None) under these folders, by absolute path."""
     found: dict[str, bytes | None] = {}
     for folder in folders:
         if folder.is_file():
             found[str(folder)] = folder.read_bytes()
             continue
         for path in [folder, *sorted(folder.rglob("*"))]:
-            if "state/cache" in path.as_posix():
-                continue
             found[str(path)] = path.read_bytes() if path.is_file() and not path.is_symlink() else None
     return found
 

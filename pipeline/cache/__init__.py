@@ -75,14 +75,33 @@ def code_digest() -> str:
     return digest_of(tree_digests(PACKAGE))
 
 
+def _input_entry(path: Path) -> str:
+    """A file's sha256; for a link, where it points as well (the loader treats a link differently from a file)."""
+    if path.is_symlink():
+        target = os.readlink(path)
+        return f"link:{target}:" + (sha256_file(path) if path.is_file() else "-")
+    return sha256_file(path)
+
+
+def _input_tree(folder: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for here, dirs, names in os.walk(folder):
+        links = [d for d in dirs if os.path.islink(os.path.join(here, d))]  # not walked into: named by target
+        dirs[:] = sorted(d for d in dirs if d not in links)
+        for name in sorted(names + links):
+            path = Path(here) / name
+            found[path.relative_to(folder).as_posix()] = _input_entry(path)
+    return found
+
+
 def input_digests(config: Config) -> dict[str, str]:
     """Every file the batch reads from the content root and the shipped templates, by path."""
     from pipeline.templates import PROJECT_TEMPLATES
 
     root = config.root
-    found = {CONFIG_NAME: sha256_file(root / CONFIG_NAME)}
+    found = {CONFIG_NAME: _input_entry(root / CONFIG_NAME)}
     for name in INPUT_FOLDERS:
-        for rel, digest in tree_digests(root / name).items():
+        for rel, digest in _input_tree(root / name).items():
             found[f"{name}/{rel}"] = digest
     own_templates = (root / "templates").resolve()
     if PROJECT_TEMPLATES.is_dir() and PROJECT_TEMPLATES.resolve() != own_templates:
