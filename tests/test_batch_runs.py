@@ -93,19 +93,28 @@ def test_sigkill_at_every_stage_boundary_keeps_the_previous_output(site: Path, p
 
 
 def test_unchanged_inputs_skip_the_work_unless_forced(site: Path) -> None:
-    folder = site / "output" / MONTH
+    # May was built last: output/site/ is May's, so May's batch stands as it is (April's would rebuild the site).
+    last = "2027-05"
+    folder = site / "output" / last
     before = snapshot(folder)
     stamp = (folder / "manifest.json").stat().st_mtime_ns
 
-    run = xnwl("batch", "--month", MONTH, root=site)
+    run = xnwl("batch", "--month", last, root=site)
     assert run.code == 0, run.text
     assert "已是最新" in run.out and "--force" in run.out and "跳过：输入未变化" in run.out
     assert snapshot(folder) == before and (folder / "manifest.json").stat().st_mtime_ns == stamp
 
-    forced = xnwl("batch", "--month", MONTH, "--force", root=site)
+    forced = xnwl("batch", "--month", last, "--force", root=site)
     assert forced.code == 0 and "已写入" in forced.out
     assert snapshot(folder) == before, "same inputs give byte-identical output"
     assert (folder / "manifest.json").stat().st_mtime_ns != stamp
+
+
+def test_the_site_of_another_month_makes_the_batch_run(site: Path) -> None:
+    """After May's batch, output/site/ shows May: April's batch builds April's site again (as a clean run would)."""
+    run = xnwl("batch", "--month", MONTH, root=site)
+    assert run.code == 0 and "已写入" in run.out, run.text
+    assert "2027年4月" in (site / "output" / "site" / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("change", ["config", "content", "damaged-output"])

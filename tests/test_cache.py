@@ -55,8 +55,13 @@ class Project:
         path = os.pathsep.join(str(p) for p in [*self.extra_path, self.checkout])
         return {"PYTHONPATH": path, "HOME": str(self.home), "XNWL_WORKERS": "1"}
 
+    def run(self, *args: str):
+        # From the project's base folder: `python -m` puts the working folder first on sys.path, and the
+        # repository's own pipeline/ must not shadow the private checkout's.
+        return xnwl(*args, root=self.root, cwd=self.base, env=self.env(), timeout=300)
+
     def batch(self, *options: str, month: str = MONTH):
-        return xnwl(*options, "batch", "--month", month, root=self.root, env=self.env(), timeout=300)
+        return self.run(*options, "batch", "--month", month)
 
 
 def make_project(base: Path) -> Project:
@@ -246,8 +251,7 @@ def test_library_upgrade_is_named(project: Project) -> None:
 def test_decisions_file_arriving_updates_review_page_and_site(project: Project, tmp_path: Path) -> None:
     # Approve the guide in another copy of the project, then bring only its decisions file over.
     other = Project.copy_of(project, tmp_path / "other")
-    run = xnwl("review", "approve", f"wechat/guide-{MONTH}", "--month", MONTH, "--by", "王编辑",
-               root=other.root, env=other.env())
+    run = other.run("review", "approve", f"wechat/guide-{MONTH}", "--month", MONTH, "--by", "王编辑")
     assert run.code == 0, run.text
     decisions = other.root / "content" / "review" / f"{MONTH}.json"
     assert decisions.is_file()
@@ -290,7 +294,7 @@ def test_another_months_site_is_not_taken_for_this_months(project: Project) -> N
 
 
 def test_no_cache_is_a_global_option(project: Project) -> None:
-    run = xnwl("--no-cache", "schedule", root=project.root, env=project.env())
+    run = project.run("--no-cache", "schedule")
     assert run.code == 1
     assert "--no-cache" in run.err and "--run-now" in run.err
     assert "Traceback" not in run.err
