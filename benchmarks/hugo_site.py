@@ -1,7 +1,7 @@
 """Turn a content tree into an equivalent Hugo site, for `benchmarks/run.py --vs-hugo`.
 
 The same pages as xnwl's site: one per route, per event and per monthly guide of the archive, the home
-page, a paged list per section, per theme, per county and per event month (20 to a page, as xnwl does),
+page, a paged list per section, per theme, per county and per event month (12 to a page, as xnwl does),
 and index pages of themes, counties and months; the same Markdown bodies; one feed and a sitemap. The
 templates are minimal equivalents of xnwl's (head, navigation, breadcrumbs, facts, stops, body, pager)
 and do less than xnwl's (no maps, JSON-LD, pictures, calendar files), which only favours Hugo.
@@ -18,7 +18,7 @@ ARCHIVE_MONTHS = 12
 CONFIG = """baseURL = "https://xnwl.example.com/"
 languageCode = "zh-CN"
 title = "咸宁文旅·周末好去处"
-paginate = 20
+paginate = 12
 enableRobotsTXT = true
 disableHugoGeneratorInject = true
 

@@ -12,11 +12,9 @@ import re
 from pathlib import Path
 
 from pipeline.channels.site import SiteInputs, archive_months
-from pipeline.channels.site.views import COVER_SUFFIX
 from pipeline.config import Config
 from pipeline.content.model import Content
 from pipeline.plan import Month
-from pipeline.review.approvals import pending_guides
 
 _MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 
@@ -29,6 +27,8 @@ def other_batches(output_root: Path, month: Month) -> list[Path]:
 def covers(output_root: Path, month: Month, batch: Path | None) -> dict[str, Path]:
     """Cover images by article slug, from the archive months' batch folders (the newest month wins);
     `batch`: the folder of `month` itself when it is being built (its staging folder)."""
+    from pipeline.channels.site.views import COVER_SUFFIX
+
     found: dict[str, Path] = {}
     for m in archive_months(month):  # oldest first, so a newer month's cover replaces an older one's
         folder = batch if (m == month and batch is not None) else output_root / str(m)
@@ -40,6 +40,8 @@ def covers(output_root: Path, month: Month, batch: Path | None) -> dict[str, Pat
 
 
 def site_inputs(config: Config, content: Content, month: Month, batch: Path | None = None) -> SiteInputs:
+    from pipeline.review.approvals import pending_guides  # (the no-op batch imports this module, not the review)
+
     output_root = config.output_dir
 
     def folder_of(m: Month) -> Path:

@@ -20,6 +20,7 @@ from pipeline.config import CONFIG_NAME, Config, load_config
 from pipeline.content.model import Content
 from pipeline.content.problems import Problem, UserError
 from pipeline.lock import exclusive
+from pipeline.outputs_layout import planner_file
 from pipeline.plan import Month, MonthPlan
 from pipeline.progress import LineReporter, Reporter
 
@@ -48,6 +49,7 @@ class BatchResult:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    reason: str | None = None  # why the month was built again (pipeline.cache.why_not_reusable), None when forced
 
 
 def validated_content(root: Path) -> tuple[Content, list[Problem]]:
@@ -134,10 +136,8 @@ def _occupied_places(out_root: Path, month: Month) -> None:
 
 
 def _planner_file(config: Config, month: Month) -> tuple[str, Path]:
-    from pipeline.review.planner import planner_path
-
-    path = planner_path(config.output_dir, month.year)
-    return path.relative_to(config.output_dir).as_posix(), path
+    name = planner_file(month.year)
+    return name, config.output_dir / name
 
 
 def _locked_batch(config: Config, month: Month, reporter: Reporter, use_cache: bool, repairs: list[str]) -> BatchResult:
@@ -150,7 +150,10 @@ def _locked_batch(config: Config, month: Month, reporter: Reporter, use_cache: b
     planner_name, planner_file = _planner_file(config, month)
     key = cache.batch_key(config, other_batches(out_root, month))
     previous = read_manifest(folder)
-    if use_cache and not _unfinished_marker(out_root, month).exists():
+    reason: str | None = None
+    if use_cache and _unfinished_marker(out_root, month).exists():
+        reason = "上一次批处理在替换输出时被中断"
+    elif use_cache:
         reason = cache.why_not_reusable(previous, key, folder, out_root / SITE, {planner_name: planner_file})
         if reason is None:
             assert previous is not None
@@ -205,7 +208,7 @@ def _locked_batch(config: Config, month: Month, reporter: Reporter, use_cache: b
             output.discard(site_staging)
         raise
     files = sum(1 for p in folder.rglob("*") if p.is_file())
-    result = BatchResult(month, folder, files, notes, repairs)
+    result = BatchResult(month, folder, files, notes, repairs, reason=reason)
     _compare(result, previous, manifest)
     return result
 

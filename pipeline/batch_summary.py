@@ -34,9 +34,11 @@ def summary_lines(result: BatchResult, root: Path) -> list[str]:
     lines.append("—— 小结 ——")
     if result.up_to_date:
         lines.append(f"写入：无（{where} 保持不变，共 {result.files} 个文件）")
-        lines.append(f"跳过：全部阶段——内容、配置、模板、工具版本和渠道都与 {where}manifest.json 记录的一致，"
-                     "已有文件完好。如需重新生成，请加 --force。")
+        lines.append(f"跳过：全部阶段——程序、依赖库的版本、Python 和全部输入（内容、审核记录、配置、模板、图片）都与 "
+                     f"{where}manifest.json 记录的一致，已有文件完好。如需重新生成，请加 --force（或 xnwl --no-cache batch）。")
     else:
+        if result.reason:
+            lines.append(f"重新生成的原因：{result.reason}")
         lines.append(f"写入：{where}（共 {result.files} 个文件，含清单 manifest.json；其余新增 {len(result.added)}，更新 {len(result.changed)}，"
                      f"删除 {len(result.removed)}，未变 {result.unchanged}）")
         lines += _paths("新增", result.added) + _paths("更新", result.changed) + _paths("删除", result.removed)

@@ -86,11 +86,12 @@ def project(built: Project, tmp_path: Path) -> Project:
     return Project.copy_of(built, tmp_path / "p")
 
 
-def assert_rebuilt_equals_clean(project: Project, month: str = MONTH) -> dict[str, bytes]:
-    """The incremental batch rebuilds, and its output/ equals that of a --no-cache batch run right after."""
+def assert_rebuilt_equals_clean(project: Project, month: str = MONTH, reason: str = "") -> dict[str, bytes]:
+    """The incremental batch rebuilds (saying why), and its output/ equals that of a --no-cache batch run right after."""
     run = project.batch(month=month)
     assert run.code == 0, run.text
     assert UP_TO_DATE not in run.out, f"the change was not seen: {run.out}"
+    assert reason in run.out, run.out
     incremental = output_snapshot(project.root)
     clean = project.batch("--no-cache", month=month)
     assert clean.code == 0, clean.text
@@ -215,11 +216,24 @@ CHANGES: dict[str, Callable[[Project], None]] = {
 }
 
 
+REASONS = {  # what the batch says it rebuilt for
+    "route-edit": "重新生成的原因：输入有变化：routes/",
+    "added-event": "重新生成的原因：输入有变化：content/events/2027-04-tea-fair.md",
+    "shipped-template-edit": "重新生成的原因：输入有变化：shipped-templates/site/base.html",
+    "own-template-added": "重新生成的原因：输入有变化：templates/site/base.html",
+    "replaced-image": "重新生成的原因：输入有变化：content/images/sample.png",
+    "config-change": "重新生成的原因：输入有变化：xnwl.toml",
+    "library-version-change": "重新生成的原因：依赖库的版本有变化：chinesecalendar",
+    "code-change": "重新生成的原因：程序（pipeline 程序包）有变化",
+    "code-change-visible": "重新生成的原因：程序（pipeline 程序包）有变化",
+}
+
+
 @pytest.mark.parametrize("change", sorted(CHANGES))
 def test_incremental_equals_no_cache_after(change: str, project: Project) -> None:
     before = output_snapshot(project.root)
     CHANGES[change](project)
-    after = assert_rebuilt_equals_clean(project)
+    after = assert_rebuilt_equals_clean(project, reason=REASONS[change])
     if change not in ("library-version-change", "code-change"):
         assert after != before, "the change should show in the output"
 
@@ -242,6 +256,7 @@ def test_library_upgrade_is_named(project: Project) -> None:
     run = project.batch()
     assert run.code == 0, run.text
     assert UP_TO_DATE not in run.out
+    assert "重新生成的原因：依赖库的版本有变化：chinesecalendar " in run.out and "→ 99.0" in run.out, run.out
     manifest = json.loads((project.root / "output" / MONTH / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["cache"]["distributions"]["chinesecalendar"] == "99.0"
 
@@ -258,7 +273,7 @@ def test_decisions_file_arriving_updates_review_page_and_site(project: Project, 
     page_before = (project.root / "output" / MONTH / "review" / "index.html").read_text(encoding="utf-8")
     (project.root / "content" / "review").mkdir(parents=True, exist_ok=True)
     shutil.copy2(decisions, project.root / "content" / "review" / decisions.name)
-    assert_rebuilt_equals_clean(project)
+    assert_rebuilt_equals_clean(project, reason=f"重新生成的原因：输入有变化：content/review/{MONTH}.json")
     page_after = (project.root / "output" / MONTH / "review" / "index.html").read_text(encoding="utf-8")
     assert page_after != page_before
     assert "王编辑" in page_after
@@ -267,13 +282,16 @@ def test_decisions_file_arriving_updates_review_page_and_site(project: Project, 
 # ---- what the batch reads outside its inputs -------------------------------------------------------------
 
 def test_another_months_batch_in_the_archive_changes_the_key(project: Project) -> None:
-    # The site of 2027-05 shows April's covers and approval: a rebuilt April makes May's batch stale.
+    # The site of 2027-05 shows April's covers and approval: April rebuilt from other content makes May's batch
+    # stale even when May's own inputs are back to what they were.
     first = project.batch(month=FIRST_MONTH_OF_ARCHIVE_CASE)
     assert first.code == 0, first.text
     add_event(project)
     april = project.batch(month=MONTH)
     assert april.code == 0 and UP_TO_DATE not in april.out, april.text
-    assert_rebuilt_equals_clean(project, month=FIRST_MONTH_OF_ARCHIVE_CASE)
+    (project.root / "content" / "events" / "2027-04-tea-fair.md").unlink()
+    assert_rebuilt_equals_clean(project, month=FIRST_MONTH_OF_ARCHIVE_CASE,
+                                reason="重新生成的原因：网站存档中其他月份的批次有变化")
 
 
 def test_hand_edited_output_is_rebuilt(project: Project) -> None:
@@ -282,6 +300,7 @@ def test_hand_edited_output_is_rebuilt(project: Project) -> None:
     page.write_text(page.read_text(encoding="utf-8") + "<!-- 手改 -->", encoding="utf-8")
     run = project.batch()
     assert run.code == 0 and UP_TO_DATE not in run.out, run.text
+    assert "重新生成的原因：output/site/ 与这个月上次生成的不同" in run.out
     assert output_snapshot(project.root) == before
 
 

@@ -34,6 +34,14 @@ import make_corpus  # noqa: E402
      '<p><a href="https://example.com/%E8%B7%AF%E5%BE%84?a=1&amp;b=2">链接</a></p>\n'),
     ("http://bare.link\n", "<p>http://bare.link</p>\n"),  # no linkify
     ("1. 一\n2. 二\n\n---\n", "<ol>\n<li>一</li>\n<li>二</li>\n</ol>\n<hr />\n"),
+    ("> 引用\n", "<blockquote>\n<p>引用</p>\n</blockquote>\n"),
+    # Not in a tourism article: an indented first line stays a paragraph (no code block), "---" under a
+    # paragraph is a rule (no setext heading), fences and link definitions are plain text.
+    ("    首行缩进的一段。\n", "<p>首行缩进的一段。</p>\n"),
+    ("第二段\n---\n", "<p>第二段</p>\n<hr />\n"),
+    ("标题\n===\n", "<p>标题\n===</p>\n"),
+    ("```\ncode\n```\n", "<p><code>code</code></p>\n"),
+    ("[a]\n\n[a]: https://x.org\n", "<p>[a]</p>\n<p>[a]: https://x.org</p>\n"),
     ("", ""),
 ])
 def test_bodies_render_as_commonmark(body: str, html: str) -> None:

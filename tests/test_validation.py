@@ -197,3 +197,28 @@ def test_yaml_problems_of_every_file_at_once_with_file_and_line(tmp_path: Path) 
         assert [p.file for p in problems.errors].count(file) == 1, file
     assert "tongshan-cool" not in content.routes and "chibi-sanguo" not in content.routes
     assert "xianan-hotspring" in content.routes and "2027-04-azalea" not in content.events and content.events
+
+
+def test_files_read_by_workers_give_the_same_content_and_problems(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large tree's files are read and parsed by forked workers while this process validates: the content, the
+    input digests and every problem, in order, are those of reading them one by one."""
+    from pipeline.content.load import load_content
+
+    for _, mutate, *_ in [c for c in CASES if c[0] in ("unknown-theme", "yaml-alias", "bad-datetime")]:
+        mutate(tree)
+    (tree / "routes" / "broken-gbk.md").write_bytes("---\ntitle: 赤壁\n---\n正文\n".encode("gbk"))
+    (tree / "content" / "events" / "empty.md").write_bytes(b"")
+    (tree / "routes" / "no-front-matter.md").write_text("# 只有正文\n", encoding="utf-8")
+    for n in range(12):  # enough files that every worker gets some
+        (tree / "routes" / f"extra-{n:02d}.md").write_text(
+            (tree / "routes" / "tongshan-cool.md").read_text(encoding="utf-8").replace(
+                "id: tongshan-cool", f"id: tongshan-cool-{n:02d}"), encoding="utf-8")
+    monkeypatch.setenv("XNWL_WORKERS", "1")
+    one_by_one, problems_one_by_one = load_content(tree)
+    monkeypatch.setenv("XNWL_WORKERS", "2")
+    monkeypatch.setenv("XNWL_PARALLEL_FROM", "1")
+    by_workers, problems_by_workers = load_content(tree)
+    assert problems_by_workers.items == problems_one_by_one.items
+    assert len(problems_one_by_one.errors) >= 5
+    assert by_workers == one_by_one
+    assert len(by_workers.routes) >= 12

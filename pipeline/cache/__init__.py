@@ -47,24 +47,32 @@ class Key:
     python: str
 
 
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+def sha256_file(path: Path | str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
 
 
-def _files_under(folder: Path) -> Iterable[Path]:
-    for here, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(names):
-            if not name.endswith(".pyc"):
-                yield Path(here) / name
+def _walk(folder: str, prefix: str = "") -> Iterable[tuple[str, str, bool]]:
+    """(path relative to folder, full path, whether it is a link) of every file under folder, sorted by path; a
+    link to a folder is one entry, not walked into. Plain strings and the directory entries' own types: this runs
+    over every file of a no-op batch."""
+    with os.scandir(folder) as found:
+        entries = sorted(found, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.is_symlink():
+            yield prefix + entry.name, entry.path, True
+        elif entry.is_dir():
+            if entry.name != "__pycache__":
+                yield from _walk(entry.path, prefix + entry.name + "/")
+        elif not entry.name.endswith(".pyc"):
+            yield prefix + entry.name, entry.path, False
 
 
 def tree_digests(folder: Path) -> dict[str, str]:
     """sha256 of every file under folder, by its path relative to folder (empty when there is no folder)."""
     if not folder.is_dir():
         return {}
-    return {path.relative_to(folder).as_posix(): sha256_file(path) for path in _files_under(folder)}
+    return {rel: sha256_file(full) for rel, full, link in _walk(str(folder)) if not link or os.path.isfile(full)}
 
 
 def digest_of(mapping: dict[str, str]) -> str:
@@ -75,23 +83,17 @@ def code_digest() -> str:
     return digest_of(tree_digests(PACKAGE))
 
 
-def _input_entry(path: Path) -> str:
+def _input_entry(path: str, link: bool) -> str:
     """A file's sha256; for a link, where it points as well (the loader treats a link differently from a file)."""
-    if path.is_symlink():
-        target = os.readlink(path)
-        return f"link:{target}:" + (sha256_file(path) if path.is_file() else "-")
+    if link:
+        return f"link:{os.readlink(path)}:" + (sha256_file(path) if os.path.isfile(path) else "-")
     return sha256_file(path)
 
 
 def _input_tree(folder: Path) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for here, dirs, names in os.walk(folder):
-        links = [d for d in dirs if os.path.islink(os.path.join(here, d))]  # not walked into: named by target
-        dirs[:] = sorted(d for d in dirs if d not in links)
-        for name in sorted(names + links):
-            path = Path(here) / name
-            found[path.relative_to(folder).as_posix()] = _input_entry(path)
-    return found
+    if not folder.is_dir():
+        return {}
+    return {rel: _input_entry(full, link) for rel, full, link in _walk(str(folder))}
 
 
 def input_digests(config: Config) -> dict[str, str]:
@@ -99,13 +101,14 @@ def input_digests(config: Config) -> dict[str, str]:
     from pipeline.templates import PROJECT_TEMPLATES
 
     root = config.root
-    found = {CONFIG_NAME: _input_entry(root / CONFIG_NAME)}
+    config_file = str(root / CONFIG_NAME)
+    found = {CONFIG_NAME: _input_entry(config_file, os.path.islink(config_file))}
     for name in INPUT_FOLDERS:
         for rel, digest in _input_tree(root / name).items():
             found[f"{name}/{rel}"] = digest
     own_templates = (root / "templates").resolve()
     if PROJECT_TEMPLATES.is_dir() and PROJECT_TEMPLATES.resolve() != own_templates:
-        for rel, digest in tree_digests(PROJECT_TEMPLATES).items():
+        for rel, digest in _input_tree(PROJECT_TEMPLATES).items():
             found[f"shipped-templates/{rel}"] = digest
     return dict(sorted(found.items()))
 
@@ -216,8 +219,10 @@ def why_not_reusable(manifest: dict[str, Any] | None, key: Key, folder: Path, si
     if manifest is None:
         return "还没有这个月的批次"
     cached = manifest.get("cache")
-    if not isinstance(cached, dict) or cached.get("key") != key.digest:
-        return "输入、程序或 Python 版本有变化"
+    if not isinstance(cached, dict):
+        return "清单中没有缓存记录（由旧版本生成）"
+    if cached.get("key") != key.digest:
+        return _what_changed(manifest, cached, key)
     recorded = cached.get("distributions")
     if not isinstance(recorded, dict):
         return "清单不完整"
@@ -234,6 +239,19 @@ def why_not_reusable(manifest: dict[str, Any] | None, key: Key, folder: Path, si
             not path.is_file() or sha256_file(path) != files[name] for name, path in extra_files.items()):
         return "年度规划页与上次生成的不同"
     return None
+
+
+def _what_changed(manifest: dict[str, Any], cached: dict[str, Any], key: Key) -> str:
+    before = manifest.get("inputs") if isinstance(manifest.get("inputs"), dict) else {}
+    changed = sorted(name for name in set(before) | set(key.inputs) if before.get(name) != key.inputs.get(name))
+    if changed:
+        more = f" 等 {len(changed)} 个文件" if len(changed) > 3 else ""
+        return "输入有变化：" + "、".join(changed[:3]) + more
+    if cached.get("code") != key.code:
+        return "程序（pipeline 程序包）有变化"
+    if cached.get("python") != key.python:
+        return "Python 版本有变化"
+    return "网站存档中其他月份的批次有变化"
 
 
 def recorded_warnings(manifest: dict[str, Any]) -> list[str]:

@@ -6,7 +6,7 @@ import os
 import re
 from datetime import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from pipeline.content.fields import Fields
 from pipeline.content.images import read_images
@@ -27,7 +27,7 @@ from pipeline.content.model import (
     Stop,
     Theme,
 )
-from pipeline.content.problems import MISSING, ProblemList
+from pipeline.content.problems import MISSING, Problem, ProblemList
 from pipeline.content.sources import (
     FrontMatterFile,
     SourceText,
@@ -71,6 +71,16 @@ class _Loader:
     def page(self, path: Path) -> FrontMatterFile | None:
         source = self.text(path)
         return split_front_matter(source, self.problems) if source else None
+
+    def pages(self, paths: list[Path]) -> Iterator[FrontMatterFile | None]:
+        """page(path) of each path, in order: with many files, read and parsed by forked workers while this
+        process validates the ones before (the result, the problems and their order are the same)."""
+        from pipeline.parallel import fork_stream
+
+        for rel, digest, page, problems in fork_stream(_read_pages, [(self.root, p) for p in paths], PARALLEL_FROM):
+            self.inputs[rel] = digest
+            self.problems.items.extend(problems)
+            yield page
 
     def outside(self, path: Path, rel: str) -> bool:
         """Whether path is a link (symlink) to somewhere outside the project: reported as an error, and the
@@ -146,8 +156,7 @@ class _Loader:
         return {key: found[key] for key in ids if key in found}
 
     # routes/<id>.md ---------------------------------------------------------------------
-    def route(self, path: Path) -> Route | None:
-        page = self.page(path)
+    def route(self, page: FrontMatterFile | None) -> Route | None:
         if page is None:
             return None
         f = Fields(page.rel, page.meta, self.problems)
@@ -261,8 +270,7 @@ class _Loader:
         return FromWuhan(rail, drive)
 
     # content/events/<id>.md ----------------------------------------------------------------
-    def event(self, path: Path) -> Event | None:
-        page = self.page(path)
+    def event(self, page: FrontMatterFile | None) -> Event | None:
         if page is None:
             return None
         f = Fields(page.rel, page.meta, self.problems)
@@ -362,6 +370,21 @@ class _Loader:
 _MIDNIGHT = time(0, 0)
 
 
+PARALLEL_FROM = 300  # front-matter files; fewer are read in this process (forking costs more than it saves)
+
+
+def _read_pages(items: list[tuple[Path, Path]]) -> list[tuple[str, str, FrontMatterFile | None, list[Problem]]]:
+    """Read each file and parse its front matter: (its path, its sha256 or "", the page, the problems found)."""
+    found = []
+    for root, path in items:
+        problems = ProblemList()
+        source = read_text(root, path, problems)
+        page = split_front_matter(source, problems) if source else None
+        found.append((source.rel if source else relative(root, path), source.sha256 if source else "", page,
+                      problems.items))
+    return found
+
+
 def _guide_month(path: Path) -> re.Match[str] | None:
     """The name's (year, month) match for a well-named guide file (01.md–12.md, YYYY-MM.md), else None."""
     match = _GUIDE_NAME.match(path.stem)
@@ -373,10 +396,10 @@ def load_content(root: Path) -> tuple[Content, ProblemList]:
     loader = _Loader(root)
     themes = loader.taxonomy("themes.yaml", THEME_IDS, "主题", Theme)
     counties = loader.taxonomy("counties.yaml", COUNTY_IDS, "县市区", County)
-    routes = loader.check_unique([r for p in loader.markdown_files("routes") if (r := loader.route(p)) is not None],
-                                 "线路")
-    events = loader.check_unique([e for p in loader.markdown_files("content/events")
-                                  if (e := loader.event(p)) is not None], "活动")
+    routes = loader.check_unique([r for page in loader.pages(loader.markdown_files("routes"))
+                                  if (r := loader.route(page)) is not None], "线路")
+    events = loader.check_unique([e for page in loader.pages(loader.markdown_files("content/events"))
+                                  if (e := loader.event(page)) is not None], "活动")
     guides = {g.key: g for p in loader.markdown_files("content/weekend") if (g := loader.guide(p)) is not None}
     loader.check_references(events, guides)
     inputs = tuple(InputFile(path, digest) for path, digest in sorted(loader.inputs.items()))

@@ -14,6 +14,7 @@ from pipeline.colors import mix, readable_text
 from pipeline.config import Config
 from pipeline.content.model import Content
 from pipeline.content.problems import UserError
+from pipeline.outputs_layout import planner_file
 from pipeline.plan import Month, make_plan
 from pipeline.templates import make_environment
 
@@ -129,4 +130,4 @@ def render_planner(config: Config, content: Content, year: int) -> bytes:
 
 
 def planner_path(output_root: Path, year: int) -> Path:
-    return output_root / "plan" / f"{year}.html"
+    return output_root / planner_file(year)

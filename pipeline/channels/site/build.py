@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
 import traceback
 from dataclasses import dataclass
@@ -122,10 +123,15 @@ def template_problem(error: TemplateError) -> str:
     return f"网站模板出错（{where}）：{error.message or type(error).__name__}"
 
 
-def write_file(out: Path, rel: str, data: bytes) -> None:
-    path = out / rel
-    path.parent.mkdir(parents=True, exist_ok=True)  # (workers may race to make a folder: either one does)
-    path.write_bytes(data)
+def write_file(out: Path, rel: str, data: bytes, made: set[str] | None = None) -> None:
+    """`made`: folders this process already made in `out` (one mkdir per folder, not one per file)."""
+    folder = os.path.dirname(rel)
+    if made is None or folder not in made:
+        (out / folder).mkdir(parents=True, exist_ok=True)  # (workers may race to make a folder: either one does)
+        if made is not None:
+            made.add(folder)
+    with open(out / rel, "wb") as handle:
+        handle.write(data)
 
 
 _WORK: tuple[Prepared, Path, bool] | None = None  # what the forked workers of one render_all call work from
@@ -141,6 +147,7 @@ def _render_chunk(chunk: list[Job]) -> list[Outcome]:
     assert _WORK is not None
     prepared, out, searching = _WORK
     outcomes: list[Outcome] = []
+    made: set[str] = set()
     for job in chunk:
         try:
             data = render_file(prepared, job)
@@ -150,7 +157,7 @@ def _render_chunk(chunk: list[Job]) -> list[Outcome]:
         except TemplateError as error:
             outcomes.append(("problem", template_problem(error)))
             continue
-        write_file(out, job.rel, data)
+        write_file(out, job.rel, data, made)
         searchable = searching and job.kind == "page" and prepared.pages[job.index].searchable
         outcomes.append(("ok", site_search.page_text(data) if searchable else None))
     return outcomes
