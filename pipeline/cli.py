@@ -261,10 +261,6 @@ def _month(text: str | None):  # type: ignore[no-untyped-def]
 def _run(args: argparse.Namespace) -> int:
     root = _root(args)
     _ROOT[:] = [root]
-    if args.command not in ("schedule", "serve"):  # those run for long; the others end after one command
-        from pipeline.parallel import short_lived_process
-
-        short_lived_process()
     if args.command in _READERS:
         _settle_output(root)
     if args.command == "validate":

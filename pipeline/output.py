@@ -17,7 +17,6 @@ short between two folders, so that a reader sees the whole previous batch or the
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -92,11 +91,9 @@ def recover(output_root: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class Move:
-    """One folder of a switch: `staged` (complete) takes the place output_root/name; what was there is
-    deleted, or kept at `keep` (outside the output folder) for the next build to start from."""
+    """One folder of a switch: `staged` (complete) takes the place output_root/name; what was there is deleted."""
     staged: Path
     name: str
-    keep: Path | None = None
 
 
 _RENAME_EXCHANGE = 2
@@ -137,8 +134,7 @@ def switch(output_root: Path, moves: list[Move], midway: Callable[[], None] = la
         identity = _identity(move.staged)
         if identity is None:
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(move.staged))
-        records.append({"staged": str(move.staged), "name": move.name, "identity": identity,
-                        "keep": str(move.keep) if move.keep is not None else None})
+        records.append({"staged": str(move.staged), "name": move.name, "identity": identity})
     journal = output_root / f"{JOURNAL_PREFIX}{pid}.json"
     replace_file(journal, json_bytes({"pid": pid, "moves": records}), durable=True)
     _fsync_dir(output_root)
@@ -172,15 +168,14 @@ def _put_in_place(output_root: Path, record: dict[str, Any], pid: int) -> None:
 
 
 def _finish(output_root: Path, records: list[dict[str, Any]], pid: int) -> None:
-    """Every folder is in place: delete (or keep) the ones they replaced."""
+    """Every folder is in place: delete the ones they replaced."""
     for record in records:
         old = Path(record["staged"])
         if not os.path.lexists(old):
             old = _retired_path(output_root, record["name"], pid)
         if not os.path.lexists(old):
             continue  # nothing was replaced
-        keep = Path(record["keep"]) if record.get("keep") else None
-        _retire(old, keep)
+        _remove(old)
 
 
 def _undo(output_root: Path, records: list[dict[str, Any]], pid: int) -> None:
@@ -281,10 +276,9 @@ def settle(output_root: Path, patience: float = 10.0) -> list[str]:
         time.sleep(0.05)
 
 
-def swap_into_place(staging: Path, output_root: Path, name: str,
-                    midway: Callable[[], None] = lambda: None, keep_retired: Path | None = None) -> None:
+def swap_into_place(staging: Path, output_root: Path, name: str, midway: Callable[[], None] = lambda: None) -> None:
     """Replace output_root/name with staging (a switch of one folder, see switch)."""
-    switch(output_root, [Move(staging, name, keep_retired)], midway)
+    switch(output_root, [Move(staging, name)], midway)
 
 
 def _remove_empty_helpers(output_root: Path) -> None:
@@ -301,19 +295,6 @@ def new_staging(output_root: Path, name: str) -> Path:
         _remove(path)
     path.mkdir(parents=True)
     return path
-
-
-def _retire(retired: Path, keep: Path | None) -> None:
-    if keep is not None and retired.is_dir() and not retired.is_symlink():
-        try:
-            if keep.exists():
-                shutil.rmtree(keep)
-            keep.parent.mkdir(parents=True, exist_ok=True)
-            retired.rename(keep)
-            return
-        except OSError:
-            pass
-    _remove(retired)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -375,27 +356,3 @@ def replace_file(path: Path, data: bytes, durable: bool = False) -> None:
         if isinstance(error, OSError):
             raise named(error, path) from error
         raise
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write only when the bytes differ. Returns True when the file was written."""
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    write_bytes(path, data)
-    return True
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def tree_hashes(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): sha256_file(p)
-            for p in sorted(folder.rglob("*")) if p.is_file()}

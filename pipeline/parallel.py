@@ -8,12 +8,10 @@ parse and write files, never touching the locks those threads take, so forking b
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 from collections import deque
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Generic, TypeVar
 
 from pipeline import libc
 
@@ -105,39 +103,6 @@ def fork_stream(func: Callable[[list[T]], list[R]], items: list[T], min_items: i
     size = max(8, min(64, len(items) // (count * 16)))
     pool = ProcessPoolExecutor(max_workers=count, mp_context=get_context("fork"))
     return Stream(pool, [pool.submit(func, items[i:i + size]) for i in range(0, len(items), size)])
-
-
-_SHORT_LIVED = False  # see short_lived_process
-
-
-def short_lived_process() -> None:
-    """Say that this process ends after one command (not a server, not the scheduler): see collector_paused."""
-    global _SHORT_LIVED
-    _SHORT_LIVED = True
-
-
-def is_short_lived() -> bool:
-    return _SHORT_LIVED
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Building many long-lived objects with almost no reference cycles (loaded content, the site's views and
-    pages): the garbage collector's repeated passes over a heap that only grows would cost more than a tenth
-    of the work on a large tree. Cycles made meanwhile are collected once it runs again.
-
-    In a short-lived process what was built is then frozen (gc.freeze): it lives until the process ends, and
-    handed back to the collector it would be scanned again by its next passes of every generation (a
-    one-route batch on 2,000 pages spent about 0.1 s in them)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            if _SHORT_LIVED:
-                gc.freeze()
-            gc.enable()
 
 
 _PR_SET_PDEATHSIG = 1

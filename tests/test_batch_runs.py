@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, snapshot, xnwl
-from pipeline import output
+from pipeline import cache, output
 from pipeline.batch import hold_points
 
 MONTH = "2027-04"
@@ -44,7 +44,7 @@ def kill(process: subprocess.Popen) -> None:
 
 def manifest_is_consistent(folder: Path) -> bool:
     manifest = json.loads((folder / "manifest.json").read_bytes())
-    present = {k: v for k, v in output.tree_hashes(folder).items() if k != "manifest.json"}
+    present = {k: v for k, v in cache.tree_digests(folder).items() if k != "manifest.json"}
     return present == manifest["outputs"]
 
 
@@ -85,7 +85,7 @@ def test_sigkill_at_every_stage_boundary_keeps_the_previous_output(site: Path, p
     assert "已写入" in run.out and "已是最新" not in run.out
     folder = site / "output" / MONTH
     manifest = json.loads((folder / "manifest.json").read_bytes())
-    assert manifest["inputs"]["content/weekend/04.md"] == output.sha256_file(guide)
+    assert manifest["inputs"]["content/weekend/04.md"] == cache.sha256_file(guide)
     assert manifest_is_consistent(folder)
     leftovers = [p.name for p in (site / "output").iterdir() if p.name.startswith(".") and p.name != ".batch.lock"]
     assert leftovers == [], leftovers
