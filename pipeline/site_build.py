@@ -15,13 +15,10 @@ from zoneinfo import ZoneInfo
 
 from pipeline import output
 from pipeline.archive import built_months, site_inputs
-from pipeline.batch import validated_content
+from pipeline.batch import SITE, validated_content
 from pipeline.channels.site import render
 from pipeline.config import load_config
 from pipeline.plan import Month
-
-SITE = "site"
-
 
 @dataclass
 class SiteBuild:

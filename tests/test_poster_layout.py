@@ -19,7 +19,7 @@ from test_posters import shipped_copy
 from pipeline.channels.posters import channel, draw, layout, scenes, shapes
 from pipeline.channels.posters.context import Builder
 from pipeline.channels.posters.layout import (
-    Gradient, PosterSpec, Scene, Stack, Text, TextStyle, ScrimStyle,
+    Gradient, PosterSpec, Scene, Stack, TextStyle, ScrimStyle,
 )
 from pipeline.colors import rgb as parse_color
 from pipeline.config import load_config
