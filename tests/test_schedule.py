@@ -293,7 +293,8 @@ def test_the_systemd_example_runs_a_valid_command() -> None:
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
 def test_the_command_runs_until_sigterm(tree: Path, stop: signal.Signals) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # PYTHONFAULTHANDLER: should it ever hang, SIGABRT makes it print every thread's stack (shown below).
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONFAULTHANDLER": "1"}
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "--root", str(tree), "schedule"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -305,7 +306,12 @@ def test_the_command_runs_until_sigterm(tree: Path, stop: signal.Signals) -> Non
     finally:
         process.send_signal(stop)
         # A catch-up batch may be running when the signal comes; the scheduler lets it finish (slow on a busy machine).
-        _, rest = process.communicate(timeout=120)
+        try:
+            _, rest = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            _, stacks = process.communicate(timeout=30)
+            pytest.fail(f"xnwl schedule did not stop within 120 s of {stop.name}; its threads:\n{stacks[-6000:]}")
     assert process.returncode == 0, rest
     assert "收到停止信号" in rest and "Traceback" not in rest
     assert stored_job(tree) is not None
